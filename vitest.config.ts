@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // @grafana/* ship ESM that imports CSS and names exports of CommonJS packages (moment-timezone); Node's own
+    // loader refuses both, so the jsdom tests let Vite transform these packages (create-plugin's Jest does the same).
+    server: { deps: { inline: [/@grafana\//] } },
   },
 });

@@ -1,0 +1,105 @@
+/**
+ * `rarity` — the engine and store without Grafana: seed the demo table, run a detector, run the demo.
+ * Exit status: 0 success, 2 bad arguments or a query that cannot run as written (one line on stderr), 1 other
+ * failures such as an unreachable database.
+ */
+import { StoreError } from '../store/errors.ts';
+import { QueryError } from '../query/errors.ts';
+import { runDetection } from '../query/detection.ts';
+import { UsageError, parseDatabaseArgs, parseDetectArgs, parseSeedArgs } from './args.ts';
+import { openDatabase } from './database.ts';
+import { detectionJson, detectionTable } from './output.ts';
+import { runDemo } from './demo.ts';
+
+const USAGE = `usage:
+  rarity seed   [--database-url URL] [--days 30] [--rows-per-day 20000] [--seed 42] [--end ISO]
+  rarity detect --table T --function rare|freq_rare --by F [--over F] [--bucket-span 5m]
+                [--from ISO] [--to ISO] [--filter 'field=value' …] [--success 'state=1']
+                [--time-column ts] [--id-column id] [--database-url URL] [--format json|table]
+  rarity demo   [--database-url URL]   (seed the demo table if empty, run the demo detectors)
+Without --database-url or DATABASE_URL, the project's embedded PostgreSQL (.rarity/pg) is used.`;
+
+/** StoreError kinds caused by what the user asked for, as opposed to the database being unwell. */
+const USER_ERROR_KINDS = new Set(['table_missing', 'column_missing', 'column_type', 'invalid_identifier', 'invalid_filter', 'range_too_large']);
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'seed':
+        return await seed(rest, out);
+      case 'detect':
+        return await detect(rest, out);
+      case 'demo':
+        return await demo(rest, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; use seed, detect or demo`);
+    }
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+function fail(e: unknown): number {
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`rarity: ${message.split('\n')[0]}\n`);
+  if (e instanceof UsageError || e instanceof QueryError) return 2;
+  if (e instanceof StoreError && USER_ERROR_KINDS.has(e.kind)) return 2;
+  return 1;
+}
+
+async function seed(argv: string[], out: (s: string) => void): Promise<number> {
+  const args = parseSeedArgs(argv);
+  const { seedDemo } = await import('../demo/seed.ts');
+  const db = await openDatabase(args.databaseUrl);
+  try {
+    const result = await seedDemo(db.pool, { days: args.days, rowsPerDay: args.rowsPerDay, seed: args.seed, end: args.end });
+    out(JSON.stringify(result) + '\n');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function detect(argv: string[], out: (s: string) => void): Promise<number> {
+  const args = parseDetectArgs(argv);
+  const db = await openDatabase(args.databaseUrl);
+  try {
+    const result = await runDetection(db.pool, {
+      table: args.table,
+      timeColumn: args.timeColumn,
+      idColumn: args.idColumn,
+      function: args.function,
+      byField: args.by,
+      overField: args.over,
+      bucketSpan: args.bucketSpan,
+      from: args.from,
+      to: args.to,
+      filters: args.filters,
+      successRule: args.success,
+      learningBuckets: args.learningBuckets,
+      groupThreshold: args.groupThreshold,
+    });
+    out(args.format === 'json' ? JSON.stringify(detectionJson(result)) + '\n' : detectionTable(result) + '\n');
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function demo(argv: string[], out: (s: string) => void): Promise<number> {
+  const args = parseDatabaseArgs(argv);
+  const db = await openDatabase(args.databaseUrl);
+  try {
+    await runDemo(db, out);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

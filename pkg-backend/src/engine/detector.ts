@@ -1,0 +1,157 @@
+/**
+ * One rare / freq_rare detector over a stream of buckets: the category model gives probabilities, which
+ * become raw scores (CAnomalyScore::compute with Elastic's aggregation styles) and then 0–100 scores through
+ * separate normalisers for buckets and records. Nothing is scored while the model is still learning.
+ * The whole state serialises to JSON so detection can resume where it stopped.
+ */
+import { computeScore, ScoreNormalizer } from './maths/index.ts';
+import { MAX_ANOMALOUS_PROBABILITY, RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
+import { explain } from './model/explain.ts';
+import type { CategoryModel, EntityObservation } from './model/observation.ts';
+import { PopulationModel, type PopulationState } from './model/population.ts';
+import { RareInTimeModel, type RareInTimeState } from './model/rareInTime.ts';
+import type { BucketInput, BucketResult, DetectorSpec, RecordResult } from './types.ts';
+
+/** People style {w_j 0, w_e 1, m 1..1}: a record's score is that of its own probability. */
+const RECORD_STYLE = { jointWeight: 0, extremeWeight: 1, minExtreme: 1, maxExtreme: 1, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
+/** Detector style {0.5, 0.5, 1, 1}. */
+const BUCKET_STYLE = { jointWeight: 0.5, extremeWeight: 0.5, minExtreme: 1, maxExtreme: 1, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
+
+export interface DetectorState {
+  version: 1;
+  spec: DetectorSpec;
+  firstBucket: number | null;
+  lastBucket: number | null;
+  buckets: number;
+  model: RareInTimeState | PopulationState;
+  bucketNormalizer: unknown;
+  recordNormalizer: unknown;
+}
+
+export class Detector {
+  readonly resolved: ResolvedSpec;
+  private readonly model: CategoryModel;
+  private readonly bucketNormalizer: ScoreNormalizer;
+  private readonly recordNormalizer: ScoreNormalizer;
+  private firstBucket: number | null = null;
+  private lastBucket: number | null = null;
+  private buckets = 0;
+
+  constructor(readonly spec: DetectorSpec, state?: DetectorState) {
+    this.resolved = resolveSpec(spec);
+    if (state) {
+      this.model =
+        state.model.kind === 'population' ? PopulationModel.fromJSON(state.model) : RareInTimeModel.fromJSON(state.model);
+      this.bucketNormalizer = ScoreNormalizer.fromJSON(state.bucketNormalizer as never);
+      this.recordNormalizer = ScoreNormalizer.fromJSON(state.recordNormalizer as never);
+      this.firstBucket = state.firstBucket;
+      this.lastBucket = state.lastBucket;
+      this.buckets = state.buckets;
+    } else {
+      const { overField, decayRate, bucketSpanMs } = this.resolved;
+      this.model = overField
+        ? new PopulationModel(this.resolved.function === 'freq_rare', decayRate, bucketSpanMs)
+        : new RareInTimeModel(decayRate);
+      const normalizerConfig = { bucketLength: spec.bucketSpanSeconds, decayRate };
+      this.bucketNormalizer = new ScoreNormalizer(normalizerConfig);
+      this.recordNormalizer = new ScoreNormalizer(normalizerConfig);
+    }
+  }
+
+  /** True while `time` is inside the learning period that follows the first bucket with data. */
+  isLearning(time: number): boolean {
+    return this.firstBucket === null || time < this.firstBucket + this.resolved.learningBuckets * this.resolved.bucketSpanMs;
+  }
+
+  /** Buckets must arrive in strictly increasing time order. */
+  process(bucket: BucketInput): BucketResult {
+    if (this.lastBucket !== null && bucket.start <= this.lastBucket) {
+      throw new Error(`bucket ${new Date(bucket.start).toISOString()} is not after the last one processed`);
+    }
+    let eventCount = 0;
+    for (const t of bucket.tuples) eventCount += t.count;
+    if (bucket.tuples.length > 0) {
+      if (this.firstBucket === null) this.firstBucket = bucket.start;
+      this.lastBucket = bucket.start;
+      this.buckets++;
+    }
+    const observations = this.model.addBucket(bucket.start, bucket.tuples);
+    const learning = this.isLearning(bucket.start);
+    if (!learning && observations.length > 0) {
+      // The normalisers' history ages once per scored bucket, as ml-cpp's does.
+      this.bucketNormalizer.age(1);
+      this.recordNormalizer.age(1);
+    }
+    if (learning || observations.length === 0) {
+      return { time: bucket.start, rawScore: 0, score: 0, learning, eventCount, records: [] };
+    }
+
+    const recordRaw = observations.map((o) => computeScore(RECORD_STYLE, [o.probability]).score);
+    // Records combine extreme-only (people style); the bucket then scores that probability (detector style).
+    let minP = 1;
+    for (const o of observations) if (o.probability < minP) minP = o.probability;
+    const bucketP = extremeOfMany(minP, observations.length);
+    const bucketRaw = computeScore(BUCKET_STYLE, [bucketP]).score;
+
+    this.bucketNormalizer.update(bucketRaw);
+    for (const raw of recordRaw) this.recordNormalizer.update(raw);
+    const bucketWritten = bucketP < MAX_ANOMALOUS_PROBABILITY;
+
+    const records: RecordResult[] = [];
+    observations.forEach((o, i) => {
+      const written = o.probability < MAX_ANOMALOUS_PROBABILITY || (bucketWritten && o.probability <= RECORD_PROBABILITY_SLACK * minP);
+      if (!written) return;
+      records.push(this.toRecord(bucket.start, o, recordRaw[i]));
+    });
+    records.sort((a, b) => b.score - a.score || a.probability - b.probability);
+    return {
+      time: bucket.start,
+      rawScore: bucketRaw,
+      score: bucketRaw > 0 ? this.bucketNormalizer.normalize(bucketRaw) : 0,
+      learning,
+      eventCount,
+      records,
+    };
+  }
+
+  toJSON(): DetectorState {
+    return {
+      version: 1,
+      spec: this.spec,
+      firstBucket: this.firstBucket,
+      lastBucket: this.lastBucket,
+      buckets: this.buckets,
+      model: this.model.toJSON() as RareInTimeState | PopulationState,
+      bucketNormalizer: this.bucketNormalizer.toJSON(),
+      recordNormalizer: this.recordNormalizer.toJSON(),
+    };
+  }
+
+  private toRecord(time: number, o: EntityObservation, raw: number): RecordResult {
+    const strongest = o.causes[0];
+    return {
+      time,
+      by: strongest.by,
+      over: o.over,
+      entity: o.entity,
+      probability: o.probability,
+      rawScore: raw,
+      score: raw > 0 ? this.recordNormalizer.normalize(raw) : 0,
+      typical: o.probability,
+      actual: 1,
+      count: o.count,
+      causes: o.causes,
+      explanation: {
+        firstOccurrence: o.firstOccurrence,
+        relativeRarity: o.relativeRarity,
+        text: explain(o, this.resolved.byField, this.resolved.overField),
+      },
+    };
+  }
+}
+
+/** P that the smallest of n independent probabilities is at most p: 1 − (1 − p)^n, computed without cancellation. */
+function extremeOfMany(p: number, n: number): number {
+  if (n <= 1) return p;
+  return -Math.expm1(n * Math.log1p(-Math.min(p, 1 - 1e-16)));
+}

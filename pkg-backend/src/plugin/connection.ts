@@ -1,0 +1,17 @@
+/**
+ * Settings → pg.Pool for the instance manager, using the store's connection module so the plugin and the
+ * command line build connections the same way (timeouts, TLS, application_name).
+ */
+import { configFromDataSourceSettings, createPool } from '../store/connection.ts';
+import type { PoolFactory } from './instances.ts';
+
+export const connectionPoolFactory: PoolFactory = (settings) =>
+  createPool(
+    configFromDataSourceSettings({
+      url: settings.url,
+      database: settings.database,
+      user: settings.user,
+      jsonData: settings.jsonData,
+      secure: { ...settings.secureJsonData },
+    }),
+  );

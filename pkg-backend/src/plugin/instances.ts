@@ -1,0 +1,82 @@
+/**
+ * One datasource instance (parsed settings + a pg.Pool) per configured datasource. Grafana sends the full
+ * settings with every call; keying on uid (or id) + lastUpdatedMS means a saved change yields a new
+ * instance, and the superseded pool is closed instead of leaking connections.
+ */
+import type pg from 'pg';
+import type { Logger } from './logger.ts';
+import type { PbDataSourceInstanceSettings } from './protocol.ts';
+import { parseDataSourceSettings, SettingsError, type DataSourceSettings } from './settings.ts';
+
+export interface DatasourceInstance {
+  /** `<uid or id>@<lastUpdatedMS>`: stable for one saved version of the settings. */
+  readonly key: string;
+  readonly settings: DataSourceSettings;
+  readonly pool: pg.Pool;
+}
+
+/** Turns settings into a pool; the store's connection module in production, a fake in tests. */
+export type PoolFactory = (settings: DataSourceSettings) => pg.Pool;
+
+interface Entry {
+  version: number;
+  instance: DatasourceInstance;
+}
+
+export class InstanceManager {
+  private readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(private readonly options: { logger: Logger; createPool: PoolFactory }) {}
+
+  /** The instance for these settings, creating it (and retiring an older version) when needed. */
+  get(pb: PbDataSourceInstanceSettings | null | undefined): DatasourceInstance {
+    if (this.closed) throw new Error('plugin is shutting down');
+    const settings = parseDataSourceSettings(pb);
+    const identity = settings.uid || (settings.id ? `id:${settings.id}` : '');
+    if (!identity) throw new SettingsError('datasource settings have neither uid nor id');
+    const existing = this.entries.get(identity);
+    if (existing && existing.version === settings.lastUpdatedMS) return existing.instance;
+
+    let pool: pg.Pool;
+    try {
+      pool = this.options.createPool(settings);
+    } catch (err) {
+      if (err instanceof SettingsError) throw err;
+      throw new SettingsError(`cannot configure the connection: ${(err as Error).message}`);
+    }
+    // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
+    pool.on('error', (err) => this.options.logger.warn('idle database connection failed', { datasource: identity, error: err.message }));
+    const instance: DatasourceInstance = { key: `${identity}@${settings.lastUpdatedMS}`, settings, pool };
+    this.entries.set(identity, { version: settings.lastUpdatedMS, instance });
+    if (existing) {
+      this.options.logger.info('datasource settings changed; replacing its connection pool', { datasource: identity });
+      void this.dispose(existing.instance);
+    } else {
+      this.options.logger.debug('datasource instance created', { datasource: identity });
+    }
+    return instance;
+  }
+
+  /** Number of live instances (for metrics and tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Closes every pool; later `get` calls fail. Never throws. */
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    const all = [...this.entries.values()].map((e) => e.instance);
+    this.entries.clear();
+    await Promise.all(all.map((i) => this.dispose(i)));
+  }
+
+  private async dispose(instance: DatasourceInstance): Promise<void> {
+    try {
+      // pool.end() lets checked-out clients finish their query, then closes them as they are released.
+      await instance.pool.end();
+    } catch (err) {
+      this.options.logger.warn('closing a connection pool failed', { instance: instance.key, error: (err as Error).message });
+    }
+  }
+}

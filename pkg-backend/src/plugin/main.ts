@@ -1,0 +1,46 @@
+/**
+ * Entry point of the gpx_rarity executable Grafana launches. Order matters: refuse to run without the magic
+ * cookie, start the gRPC server, and only then print the handshake line — the one and only stdout output.
+ */
+import { writeSync } from 'node:fs';
+import { connectionPoolFactory } from './connection.ts';
+import { announce, hasMagicCookie, hostSupportsProtocol, NOT_A_PROGRAM_MESSAGE } from './handshake.ts';
+import { InstanceManager } from './instances.ts';
+import { createShutdown, handleSignals, installProcessGuards, watchParent } from './lifecycle.ts';
+import { captureConsole, createLogger } from './logger.ts';
+import { PluginMetrics } from './metrics.ts';
+import { startServer, type RunningServer } from './server.ts';
+import { createHandlers } from './wiring.ts';
+
+if (!hasMagicCookie(process.env)) {
+  writeSync(2, NOT_A_PROGRAM_MESSAGE);
+  process.exit(1);
+}
+
+const logger = createLogger();
+captureConsole(logger);
+installProcessGuards(logger);
+if (!hostSupportsProtocol(process.env)) {
+  logger.warn('host does not list plugin protocol 2; answering with 2 anyway', { offered: process.env.PLUGIN_PROTOCOL_VERSIONS });
+}
+
+const metrics = new PluginMetrics();
+const instances = new InstanceManager({ logger, createPool: connectionPoolFactory });
+const handlers = createHandlers({ logger });
+
+let server: RunningServer | undefined;
+const shutdown = createShutdown(logger, async () => {
+  await server?.stop(800);
+  await instances.closeAll();
+});
+handleSignals(logger, shutdown);
+
+try {
+  server = await startServer({ handlers, instances, logger, metrics, onShutdownRequested: () => shutdown('Shutdown RPC') });
+} catch (err) {
+  logger.error('cannot start the gRPC server', { error: err });
+  process.exit(1);
+}
+announce(server.port);
+logger.info('Rarity backend started', { address: `127.0.0.1:${server.port}`, grafanaVersion: process.env.GF_VERSION, pid: process.pid });
+watchParent(() => shutdown('parent process exited'));

@@ -1,0 +1,73 @@
+/**
+ * Turns the frames of an `annotations` query (DESIGN.md §3: time, timeEnd, text, tags, score) into region
+ * annotation events. Grafana's default frame→event mapping would also find time/timeEnd/text, but it cannot
+ * colour a region by severity or accept tags sent as a JSON/comma string, so the mapping is explicit.
+ */
+import type { AnnotationEvent, DataFrame, Field } from '@grafana/data';
+
+// Kibana's severity bands live with the engine (pure, no I/O); one definition for frames and annotations.
+import { severityOf } from '../../pkg-backend/src/engine/maths/severity.ts';
+
+function fieldNamed(frame: DataFrame, name: string): Field | undefined {
+  return frame.fields.find((field) => field.name === name);
+}
+
+function toMillis(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.getTime();
+  const parsed = Date.parse(String(value));
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/** Tags may arrive as a string array, a JSON array text or a comma-separated text. */
+function toTags(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== 'string' || value.trim() === '') return [];
+  const text = value.trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch {
+      // not JSON: fall through to the comma form
+    }
+  }
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
+}
+
+export function framesToAnnotationEvents(frames: readonly DataFrame[]): AnnotationEvent[] {
+  const events: AnnotationEvent[] = [];
+  for (const frame of frames) {
+    const time = fieldNamed(frame, 'time');
+    if (!time) continue;
+    const timeEnd = fieldNamed(frame, 'timeEnd');
+    const text = fieldNamed(frame, 'text');
+    const title = fieldNamed(frame, 'title');
+    const tags = fieldNamed(frame, 'tags');
+    const score = fieldNamed(frame, 'score');
+    const id = fieldNamed(frame, 'id');
+    for (let row = 0; row < frame.length; row++) {
+      const start = toMillis(time.values[row]);
+      if (start === undefined) continue;
+      const end = toMillis(timeEnd?.values[row]) ?? start;
+      const rowScore = score ? Number(score.values[row]) : undefined;
+      const event: AnnotationEvent = {
+        time: start,
+        timeEnd: end,
+        isRegion: end > start,
+        text: text ? String(text.values[row] ?? '') : '',
+        tags: tags ? toTags(tags.values[row]) : [],
+      };
+      if (title) event.title = String(title.values[row] ?? '');
+      if (id && id.values[row] !== null && id.values[row] !== undefined) event.id = String(id.values[row]);
+      if (rowScore !== undefined && Number.isFinite(rowScore)) event.color = severityOf(rowScore).color;
+      events.push(event);
+    }
+  }
+  return events;
+}

@@ -1,0 +1,117 @@
+/**
+ * The Rarity datasource in the browser. Queries, health and resources all go to the backend
+ * (DataSourceWithBackend → /api/ds/query, CheckHealth, CallResource); this class only interpolates template
+ * variables, drops queries that cannot run, lists variable values and maps annotation frames.
+ */
+import {
+  CoreApp,
+  type AnnotationQuery,
+  type DataFrame,
+  type DataQueryRequest,
+  type DataSourceInstanceSettings,
+  type MetricFindValue,
+  type ScopedVars,
+} from '@grafana/data';
+import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import { of } from 'rxjs';
+
+import { framesToAnnotationEvents } from './annotations.ts';
+import { createResources, fieldsThatSuit, type RarityResources } from './resources.ts';
+import {
+  DEFAULT_QUERY,
+  type FilterOp,
+  type QueryFilter,
+  type RarityDataSourceOptions,
+  type RarityQuery,
+  type RarityVariableQuery,
+} from './types.ts';
+import { toVariableQuery } from './variableQuery.ts';
+import { RarityVariableSupport } from './variableSupport.ts';
+
+/** Multi-value variables in a list filter expand to "a,b,c", the form the backend splits. */
+const LIST_OPS: readonly FilterOp[] = ['in', 'not in'];
+
+export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityDataSourceOptions> {
+  readonly defaultTable: string | undefined;
+  readonly resources: RarityResources;
+
+  constructor(instanceSettings: DataSourceInstanceSettings<RarityDataSourceOptions>) {
+    super(instanceSettings);
+    this.defaultTable = instanceSettings.jsonData?.table;
+    this.resources = createResources(this);
+    this.variables = new RarityVariableSupport(this);
+    this.annotations = {
+      // Any saved query becomes an `annotations` query: its frames carry time, timeEnd, text, tags, score.
+      prepareQuery: (annotation: AnnotationQuery<RarityQuery>) => {
+        const target = annotation.target;
+        if (!target || !target.byField) return undefined;
+        return { ...DEFAULT_QUERY, ...target, refId: target.refId || 'Anno', queryType: 'annotations' } as RarityQuery;
+      },
+      processEvents: (_annotation: AnnotationQuery<RarityQuery>, frames: DataFrame[]) =>
+        of(framesToAnnotationEvents(frames)),
+    };
+  }
+
+  override getDefaultQuery(app: CoreApp): Partial<RarityQuery> {
+    // Explore is where people read logs; alert rules need the numeric scores frames.
+    if (app === CoreApp.Explore) return { ...DEFAULT_QUERY, queryType: 'logs' };
+    return DEFAULT_QUERY;
+  }
+
+  override filterQuery(query: RarityQuery): boolean {
+    if (query.hide) return false;
+    if (!query.byField || query.byField.trim() === '') return false;
+    if (query.function === 'freq_rare' && (!query.overField || query.overField.trim() === '')) return false;
+    return true;
+  }
+
+  override applyTemplateVariables(query: RarityQuery, scopedVars: ScopedVars): RarityQuery {
+    const templateSrv = getTemplateSrv();
+    const replace = (text: string | undefined, format?: string) =>
+      text === undefined ? undefined : templateSrv.replace(text, scopedVars, format);
+    const interpolated: RarityQuery = { ...query, byField: replace(query.byField) ?? '' };
+    if (query.table !== undefined) interpolated.table = replace(query.table);
+    if (query.overField !== undefined) interpolated.overField = replace(query.overField);
+    if (query.bucketSpan !== undefined) interpolated.bucketSpan = replace(query.bucketSpan);
+    if (query.filters) {
+      interpolated.filters = query.filters.map((filter): QueryFilter => {
+        const next: QueryFilter = { ...filter, field: replace(filter.field) ?? '' };
+        if (filter.value !== undefined) {
+          next.value = replace(filter.value, LIST_OPS.includes(filter.op) ? 'csv' : undefined);
+        }
+        return next;
+      });
+    }
+    return interpolated;
+  }
+
+  /** Values for query variables; see variableQuery.ts for the forms. */
+  override async metricFindQuery(
+    query: RarityVariableQuery | string,
+    options?: Partial<DataQueryRequest> & { scopedVars?: ScopedVars },
+  ): Promise<MetricFindValue[]> {
+    const model = toVariableQuery(query);
+    const templateSrv = getTemplateSrv();
+    const replace = (text: string | undefined) =>
+      text ? templateSrv.replace(text, options?.scopedVars) : undefined;
+    const table = replace(model.table) || undefined;
+    switch (model.kind) {
+      case 'tables': {
+        const tables = await this.resources.tables();
+        return tables.map((info) => ({ text: info.qualified, value: info.qualified }));
+      }
+      case 'fields': {
+        const fields = fieldsThatSuit(await this.resources.fields(table), model.suits);
+        return fields.map((field) => ({ text: field.name, value: field.name }));
+      }
+      case 'values': {
+        const field = replace(model.field);
+        if (!field) return [];
+        const values = await this.resources.values(table, field, replace(model.search) ?? '');
+        return values.map((entry) => ({ text: entry.value, value: entry.value }));
+      }
+      default:
+        throw new Error(`variable query kind ${JSON.stringify((model as { kind: unknown }).kind)} is not known`);
+    }
+  }
+}

@@ -1,0 +1,6 @@
+import { AppPlugin } from '@grafana/data';
+
+import { RootPage } from './app/RootPage.tsx';
+
+/** The app bundles the datasource (./datasource) and, later, the panels; its own UI is one overview page. */
+export const plugin = new AppPlugin<{}>().setRootPage(RootPage);

@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import type { BucketInput } from '../../pkg-backend/src/engine/types.ts';
+import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
+import { StoreError } from '../../pkg-backend/src/store/errors.ts';
+import { bareAggregateSql, pushdownSql, streamBuckets, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
+import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/demo/seedTable.ts';
+import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
+
+const A = '10.0.0.0';
+const B = '10.0.1.0';
+
+// Known content: ids follow insertion order (1…9).
+const ROWS: WeblogRow[] = [
+  { ts: utc('2023-12-31T23:59:59'), ip: A, state: 1 }, // 1: before the range
+  { ts: utc('2024-01-01T00:00:10'), ip: A, state: 1 }, // 2
+  { ts: utc('2024-01-01T00:00:50'), ip: B, state: 1 }, // 3
+  { ts: utc('2024-01-01T00:00:59.999'), ip: A, state: 2 }, // 4
+  { ts: utc('2024-01-01T00:01:00'), ip: A, state: 1 }, // 5: first instant of the next bucket
+  { ts: utc('2024-01-01T00:03:30'), ip: A, state: null }, // 6: null by → skipped
+  { ts: utc('2024-01-01T00:03:40'), ip: null, state: 3 }, // 7: null over → skipped with an over field
+  { ts: utc('2024-01-01T00:04:59'), ip: B, state: 1 }, // 8
+  { ts: utc('2024-01-01T00:05:00'), ip: A, state: 1 }, // 9: at `to`, excluded
+];
+
+const T0 = utc('2024-01-01T00:00:00').getTime();
+const MIN = 60_000;
+
+async function collect(gen: AsyncGenerator<BucketInput>): Promise<BucketInput[]> {
+  const out: BucketInput[] = [];
+  for await (const b of gen) out.push(b);
+  return out;
+}
+
+describe('pushdown', () => {
+  let pool: pg.Pool;
+  let schema: string;
+  let table: TableInfo;
+  let plan: PushdownPlan;
+
+  beforeAll(async () => {
+    pool = testPool({ max: 3 });
+    schema = await freshSchema(pool, 'push');
+    await createLogTable(pool, `${schema}.logs`);
+    await insertRows(pool, `${schema}.logs`, ROWS);
+    table = await describeTable(pool, `${schema}.logs`);
+    plan = { table, timeColumn: 'ts', idColumn: 'id', byColumn: 'state', bucketSpanSeconds: 60, from: utc('2024-01-01T00:00:00'), to: utc('2024-01-01T00:05:00') };
+  });
+
+  afterAll(async () => {
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('rare by state: exact tuples per bucket, in time order, null by skipped, range half-open', async () => {
+    const buckets = await collect(streamBuckets(pool, plan));
+    expect(buckets).toEqual([
+      {
+        start: T0,
+        tuples: [
+          { by: '1', over: null, count: 2, successful: 2, minId: 2n, maxId: 3n },
+          { by: '2', over: null, count: 1, successful: 1, minId: 4n, maxId: 4n },
+        ],
+      },
+      { start: T0 + MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: 5n, maxId: 5n }] },
+      { start: T0 + 3 * MIN, tuples: [{ by: '3', over: null, count: 1, successful: 1, minId: 7n, maxId: 7n }] },
+      { start: T0 + 4 * MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: 8n, maxId: 8n }] },
+    ]);
+  });
+
+  it('freq_rare by state over ip: rows with a null over value are skipped', async () => {
+    const buckets = await collect(streamBuckets(pool, { ...plan, overColumn: 'ip', successRule: { field: 'state', op: '=', value: '1' } }));
+    expect(buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.over, t.count, t.successful, t.minId, t.maxId])])).toEqual([
+      [0, [['1', A, 1, 1, 2n, 2n], ['1', B, 1, 1, 3n, 3n], ['2', A, 1, 0, 4n, 4n]]],
+      [MIN, [['1', A, 1, 1, 5n, 5n]]],
+      [4 * MIN, [['1', B, 1, 1, 8n, 8n]]],
+    ]);
+  });
+
+  it('success counts follow the rule; filters restrict rows', async () => {
+    const buckets = await collect(streamBuckets(pool, { ...plan, successRule: { field: 'state', op: '!=', value: '2' }, filters: [{ field: 'ip', op: '=', value: A }] }));
+    expect(buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.count, t.successful])])).toEqual([
+      [0, [['1', 1, 1], ['2', 1, 0]]],
+      [MIN, [['1', 1, 1]]],
+    ]);
+    const none = await collect(streamBuckets(pool, { ...plan, filters: [{ field: 'state', op: 'in', value: '9' }] }));
+    expect(none).toEqual([]);
+  });
+
+  it('buckets align to the epoch, whatever the range start', async () => {
+    const span = 7 * 60;
+    const starts = async (from: Date) =>
+      (await collect(streamBuckets(pool, { ...plan, bucketSpanSeconds: span, from, to: utc('2024-01-02T00:00:00') }))).map((b) => b.start);
+    const a = await starts(utc('2023-12-31T00:00:00'));
+    const b = await starts(utc('2024-01-01T00:01:00'));
+    for (const s of [...a, ...b]) expect(s % (span * 1000)).toBe(0);
+    // The later start only drops rows before it; the remaining buckets keep their boundaries.
+    expect(b.every((s) => a.includes(s))).toBe(true);
+    expect(a[0]).toBe(Math.floor(utc('2023-12-31T23:59:59').getTime() / (span * 1000)) * span * 1000);
+  });
+
+  it('bigint ids beyond 2^53 stay exact', async () => {
+    await pool.query(`CREATE TABLE "${schema}".big (id bigint, ts timestamptz, state int)`);
+    await pool.query(`INSERT INTO "${schema}".big VALUES (9007199254740993, '2024-01-01T00:00:01Z', 1), (9007199254740995, '2024-01-01T00:00:02Z', 1)`);
+    const big = await describeTable(pool, `${schema}.big`);
+    const [bucket] = await collect(streamBuckets(pool, { ...plan, table: big }));
+    expect(bucket.tuples[0].minId).toBe(9007199254740993n);
+    expect(bucket.tuples[0].maxId).toBe(9007199254740995n);
+  });
+
+  it('timestamp without time zone and date columns are read as UTC', async () => {
+    await pool.query(`CREATE TABLE "${schema}".naive (id int, ts timestamp, d date, state text)`);
+    await pool.query(`INSERT INTO "${schema}".naive VALUES (1, '2024-01-01 00:00:10', '2024-01-01', 'a'), (2, '2024-01-01 01:00:00', '2024-01-02', 'b')`);
+    const naive = await describeTable(pool, `${schema}.naive`);
+    const hours = await collect(streamBuckets(pool, { ...plan, table: naive, bucketSpanSeconds: 3600, to: utc('2024-01-03T00:00:00') }));
+    expect(hours.map((b) => [b.start - T0, b.tuples[0].by])).toEqual([[0, 'a'], [3_600_000, 'b']]);
+    const days = await collect(streamBuckets(pool, { ...plan, table: naive, timeColumn: 'd', bucketSpanSeconds: 86400, to: utc('2024-01-03T00:00:00') }));
+    expect(days.map((b) => b.start - T0)).toEqual([0, 86_400_000]);
+  });
+
+  it('SQL has one GROUP BY with bind parameters only; the benchmark baseline is the same statement', () => {
+    const s = pushdownSql({ ...plan, overColumn: 'ip', filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }] });
+    expect(s.text).toMatch(/date_bin\(\$1::interval, t\."ts", \$2::timestamptz\)/);
+    expect(s.text).toContain('GROUP BY 1, 2, 3');
+    expect(s.text).toContain('ORDER BY 1, 2, 3');
+    expect(s.text).not.toContain('DROP');
+    expect(s.values).toContain("x'); DROP TABLE logs; --");
+    expect(bareAggregateSql(plan)).toEqual(pushdownSql(plan));
+  });
+
+  it('refuses nonsense plans: bad span, reversed range, too many buckets', () => {
+    expect(() => pushdownSql({ ...plan, bucketSpanSeconds: 0 })).toThrow(StoreError);
+    expect(() => pushdownSql({ ...plan, from: plan.to, to: plan.from })).toThrow(/ends .* before it starts/);
+    expect(() => pushdownSql({ ...plan, bucketSpanSeconds: 1, from: utc('2000-01-01'), to: utc('2024-01-01') })).toThrow(
+      expect.objectContaining({ kind: 'range_too_large' }),
+    );
+    expect(() => pushdownSql({ ...plan, byColumn: 'ts' })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+    expect(() => pushdownSql({ ...plan, idColumn: 'ip' })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+  });
+
+  describe('streaming', () => {
+    let many: TableInfo;
+    const N = 3000;
+
+    beforeAll(async () => {
+      await pool.query(`CREATE TABLE "${schema}".many (id bigserial, ts timestamptz, state int)`);
+      await pool.query(`INSERT INTO "${schema}".many (ts, state) SELECT '2024-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', g % 3 FROM generate_series(0, ${N - 1}) g`);
+      many = await describeTable(pool, `${schema}.many`);
+    });
+
+    const manyPlan = () => ({ ...plan, table: many, from: utc('2024-01-01T00:00:00'), to: utc('2024-01-10T00:00:00') });
+
+    it('reads in batches of batchSize, not the whole result at once', async () => {
+      const batches: number[] = [];
+      const buckets = await collect(streamBuckets(pool, manyPlan(), { batchSize: 100, onBatch: (n) => batches.push(n) }));
+      expect(buckets).toHaveLength(N);
+      expect(buckets.every((b, i) => i === 0 || b.start > buckets[i - 1].start)).toBe(true);
+      expect(Math.max(...batches)).toBeLessThanOrEqual(100);
+      expect(batches.length).toBeGreaterThanOrEqual(N / 100);
+    });
+
+    it('is lazy: a consumer that stops early triggers one batch read, and the client goes back to the pool', async () => {
+      const batches: number[] = [];
+      const gen = streamBuckets(pool, manyPlan(), { batchSize: 50, onBatch: (n) => batches.push(n) });
+      let seen = 0;
+      for await (const _ of gen) {
+        if (++seen === 3) break;
+      }
+      expect(batches).toEqual([50]);
+      expect(pool.totalCount).toBe(pool.idleCount);
+      expect(pool.waitingCount).toBe(0);
+      // The released client is healthy and reusable.
+      for (let i = 0; i < 5; i++) await pool.query('SELECT 1');
+      expect(pool.totalCount).toBe(pool.idleCount);
+    });
+
+    it('return() before the first bucket and repeated early stops never leak clients', async () => {
+      for (let i = 0; i < 10; i++) {
+        const gen = streamBuckets(pool, manyPlan(), { batchSize: 10 });
+        await gen.next();
+        await gen.return(undefined);
+      }
+      expect(pool.totalCount).toBeLessThanOrEqual(3);
+      expect(pool.totalCount).toBe(pool.idleCount);
+    });
+
+    it('a failing query releases (and discards) its client and reports a StoreError', async () => {
+      await pool.query(`CREATE TYPE "${schema}".mood AS ENUM ('ok')`);
+      await pool.query(`CREATE TABLE "${schema}".moody (id int, ts timestamptz, feeling "${schema}".mood)`);
+      const moody = await describeTable(pool, `${schema}.moody`);
+      const gen = streamBuckets(pool, { ...plan, table: moody, byColumn: 'feeling', filters: [{ field: 'feeling', op: '=', value: 'sad' }] });
+      await expect(gen.next()).rejects.toMatchObject({ kind: 'invalid_filter' });
+      expect(pool.totalCount).toBe(pool.idleCount);
+      await pool.query('SELECT 1');
+    });
+
+    it('an exception thrown by the consumer also releases the client', async () => {
+      await expect(
+        (async () => {
+          for await (const _ of streamBuckets(pool, manyPlan(), { batchSize: 10 })) throw new Error('consumer failed');
+        })(),
+      ).rejects.toThrow('consumer failed');
+      expect(pool.totalCount).toBe(pool.idleCount);
+    });
+  });
+});
