@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds the backend executables Grafana launches (PROTOCOL.md §1) into dist/:
+ * Builds the backend executables Grafana launches (PROTOCOL.md §1):
  *
  *   gpx_rarity_linux_amd64        #!/bin/sh launcher → gpx_rarity_linux_amd64_glibc | gpx_rarity_linux_amd64_musl
  *   gpx_rarity_linux_arm64        #!/bin/sh launcher → gpx_rarity_linux_arm64_glibc | gpx_rarity_linux_arm64_musl
@@ -19,7 +19,8 @@
  * Grafana's Alpine amd64 image, which ships glibc-compat) and the musl build otherwise; it `exec`s so the
  * pid Grafana manages is the plugin's. It uses shell built-ins only, because Grafana may pass no PATH.
  *
- * Usage: node scripts/build-backend.mjs [--targets=linux-amd64,linux-arm64,darwin-arm64,windows-amd64]
+ * Output: beside the built plugin.json declaring "executable": "gpx_rarity" (dist/datasource/), see backendOutDir.
+ * Usage: node scripts/build-backend.mjs [--targets=linux-amd64,linux-arm64,darwin-arm64,windows-amd64] [--out=DIR]
  *        node scripts/build-backend.mjs --protos-only   (regenerate src/plugin/protos.ts only)
  * Env:   RARITY_BACKEND_TARGETS (same list as --targets)
  */
@@ -27,14 +28,40 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pluginDir = join(root, 'pkg-backend', 'src', 'plugin');
 const entry = join(pluginDir, 'main.ts');
-const distDir = join(root, 'dist');
 const EXECUTABLE = 'gpx_rarity';
+
+/**
+ * Grafana runs `<folder of plugin.json>/<executable>_<os>_<arch>`, so the executables go beside the built
+ * plugin.json that declares `"executable": "gpx_rarity"` (src/datasource/plugin.json → dist/datasource/).
+ * Falls back to dist/ when no plugin.json declares it. Overridable with --out=DIR.
+ */
+export function backendOutDir() {
+  const src = join(root, 'src');
+  const walk = (dir) => {
+    const manifest = join(dir, 'plugin.json');
+    if (existsSync(manifest)) {
+      try {
+        if (JSON.parse(readFileSync(manifest, 'utf8')).executable === EXECUTABLE) return dir;
+      } catch {
+        // an unreadable manifest is the front-end build's problem; keep looking
+      }
+    }
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === 'node_modules') continue;
+      const found = walk(join(dir, entry.name));
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = existsSync(src) ? walk(src) : undefined;
+  return found ? join(root, 'dist', relative(src, found)) : join(root, 'dist');
+}
 
 /** Grafana's goos/goarch naming → the bun compile targets and @oven packages that serve it. */
 const TARGETS = {
@@ -180,6 +207,7 @@ async function main() {
   const wanted = listArg ? listArg.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(TARGETS);
   for (const t of wanted) if (!TARGETS[t]) throw new Error(`unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`);
 
+  const distDir = resolve(args.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? backendOutDir());
   const bun = hostBun();
   const version = bunVersion();
   mkdirSync(distDir, { recursive: true });

@@ -4,13 +4,13 @@
  * go-plugin handshake strictly, watches stdout/stderr for protocol violations, and talks pluginv2 over real
  * gRPC with the same message shapes Grafana sends.
  *
- * The executable is (re)built for this machine by `ensureBuiltExecutable()` when dist/ lacks it or it is older
+ * The executable is (re)built for this machine by `ensureBuiltExecutable()` when dist/datasource/ lacks it or it is older
  * than the backend sources; CI's `npm run build` builds every target beforehand, which makes that a no-op.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import {
@@ -33,8 +33,31 @@ export function hostExecutableName(): string {
   return `gpx_rarity_${goos}_${goarch}${goos === 'windows' ? '.exe' : ''}`;
 }
 
+/** Same rule as scripts/build-backend.mjs backendOutDir: beside the plugin.json declaring the executable. */
+export function backendOutDir(): string {
+  const src = join(ROOT, 'src');
+  const walk = (dir: string): string | undefined => {
+    const manifest = join(dir, 'plugin.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { executable?: string }).executable === 'gpx_rarity') return dir;
+      } catch {
+        // keep looking
+      }
+    }
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === 'node_modules') continue;
+      const found = walk(join(dir, entry.name));
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = existsSync(src) ? walk(src) : undefined;
+  return found ? join(ROOT, 'dist', relative(src, found)) : join(ROOT, 'dist');
+}
+
 export function executablePath(): string {
-  return join(ROOT, 'dist', hostExecutableName());
+  return join(backendOutDir(), hostExecutableName());
 }
 
 function newestMtime(dir: string): number {
@@ -46,7 +69,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds this machine's target when dist/ lacks it or the sources changed since. */
+/** Builds this machine's target when dist/datasource/ lacks it or the sources changed since. */
 export function ensureBuiltExecutable(): string {
   const exe = executablePath();
   const compiled = exe.replace(/(\.exe)?$/, (m) => (platform() === 'linux' ? '_glibc' : m));

@@ -1,8 +1,9 @@
 /**
  * The built executable, spawned and called exactly as Grafana does (see host.ts). Builds this machine's
- * target first when dist/ lacks it or is stale; CI's `npm run build` makes that a no-op.
+ * target first when dist/datasource/ lacks it or is stale; CI's `npm run build` makes that a no-op.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -83,6 +84,28 @@ describe('handshake and lifecycle', () => {
     }
   });
 
+  it('exits when orphaned (Grafana SIGKILLed): parent pid watch', async () => {
+    if (process.platform !== 'linux') return;
+    // sh starts the plugin in the background and exits, so the plugin is re-parented.
+    const compiled = executablePath() + '_glibc';
+    const sh = spawn('/bin/sh', ['-c', `"${compiled}" >/dev/null 2>&1 & echo $!; sleep 0.5`], { env: grafanaEnv() });
+    const pid = Number((await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString())))).trim());
+    await new Promise((r) => sh.on('exit', r));
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 6_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(pid, 'SIGKILL');
+    expect(stillAlive).toBe(false);
+  });
+
   it('exits after plugin.GRPCController/Shutdown', async () => {
     const plugin = await startPlugin();
     try {
@@ -123,9 +146,10 @@ describe('pluginv2 over gRPC', () => {
     expect((await client.healthCheck('')).status).toBe('SERVING');
   });
 
-  it('CheckHealth connects to Postgres with the settings Grafana sends', async () => {
+  it('CheckHealth connects to Postgres with the settings Grafana sends, and asks for the log table', async () => {
     const res = await client.checkHealth({ pluginContext: pluginContext(ds()), headers: {} });
-    expect(res.status, res.message).toBe('OK');
+    expect(res.status, res.message).toBe('ERROR');
+    expect(res.message).toBe('Connected, but no log table is configured: choose one under Log table.');
   });
 
   it('CheckHealth reports a wrong password as ERROR, not a crash', async () => {

@@ -77,7 +77,7 @@ describe('catalogue', () => {
   });
 
   it('names the table and offers readable tables when it is missing', async () => {
-    const err = await describeTable(pool, `${schema}.nope`).catch((e: unknown) => e as StoreError);
+    const err = (await describeTable(pool, `${schema}.nope`).catch((e: unknown) => e)) as StoreError;
     expect(err).toBeInstanceOf(StoreError);
     expect(err.kind).toBe('table_missing');
     expect(err.value).toBe(`${schema}.nope`);

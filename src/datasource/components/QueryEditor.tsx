@@ -4,7 +4,7 @@
  * that cannot run is not sent.
  */
 import { css } from '@emotion/css';
-import { rangeUtil, type GrafanaTheme2, type QueryEditorProps } from '@grafana/data';
+import type { GrafanaTheme2, QueryEditorProps } from '@grafana/data';
 import {
   Button,
   Combobox,
@@ -55,12 +55,26 @@ const BUCKET_SPAN_TOOLTIP =
   'Length of one bucket, as a Grafana duration (30s, 5m, 1h). Elastic advises short spans for rare and freq_rare, ' +
   `and a history of at least ${MIN_LEARNING_BUCKETS} buckets: nothing is flagged while the model is still learning.`;
 
+/** "1h 40m": the two largest units (rangeUtil.secondsToHms would say only "1h"). */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0 || parts.length > 0) parts.push(`${count}${unit}`);
+  }
+  const shown = parts.slice(0, 2).filter((part) => !part.startsWith('0'));
+  return shown.length ? shown.join(' ') : `${ms}ms`;
+}
+
 /** "The first 20 buckets (1h 40m) train the model." — or nothing when the span is not a literal duration. */
 function learningHint(bucketSpan: string): string | undefined {
   if (containsTemplateVariable(bucketSpan)) return undefined;
   try {
     const ms = parseDurationMs(bucketSpan) * MIN_LEARNING_BUCKETS;
-    return `The first ${MIN_LEARNING_BUCKETS} buckets (${rangeUtil.secondsToHms(ms / 1000)}) only train the model.`;
+    return `The first ${MIN_LEARNING_BUCKETS} buckets (${formatDuration(ms)}) only train the model.`;
   } catch {
     return undefined;
   }

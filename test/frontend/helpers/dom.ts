@@ -12,6 +12,11 @@ if (!window.matchMedia) {
     ({ matches: false, media: query, addListener() {}, removeListener() {}, addEventListener() {}, removeEventListener() {}, onchange: null, dispatchEvent: () => false }) as MediaQueryList;
 }
 
+// Combobox sizes its menu with canvas measureText; jsdom has no canvas.
+HTMLCanvasElement.prototype.getContext = function getContext() {
+  return { font: '', measureText: (text: string) => ({ width: text.length * 7 }) } as unknown as CanvasRenderingContext2D;
+} as typeof HTMLCanvasElement.prototype.getContext;
+
 beforeAll(() => {
   Object.defineProperty(Element.prototype, 'getBoundingClientRect', {
     configurable: true,
@@ -19,6 +24,16 @@ beforeAll(() => {
   });
   for (const prop of ['offsetHeight', 'offsetWidth', 'clientHeight', 'clientWidth'] as const) {
     Object.defineProperty(HTMLElement.prototype, prop, { configurable: true, get: () => 240 });
+  }
+  if (!('IntersectionObserver' in globalThis)) {
+    (globalThis as Record<string, unknown>).IntersectionObserver = class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+      takeRecords() {
+        return [];
+      }
+    };
   }
   if (!('ResizeObserver' in globalThis)) {
     (globalThis as Record<string, unknown>).ResizeObserver = class {

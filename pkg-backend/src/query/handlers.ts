@@ -1,0 +1,77 @@
+/** The query layer as the protocol layer sees it: QueryData per query type, CheckHealth, CallResource. */
+import type { DataQueryInput, DataResponseOut, HandlerDeps, PluginHandlers, RequestContext } from '../plugin/handlers.ts';
+import type { Frame } from '../plugin/frames.ts';
+import { ResultCache } from './cache.ts';
+import { runDetection, type DetectionResult } from './detection.ts';
+import { errorResponse } from './errorResponse.ts';
+import { scoresFrames } from './frames/scores.ts';
+import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
+import { logsFrame } from './frames/logs.ts';
+import { anomalousLogs } from './logs.ts';
+import { checkHealth } from './health.ts';
+import { callResource } from './resources.ts';
+import { parseQuery, type ParsedQuery } from './request.ts';
+
+export function createHandlers(_deps: HandlerDeps): PluginHandlers {
+  const cache = new ResultCache<DetectionResult>();
+
+  function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
+    const { signal: _signal, ...request } = parsed.detection;
+    const key = `${ctx.instance.key}|${JSON.stringify(request)}`;
+    // Alert evaluations ask for fresh data (X-Cache-Skip); dashboards may share a result for a few seconds.
+    if (ctx.fromAlert) return runDetection(ctx.instance.pool, { ...request, signal: ctx.signal });
+    return cache.get(key, () => runDetection(ctx.instance.pool, request));
+  }
+
+  async function answer(ctx: RequestContext, q: DataQueryInput): Promise<DataResponseOut> {
+    const started = Date.now();
+    try {
+      const parsed = parseQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
+      const result = await detect(ctx, parsed);
+      const options = { minScore: parsed.minScore, limit: parsed.limit };
+      let frames: Frame[];
+      switch (parsed.query.queryType) {
+        case 'scores':
+          frames = scoresFrames(result, q.refId, options);
+          break;
+        case 'records':
+          frames = [recordsFrame(result, q.refId, options)];
+          break;
+        case 'groups':
+          frames = [groupsFrame(result, q.refId, options)];
+          break;
+        case 'annotations':
+          frames = [annotationsFrame(result, q.refId, options)];
+          break;
+        case 'logs': {
+          const rows = await anomalousLogs(ctx.instance.pool, parsed, result, ctx.instance.settings.jsonData);
+          frames = [logsFrame(rows, q.refId, parsed.detection)];
+          break;
+        }
+      }
+      const stats = [
+        { displayName: 'Buckets processed', value: result.stats.bucketsProcessed },
+        { displayName: 'Aggregate tuples', value: result.stats.tuples },
+        { displayName: 'Requests in range', value: result.stats.rows },
+        { displayName: 'Detection time', value: Date.now() - started, unit: 'ms' },
+      ];
+      for (const f of frames) f.meta = { ...f.meta, stats, custom: { ...(f.meta?.custom as object), detector: result.detector } };
+      ctx.logger.debug('query answered', { refId: q.refId, queryType: parsed.query.queryType, ms: Date.now() - started });
+      return { frames };
+    } catch (e) {
+      const response = errorResponse(e);
+      ctx.logger.warn('query failed', { refId: q.refId, error: e instanceof Error ? e.message : String(e) });
+      return response;
+    }
+  }
+
+  return {
+    async queryData(ctx, queries) {
+      const answers = await Promise.all(queries.map(async (q) => [q.refId, await answer(ctx, q)] as const));
+      return new Map(answers);
+    },
+    checkHealth: (ctx) => checkHealth(ctx),
+    callResource: (ctx, req) => callResource(ctx, req),
+  };
+
+}

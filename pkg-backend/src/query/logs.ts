@@ -1,0 +1,61 @@
+/**
+ * `logs`: the log entries of a range, each entry of an anomalous group carrying the Cryptolens properties
+ * (Group Id, Starting At, Ending At). With minScore > 0 only entries of groups at or above it are returned,
+ * read group by group (entity + id window) so a busy range cannot push them past the limit.
+ */
+import type pg from 'pg';
+import type { RarityDataSourceOptions } from '../../../src/shared/queryModel.ts';
+import type { AnomalyGroup } from '../engine/types.ts';
+import { fetchLogs, type LogRow } from '../store/logs.ts';
+import type { DetectionResult } from './detection.ts';
+import type { ParsedQuery } from './request.ts';
+
+/** Groups read one by one in anomalous-only mode; the strongest first. */
+const MAX_GROUPS_READ = 200;
+
+export interface AnnotatedLogRow extends LogRow {
+  group?: AnomalyGroup;
+}
+
+export async function anomalousLogs(pool: pg.Pool, parsed: ParsedQuery, result: DetectionResult, settings: RarityDataSourceOptions): Promise<AnnotatedLogRow[]> {
+  const d = parsed.detection;
+  const entityColumn = d.overField ?? d.byField;
+  const base = {
+    table: d.table,
+    timeColumn: d.timeColumn,
+    idColumn: d.idColumn,
+    messageColumn: settings.messageColumn || undefined,
+    filters: d.filters,
+    successRule: d.successRule,
+  };
+  const groups = result.groups.filter((g) => g.maxScore >= parsed.minScore);
+  if (parsed.minScore > 0) {
+    const strongest = [...groups].sort((a, b) => b.maxScore - a.maxScore).slice(0, MAX_GROUPS_READ);
+    const rows: AnnotatedLogRow[] = [];
+    for (const g of strongest) {
+      const part = await fetchLogs(pool, {
+        ...base,
+        from: new Date(g.start),
+        to: new Date(g.end),
+        entityColumn,
+        entityValue: g.entity,
+        idFrom: g.startingAt,
+        idTo: g.endingAt,
+        limit: parsed.limit,
+        order: 'asc',
+      });
+      for (const row of part) rows.push({ ...row, group: g });
+    }
+    return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, parsed.limit);
+  }
+  const rows = await fetchLogs(pool, { ...base, from: d.from, to: d.to, limit: parsed.limit, order: 'desc' });
+  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn, groups) }));
+}
+
+function groupOf(row: LogRow, entityColumn: string, groups: AnomalyGroup[]): AnomalyGroup | undefined {
+  const value = row.values[entityColumn];
+  if (value === null || value === undefined) return undefined;
+  const entity = value instanceof Date ? value.toISOString() : String(value);
+  const t = row.time.getTime();
+  return groups.find((g) => g.entity === entity && row.id >= g.startingAt && row.id <= g.endingAt && t >= g.start && t < g.end);
+}

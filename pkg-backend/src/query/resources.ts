@@ -1,0 +1,43 @@
+/**
+ * CallResource: `GET tables`, `GET fields?table=`, `GET values?table=&field=&q=` for the editors' pickers.
+ * Answers are JSON; errors carry an HTTP status and a message naming what was wrong.
+ */
+import type { RequestContext, ResourceRequest, ResourceResponse } from '../plugin/handlers.ts';
+import { describeTable, listTables } from '../store/catalogue.ts';
+import { topValues } from '../store/values.ts';
+import { httpStatusOf } from './errorResponse.ts';
+
+export async function callResource(ctx: RequestContext, req: ResourceRequest): Promise<ResourceResponse> {
+  const url = new URL(req.url || req.path, 'http://plugin.invalid/');
+  const path = req.path.replace(/^\/+|\/+$/g, '');
+  const q = url.searchParams;
+  if (req.method.toUpperCase() !== 'GET') {
+    return { status: 405, headers: { Allow: ['GET'] }, body: { message: `${req.method} is not allowed on ${path}; use GET` } };
+  }
+  const { pool, settings } = ctx.instance;
+  const table = q.get('table') || settings.jsonData.table;
+  try {
+    switch (path) {
+      case 'tables':
+        return { status: 200, body: await listTables(pool) };
+      case 'fields': {
+        if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
+        const info = await describeTable(pool, table);
+        return { status: 200, body: info.columns.map((c) => ({ name: c.name, type: c.type, suits: c.suits })) };
+      }
+      case 'values': {
+        const field = q.get('field');
+        if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
+        if (!field) return { status: 400, body: { message: 'field is required, e.g. values?field=state' } };
+        const limit = q.get('limit');
+        if (limit !== null && !/^\d+$/.test(limit)) return { status: 400, body: { message: `limit "${limit}" must be a whole number` } };
+        const values = await topValues(pool, table, field, { q: q.get('q') ?? undefined, limit: limit === null ? undefined : Number(limit) });
+        return { status: 200, body: values };
+      }
+      default:
+        return { status: 404, body: { message: `unknown resource "${path}"; available: tables, fields, values` } };
+    }
+  } catch (e) {
+    return { status: httpStatusOf(e), body: { message: e instanceof Error ? e.message : String(e) } };
+  }
+}
