@@ -24,7 +24,7 @@ export function pluginViteConfig({ entry, outDir, production }: PluginEntry): In
     mode: production ? 'production' : 'development',
     // Plugins run inside Grafana's page: process.env is not there, so React's build flags are fixed here.
     define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
-    esbuild: { jsx: 'automatic', legalComments: 'none' },
+    esbuild: { jsx: 'automatic', jsxDev: false, legalComments: 'none' },
     publicDir: false,
     build: {
       outDir: resolve(outDir),

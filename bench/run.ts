@@ -1,8 +1,10 @@
 /**
  * `npm run bench` — speed as ratios against baselines measured in the same run, never as timed test asserts.
  *   (a) engine alone on generated tuples, tuples/s;
- *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio).
- * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL.
+ *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio);
+ *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes.
+ * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL,
+ *   --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data.
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +14,18 @@ import { createPool } from '../pkg-backend/src/store/connection.ts';
 import { startEmbeddedPostgres } from '../pkg-backend/src/store/embedded.ts';
 import { benchEngine, generateBuckets } from './engine.ts';
 import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
+import { benchQueryData } from './queryData.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, 'database-url': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    'database-url': { type: 'string' },
+    'demo-days': { type: 'string', default: '30' },
+    'demo-rows-per-day': { type: 'string', default: '20000' },
+    calls: { type: 'string', default: '30' },
+    'skip-query-data': { type: 'boolean', default: false },
+  },
+});
 const rows = Number(values.rows);
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -48,6 +60,17 @@ try {
   console.log(`  bare aggregate SQL   ${r.bare.toFixed(3)} s (baseline)`);
   console.log(`  rarity detection     ${r.detect.toFixed(3)} s`);
   console.log(`  ratio detection / aggregate = ${(r.detect / r.bare).toFixed(2)}×`);
+
+  if (!values['skip-query-data']) {
+    const days = Number(values['demo-days']);
+    const rowsPerDay = Number(values['demo-rows-per-day']);
+    console.log(`\n(c) built executable over gRPC: scores (freq_rare by state over ip, 5m, 7-day ranges) on the demo, ${days} days × ${fmt(rowsPerDay)} rows`);
+    const q = await benchQueryData(pool, { databaseUrl: url, days, rowsPerDay, calls: Number(values.calls) });
+    console.log(`  demo seeded: ${fmt(q.rows)} rows in ${q.seedSeconds.toFixed(1)} s`);
+    console.log(`  handshake (spawn → first stdout line): ${q.handshakeMs.map((ms) => `${ms} ms`).join(', ')}`);
+    console.log(`  QueryData scores × ${q.latenciesMs.length} (X-Cache-Skip, distinct ranges): p50 ${q.p50.toFixed(0)} ms, p99 ${q.p99.toFixed(0)} ms (min ${Math.min(...q.latenciesMs).toFixed(0)}, max ${Math.max(...q.latenciesMs).toFixed(0)})`);
+    for (const s of q.sizes) console.log(`  ${s.file.padEnd(36)} ${s.bytes < 1e6 ? `${s.bytes} bytes (launcher)`.padStart(20) : `${(s.bytes / 1e6).toFixed(1)} MB`.padStart(20)}`);
+  }
 } finally {
   await pool.end();
   await stop?.();

@@ -380,6 +380,8 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
         await flush(cols);
         cols = emptyColumns();
       }
+      // Let the socket drain the in-flight batch while we generate; a tight loop would stall the write.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await flush(cols);
     rows += await inFlight;

@@ -18,6 +18,8 @@ import { QueryError } from './errors.ts';
 
 /** Refuse plans whose bucket count would make even an empty scan of the range unreasonable. */
 export const MAX_BUCKETS = 1_000_000;
+/** Longest accepted bucket span (365 days). */
+export const MAX_BUCKET_SPAN_MS = 365 * 86_400_000;
 
 export interface DetectionRequest {
   table: string;
@@ -172,6 +174,11 @@ function parseBucketSpan(text: string): number {
   }
   if (ms < 1000 || ms % 1000 !== 0) {
     throw new QueryError(`bucketSpan "${text}" must be a whole number of seconds, at least 1s`, 'bucketSpan', text);
+  }
+  // Without an upper bound "999999999d" passed every check (one bucket) and failed in PostgreSQL as
+  // "interval out of range" (500). A year is far beyond any useful span (≥ 20 learning buckets are needed).
+  if (!Number.isSafeInteger(ms) || ms > MAX_BUCKET_SPAN_MS) {
+    throw new QueryError(`bucketSpan "${text}" is too long; use at most 365d`, 'bucketSpan', text);
   }
   return ms;
 }

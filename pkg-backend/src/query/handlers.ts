@@ -11,6 +11,13 @@ import { anomalousLogs } from './logs.ts';
 import { checkHealth } from './health.ts';
 import { callResource } from './resources.ts';
 import { parseQuery, type ParsedQuery } from './request.ts';
+import { headerValue } from '../plugin/context.ts';
+
+/** `X-Cache-Skip: true`, sent by alert evaluations and by Grafana for cache-bypassing requests. */
+function skipsCache(headers: Record<string, string>): boolean {
+  const value = headerValue(headers, 'X-Cache-Skip') ?? headerValue(headers, 'http_X-Cache-Skip') ?? '';
+  return value.trim().toLowerCase() === 'true';
+}
 
 export function createHandlers(_deps: HandlerDeps): PluginHandlers {
   const cache = new ResultCache<DetectionResult>();
@@ -18,8 +25,10 @@ export function createHandlers(_deps: HandlerDeps): PluginHandlers {
   function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
     const { signal: _signal, ...request } = parsed.detection;
     const key = `${ctx.instance.key}|${JSON.stringify(request)}`;
-    // Alert evaluations ask for fresh data (X-Cache-Skip); dashboards may share a result for a few seconds.
-    if (ctx.fromAlert) return runDetection(ctx.instance.pool, { ...request, signal: ctx.signal });
+    // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
+    // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Before this,
+    // only FromAlert bypassed the cache and an explicit X-Cache-Skip was ignored (issue #4 e2e tests).
+    if (ctx.fromAlert || skipsCache(ctx.headers)) return runDetection(ctx.instance.pool, { ...request, signal: ctx.signal });
     return cache.get(key, () => runDetection(ctx.instance.pool, request));
   }
 

@@ -2,7 +2,7 @@
  * A Grafana query (the saved model + the panel's time range) and the datasource settings → a detection
  * request. Validation is the one the query editor runs (src/shared/validateQuery.ts), so the words match.
  */
-import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, type RarityDataSourceOptions, type RarityQuery } from '../../../src/shared/queryModel.ts';
+import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, type QueryFilter, type RarityDataSourceOptions, type RarityQuery } from '../../../src/shared/queryModel.ts';
 import { validateQuery } from '../../../src/shared/validateQuery.ts';
 import type { DetectionRequest } from './detection.ts';
 import { QueryError } from './errors.ts';
@@ -23,7 +23,18 @@ export function parseQuery(
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
     throw new QueryError('the query must be a JSON object with at least queryType, function and byField');
   }
-  const raw = json as Partial<RarityQuery>;
+  const raw = { ...(json as Partial<RarityQuery>) };
+  // Type checks the shared validator cannot do (it assumes the editor's types): without them `byField: 5`
+  // read as "By field is required", `table: 5` as an "empty" name, and `filters: "x"` crashed the validator
+  // with a TypeError (500 "internal error"). queryType/function are left to validateQuery ("… is not known").
+  for (const key of ['table', 'byField', 'overField', 'bucketSpan'] as const) {
+    const v: unknown = raw[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw new QueryError(`${key} must be a string${key === 'bucketSpan' ? ' such as 5m' : ''}, got ${JSON.stringify(v)}`, key, JSON.stringify(v));
+    }
+  }
+  if (raw.filters !== undefined && raw.filters !== null) raw.filters = normaliseFilters(raw.filters as unknown);
+  const range = checkTimeRange(timeRange);
   const query = { ...raw, queryType: raw.queryType || (queryType as RarityQuery['queryType']) || 'scores' } as RarityQuery;
   query.function = query.function ?? 'rare';
   const errors = validateQuery(query);
@@ -46,10 +57,49 @@ export function parseQuery(
       byField: query.byField,
       overField: query.overField || undefined,
       bucketSpan: query.bucketSpan || DEFAULT_BUCKET_SPAN,
-      from: timeRange.from,
-      to: timeRange.to,
+      from: range.from,
+      to: range.to,
       filters: query.filters,
       successRule: settings.successRule,
     },
   };
+}
+
+/**
+ * `filters` must be a list of objects. Values that are numbers or booleans (alert rules provisioned from
+ * YAML/JSON often write `value: 3`) are compared as their text, which the store casts to the column type;
+ * before, `value: 3` was refused as "operator != needs a value". Objects/arrays as values are refused.
+ */
+function normaliseFilters(filters: unknown): QueryFilter[] {
+  if (!Array.isArray(filters)) {
+    throw new QueryError(`filters must be a list of { field, op, value }, got ${JSON.stringify(filters)}`, 'filters', JSON.stringify(filters));
+  }
+  return filters.map((f: unknown, i) => {
+    if (!f || typeof f !== 'object' || Array.isArray(f)) {
+      throw new QueryError(`Filter ${i + 1} must be an object { field, op, value }, got ${JSON.stringify(f)}`, `filters.${i}`, JSON.stringify(f));
+    }
+    const filter = { ...(f as QueryFilter) };
+    const value: unknown = filter.value;
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') filter.value = String(value);
+    else if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw new QueryError(`Filter ${i + 1}: value must be text (or a number), got ${JSON.stringify(value)}`, `filters.${i}.value`, JSON.stringify(value));
+    }
+    if (filter.field !== undefined && filter.field !== null && typeof filter.field !== 'string') {
+      throw new QueryError(`Filter ${i + 1}: field must be a column name, got ${JSON.stringify(filter.field)}`, `filters.${i}.field`, JSON.stringify(filter.field));
+    }
+    return filter;
+  });
+}
+
+/**
+ * Grafana always sends a valid range, but a hand-made request may not: an epoch beyond JavaScript's Date
+ * range became "Invalid Date" and failed deep in the store as a 500 ("to is not a valid time").
+ */
+function checkTimeRange(range: { from: Date; to: Date }): { from: Date; to: Date } {
+  for (const key of ['from', 'to'] as const) {
+    if (!(range[key] instanceof Date) || !Number.isFinite(range[key].getTime())) {
+      throw new QueryError(`time range: ${key} is not a valid time (epoch milliseconds between -8.64e15 and 8.64e15)`, `timeRange.${key}`);
+    }
+  }
+  return range;
 }

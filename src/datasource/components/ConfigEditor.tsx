@@ -36,7 +36,7 @@ import type {
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';
-import { asOption, fieldOptions, tableOptions } from './fieldOptions.ts';
+import { asOption, displayTableName, fieldOptions, tableOptions } from './fieldOptions.ts';
 import { useResource } from './useResource.ts';
 
 export type Props = DataSourcePluginOptionsEditorProps<RarityDataSourceOptions, RaritySecureJsonData>;
@@ -293,7 +293,7 @@ export function ConfigEditor(props: Props) {
               loading={tables.loading}
               placeholder="public.weblogs"
               options={tableOptions(tables.value)}
-              value={asOption(jsonData.table)}
+              value={asOption(jsonData.table, displayTableName(jsonData.table))}
               onChange={(option) => setJson('table', option.value)}
             />
             <Button

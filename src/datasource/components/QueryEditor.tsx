@@ -10,6 +10,7 @@ import {
   Combobox,
   InlineField,
   InlineFieldRow,
+  InlineLabel,
   Input,
   RadioButtonGroup,
   Stack,
@@ -33,7 +34,7 @@ import { errorFor, validateQuery, containsTemplateVariable } from '../../shared/
 import type { RarityDataSource } from '../datasource.ts';
 import { FUNCTION_LABELS, QUERY_TYPE_LABELS, type RarityDataSourceOptions } from '../types.ts';
 import { ConditionRow } from './ConditionRow.tsx';
-import { asOption, fieldOptions, tableOptions, variableOptions } from './fieldOptions.ts';
+import { asOption, displayTableName, fieldOptions, tableOptions, variableOptions } from './fieldOptions.ts';
 import { useResource } from './useResource.ts';
 
 export type Props = QueryEditorProps<RarityDataSource, RarityQuery, RarityDataSourceOptions>;
@@ -160,9 +161,9 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
             isClearable
             createCustomValue
             loading={tables.loading}
-            placeholder={datasource.defaultTable ? `default: ${datasource.defaultTable}` : 'default table'}
+            placeholder={datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'}
             options={[...tableOptions(tables.value), ...variableOptions()]}
-            value={asOption(query.table)}
+            value={asOption(query.table, displayTableName(query.table))}
             onChange={(option) => change({ table: option?.value || undefined })}
           />
         </InlineField>
@@ -272,9 +273,9 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
       {learningHint(bucketSpan) && <p className={styles.hint}>{learningHint(bucketSpan)}</p>}
 
       <div className={styles.filters}>
-        <span className={styles.sectionLabel} id="rarity-filters-label">
+        <InlineLabel width={LABEL_WIDTH} id="rarity-filters-label" as="span" tooltip="Structured conditions on log rows; values are bound as parameters">
           Filters
-        </span>
+        </InlineLabel>
         <div role="group" aria-labelledby="rarity-filters-label">
         <Stack direction="column" gap={0.5}>
           {filters.map((filter, i) => (
@@ -327,17 +328,4 @@ const getStyles = (theme: GrafanaTheme2) => ({
     margin: theme.spacing(0, 0, 0.5, 0),
   }),
   filters: css({ display: 'flex', alignItems: 'flex-start', gap: theme.spacing(0.5), marginTop: theme.spacing(0.5) }),
-  sectionLabel: css({
-    display: 'inline-flex',
-    alignItems: 'center',
-    flexShrink: 0,
-    width: theme.spacing(LABEL_WIDTH),
-    height: theme.spacing(theme.components.height.md),
-    padding: theme.spacing(0, 1),
-    background: theme.colors.background.secondary,
-    border: `1px solid ${theme.colors.border.weak}`,
-    borderRadius: theme.shape.radius.default,
-    fontWeight: theme.typography.fontWeightMedium,
-    fontSize: theme.typography.size.sm,
-  }),
 });

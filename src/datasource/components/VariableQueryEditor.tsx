@@ -9,7 +9,7 @@ import type { RarityQuery } from '../../shared/queryModel.ts';
 import type { FieldRole } from '../../shared/resources.ts';
 import type { RarityDataSource } from '../datasource.ts';
 import type { RarityVariableQuery, VariableQueryKind, RarityDataSourceOptions } from '../types.ts';
-import { asOption, fieldOptions, tableOptions } from './fieldOptions.ts';
+import { asOption, displayTableName, fieldOptions, tableOptions } from './fieldOptions.ts';
 import { useResource } from './useResource.ts';
 
 export type Props = QueryEditorProps<RarityDataSource, RarityQuery, RarityDataSourceOptions, RarityVariableQuery>;
@@ -63,9 +63,9 @@ export function VariableQueryEditor({ query: rawQuery, datasource, onChange }: P
               isClearable
               createCustomValue
               loading={tables.loading}
-              placeholder={datasource.defaultTable ? `default: ${datasource.defaultTable}` : 'default table'}
+              placeholder={datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'}
               options={tableOptions(tables.value)}
-              value={asOption(query.table)}
+              value={asOption(query.table, displayTableName(query.table))}
               onChange={(option) => change({ table: option?.value || undefined })}
             />
           </InlineField>

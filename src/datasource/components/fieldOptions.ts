@@ -32,7 +32,13 @@ export function variableOptions(): Array<ComboboxOption<string>> {
   }
 }
 
+/** `"public"."weblogs"` → `public.weblogs` for reading; names that need their quotes keep them. */
+export function displayTableName(qualified: string | undefined): string | undefined {
+  if (!qualified) return qualified;
+  return qualified.replace(/"([a-z_][a-z0-9_$]*)"/g, '$1');
+}
+
 /** Combobox shows a scalar value only if it is among the options; a saved value that is not is shown as-is. */
-export function asOption(value: string | undefined): ComboboxOption<string> | null {
-  return value ? { value, label: value } : null;
+export function asOption(value: string | undefined, label: string | undefined = value): ComboboxOption<string> | null {
+  return value ? { value, label } : null;
 }

@@ -15,7 +15,7 @@ if (!window.matchMedia) {
 // Combobox sizes its menu with canvas measureText; jsdom has no canvas.
 HTMLCanvasElement.prototype.getContext = function getContext() {
   return { font: '', measureText: (text: string) => ({ width: text.length * 7 }) } as unknown as CanvasRenderingContext2D;
-} as typeof HTMLCanvasElement.prototype.getContext;
+} as unknown as typeof HTMLCanvasElement.prototype.getContext;
 
 beforeAll(() => {
   Object.defineProperty(Element.prototype, 'getBoundingClientRect', {
