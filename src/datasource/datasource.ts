@@ -70,6 +70,8 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
     const replace = (text: string | undefined, format?: string) =>
       text === undefined ? undefined : templateSrv.replace(text, scopedVars, format);
     const interpolated: RarityQuery = { ...query, byField: replace(query.byField) ?? '' };
+    // Dashboards switch between rare and freq_rare with a variable; the backend validates the result.
+    if (query.function !== undefined) interpolated.function = replace(query.function) as RarityQuery['function'];
     if (query.table !== undefined) interpolated.table = replace(query.table);
     if (query.overField !== undefined) interpolated.overField = replace(query.overField);
     if (query.bucketSpan !== undefined) interpolated.bucketSpan = replace(query.bucketSpan);

@@ -55,7 +55,8 @@ export function validateQuery(query: Partial<RarityQuery>, options: ValidateOpti
   }
 
   const fn = query.function ?? 'rare';
-  if (!DETECTOR_FUNCTIONS.includes(fn)) {
+  // A dashboard may pick the function with a variable ("$function"); it is checked after interpolation.
+  if (!DETECTOR_FUNCTIONS.includes(fn) && !unchecked(fn)) {
     add('function', `function ${quote(fn)} is not known; use rare or freq_rare`);
   }
 

@@ -12,7 +12,8 @@ import { Rng, WeightedPicker } from './random.ts';
 import { createLogTable, emptyColumns, insertColumns, qualifiedName, type RowColumns } from './seedTable.ts';
 
 // ---- world ----------------------------------------------------------------------------------------------
-export const KEY_COUNT = 300;
+/** A few hundred customers: enough that one key or IP is a small share of the population (DESIGN.md §6). */
+export const KEY_COUNT = 800;
 export const PRODUCT_COUNT = 5;
 export const COUNTRIES = ['US', 'DE', 'GB', 'SE', 'FR', 'NL', 'IN', 'JP', 'BR', 'CA', 'AU', 'PL', 'ES', 'IT', 'KR'] as const;
 export const STATE_SUCCESS = 1;
