@@ -69,3 +69,14 @@ describe('GroupTracker (Cryptolens anomaly groups)', () => {
     expect(groupId('k', 'a', 1)).toMatch(/^[0-9a-f]{16}$/);
   });
 });
+
+describe('GroupTracker state', () => {
+  it('round-trips through JSON, bigint ids included, and continues identically', () => {
+    const a = new GroupTracker({ detectorKey: 'k', bucketSpanMs: SPAN_MS, threshold: 25, population: false });
+    step(a, 0, [t('x', 2, 1, 9007199254740993n, 9007199254740999n)], [['x', 60]]);
+    const b = GroupTracker.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+    for (const g of [a, b]) step(g, 1, [t('x', 1, 1, 9007199254741000n, 9007199254741000n)], [['x', 70]]);
+    expect(b.groups()).toEqual(a.groups());
+    expect(b.groups()[0].endingAt).toBe(9007199254741000n);
+  });
+});

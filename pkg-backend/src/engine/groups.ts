@@ -23,11 +23,34 @@ interface EntityBucket {
   maxId: bigint;
 }
 
+/** Groups as JSON: bigint log ids become decimal strings. */
+export type GroupJson = Omit<AnomalyGroup, 'startingAt' | 'endingAt'> & { startingAt: string; endingAt: string };
+
+export interface GroupTrackerState {
+  options: GroupTrackerOptions;
+  open: GroupJson[];
+  closed: GroupJson[];
+}
+
+const toJson = (g: AnomalyGroup): GroupJson => ({ ...g, startingAt: g.startingAt.toString(), endingAt: g.endingAt.toString() });
+const fromJson = (g: GroupJson): AnomalyGroup => ({ ...g, startingAt: BigInt(g.startingAt), endingAt: BigInt(g.endingAt) });
+
 export class GroupTracker {
   private readonly open = new Map<string, AnomalyGroup>();
   private readonly closed: AnomalyGroup[] = [];
 
   constructor(private readonly options: GroupTrackerOptions) {}
+
+  static fromJSON(state: GroupTrackerState): GroupTracker {
+    const tracker = new GroupTracker(state.options);
+    for (const g of state.open) tracker.open.set(g.entity, fromJson(g));
+    for (const g of state.closed) tracker.closed.push(fromJson(g));
+    return tracker;
+  }
+
+  toJSON(): GroupTrackerState {
+    return { options: { ...this.options }, open: [...this.open.values()].map(toJson), closed: this.closed.map(toJson) };
+  }
 
   /**
    * Takes a scored bucket and its tuples; returns the group id of each anomalous entity so records can carry it.

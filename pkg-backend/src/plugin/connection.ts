@@ -15,10 +15,8 @@ export const connectionPoolFactory: PoolFactory = (settings) => {
       secure: { ...settings.secureJsonData },
     }),
   );
-  // The store's createPool attaches an 'error' listener that writes {"level","msg"} lines to stderr, which
-  // Grafana cannot parse (it needs @level/@message, PROTOCOL.md §2); seen when Postgres was stopped under
-  // the plugin (test/backend/postgres-outage.test.ts). The InstanceManager attaches its own listener, logging
-  // through the Grafana logger, right after this returns, so the pool is never without one.
+  // The InstanceManager attaches its own 'error' listener right after this returns, logging through the
+  // plugin's logger with the datasource's context; the store's generic one would log the event twice.
   pool.removeAllListeners('error');
   return pool;
 };

@@ -2,17 +2,18 @@
  * Runs one detector over a log table: resolves the request against the catalogue, streams the pushdown
  * aggregate from the first row of the table (the model needs the history before `from`) up to `to`, feeds the
  * engine, and keeps what falls inside [from, to). The engine sees aggregates only, never raw rows.
+ * A DetectionRun can be advanced later and cloned, which is what incremental.ts builds on.
  */
 import type pg from 'pg';
 import type { QueryFilter, SuccessRule } from '../../../src/shared/queryModel.ts';
 import { parseDurationMs } from '../../../src/shared/queryModel.ts';
 import { Detector } from '../engine/detector.ts';
-import { GroupTracker } from '../engine/groups.ts';
-import type { AnomalyGroup, BucketResult, DetectorFunction, RecordResult } from '../engine/types.ts';
+import type { AnomalyGroup, BucketResult, DetectorFunction, DetectorSpec, RecordResult } from '../engine/types.ts';
 import { describeTable, resolveColumn } from '../store/catalogue.ts';
+import { GroupTracker, type GroupTrackerState } from '../engine/groups.ts';
 import { StoreError } from '../store/errors.ts';
 import { streamBuckets, type PushdownPlan } from '../store/pushdown.ts';
-import { tableBounds } from '../store/bounds.ts';
+import { timeExtent } from '../store/bounds.ts';
 import { detectorKey } from './detectorKey.ts';
 import { QueryError } from './errors.ts';
 
@@ -40,6 +41,8 @@ export interface DetectionRequest {
   signal?: AbortSignal;
 }
 
+export type BucketSummary = Omit<BucketResult, 'records'>;
+
 export interface DetectionResult {
   detector: {
     key: string;
@@ -53,13 +56,31 @@ export interface DetectionResult {
   };
   from: Date;
   to: Date;
-  buckets: Omit<BucketResult, 'records'>[];
+  /** Every bucket of the range, empty ones included (score 0), unless the range has too many to list. */
+  buckets: BucketSummary[];
   records: RecordResult[];
+  /** Groups overlapping the range, each reported whole. */
   groups: AnomalyGroup[];
-  stats: { historyFrom: Date | null; bucketsProcessed: number; tuples: number; rows: number; executedQuery: string };
+  stats: { historyFrom: Date | null; bucketsProcessed: number; tuples: number; rows: number };
 }
 
-export async function runDetection(pool: pg.Pool, request: DetectionRequest): Promise<DetectionResult> {
+/** Empty buckets are listed with score 0 only up to this many, so a long range at a short span stays small. */
+const MAX_FILLED_BUCKETS = 50_000;
+
+/** A request checked against the catalogue, with everything needed to run it any number of times. */
+export interface PreparedDetection {
+  spanMs: number;
+  spec: DetectorSpec;
+  key: string;
+  population: boolean;
+  plan: Omit<PushdownPlan, 'from' | 'to'>;
+  describe: DetectionResult['detector'];
+  /** First and last time of the (filtered) data; null when there is none. */
+  dataFrom: Date | null;
+  dataTo: Date | null;
+}
+
+export async function prepareDetection(pool: pg.Pool, request: DetectionRequest): Promise<PreparedDetection> {
   const spanMs = parseBucketSpan(request.bucketSpan);
   const table = await describeTable(pool, request.table);
   const timeColumn = resolveColumn(table, request.timeColumn, 'time');
@@ -69,7 +90,7 @@ export async function runDetection(pool: pg.Pool, request: DetectionRequest): Pr
   if (request.function === 'freq_rare' && !overColumn) {
     throw new QueryError('freq_rare needs an over field (overField): the population whose requests are compared', 'overField');
   }
-  const detector = new Detector({
+  const spec: DetectorSpec = {
     function: request.function,
     byField: byColumn.name,
     overField: overColumn?.name,
@@ -77,24 +98,10 @@ export async function runDetection(pool: pg.Pool, request: DetectionRequest): Pr
     learningBuckets: request.learningBuckets,
     allowShortLearning: request.allowShortLearning,
     groupThreshold: request.groupThreshold,
-  });
-
-  const bounds = await tableBounds(pool, { table, timeColumn: timeColumn.name, filters: request.filters });
-  const to = request.to ?? (bounds.to ? new Date(bounds.to.getTime() + 1) : new Date());
-  const from = request.from ?? bounds.from ?? to;
-  if (from.getTime() > to.getTime()) {
-    throw new QueryError(`from ${from.toISOString()} is after to ${to.toISOString()}`, 'from', from.toISOString());
-  }
-  const historyFrom = bounds.from && bounds.from < from ? bounds.from : from;
-  const bucketCount = Math.ceil((to.getTime() - historyFrom.getTime()) / spanMs);
-  if (bucketCount > MAX_BUCKETS) {
-    throw new StoreError(
-      'range_too_large',
-      `the range ${historyFrom.toISOString()} – ${to.toISOString()} (history included) is ${bucketCount.toLocaleString('en')} buckets of ${request.bucketSpan}; the limit is ${MAX_BUCKETS.toLocaleString('en')} — use a larger bucketSpan or a shorter range`,
-      { field: 'bucketSpan', value: request.bucketSpan },
-    );
-  }
-
+  };
+  // Validates the spec (learning period, span) before any data is read.
+  const learningBuckets = new Detector(spec).resolved.learningBuckets;
+  const extent = await timeExtent(pool, { table, timeColumn: timeColumn.name, filters: request.filters });
   const key = detectorKey({
     table: table.qualified,
     function: request.function,
@@ -103,50 +110,25 @@ export async function runDetection(pool: pg.Pool, request: DetectionRequest): Pr
     bucketSpanMs: spanMs,
     filters: request.filters ?? [],
     successRule: request.successRule ?? null,
+    learningBuckets,
+    groupThreshold: request.groupThreshold ?? null,
   });
-  const groups = new GroupTracker({
-    detectorKey: key,
-    bucketSpanMs: spanMs,
-    threshold: detector.resolved.groupThreshold,
-    population: overColumn !== undefined,
-  });
-
-  const plan: PushdownPlan = {
-    table,
-    timeColumn: timeColumn.name,
-    idColumn: idColumn.name,
-    byColumn: byColumn.name,
-    overColumn: overColumn?.name,
-    bucketSpanSeconds: spanMs / 1000,
-    from: historyFrom,
-    to,
-    filters: request.filters,
-    successRule: request.successRule,
-  };
-
-  const buckets: Omit<BucketResult, 'records'>[] = [];
-  const records: RecordResult[] = [];
-  let bucketsProcessed = 0;
-  let tuples = 0;
-  let rows = 0;
-  for await (const input of streamBuckets(pool, plan)) {
-    if (request.signal?.aborted) throw new StoreError('timeout', 'detection was cancelled');
-    bucketsProcessed++;
-    tuples += input.tuples.length;
-    const result = detector.process(input);
-    const ids = groups.process(input, result);
-    if (input.start + spanMs <= from.getTime()) continue;
-    rows += result.eventCount;
-    const { records: bucketRecords, ...bucket } = result;
-    buckets.push(bucket);
-    for (const r of bucketRecords) {
-      const id = ids.get(r.entity);
-      records.push(id ? { ...r, groupId: id } : r);
-    }
-  }
-
   return {
-    detector: {
+    spanMs,
+    spec,
+    key,
+    population: overColumn !== undefined,
+    plan: {
+      table,
+      timeColumn: timeColumn.name,
+      idColumn: idColumn.name,
+      byColumn: byColumn.name,
+      overColumn: overColumn?.name,
+      bucketSpanSeconds: spanMs / 1000,
+      filters: request.filters,
+      successRule: request.successRule,
+    },
+    describe: {
       key,
       table: table.qualified,
       function: request.function,
@@ -154,15 +136,138 @@ export async function runDetection(pool: pg.Pool, request: DetectionRequest): Pr
       overField: overColumn?.name ?? null,
       bucketSpan: request.bucketSpan,
       bucketSpanSeconds: spanMs / 1000,
-      learningBuckets: detector.resolved.learningBuckets,
+      learningBuckets,
     },
-    from,
-    to,
-    buckets,
-    records,
-    groups: groups.groups().filter((g) => g.end > from.getTime() && g.start < to.getTime()),
-    stats: { historyFrom: bounds.from, bucketsProcessed, tuples, rows, executedQuery: '' },
+    dataFrom: extent.from,
+    dataTo: extent.to,
   };
+}
+
+/** The range a request asks for, defaulting to all the data, checked against the bucket limit. */
+export function resolveRange(prepared: PreparedDetection, request: Pick<DetectionRequest, 'from' | 'to' | 'bucketSpan'>) {
+  const to = request.to ?? (prepared.dataTo ? new Date(prepared.dataTo.getTime() + 1) : new Date());
+  const from = request.from ?? prepared.dataFrom ?? to;
+  if (from.getTime() > to.getTime()) {
+    throw new QueryError(`from ${from.toISOString()} is after to ${to.toISOString()}`, 'from', from.toISOString());
+  }
+  const earliest = prepared.dataFrom && prepared.dataFrom < from ? prepared.dataFrom : from;
+  const historyFrom = alignDown(earliest.getTime(), prepared.spanMs);
+  const bucketCount = Math.ceil((to.getTime() - historyFrom) / prepared.spanMs);
+  if (bucketCount > MAX_BUCKETS) {
+    throw new StoreError(
+      'range_too_large',
+      `the range ${new Date(historyFrom).toISOString()} – ${to.toISOString()} (history included) is ${bucketCount.toLocaleString('en')} buckets of ${request.bucketSpan}; the limit is ${MAX_BUCKETS.toLocaleString('en')} — use a larger bucketSpan or a shorter range`,
+      { field: 'bucketSpan', value: request.bucketSpan },
+    );
+  }
+  return { from, to, historyFrom };
+}
+
+/** Buckets are aligned to the Unix epoch, as the pushdown's date_bin is. */
+export function alignDown(ms: number, spanMs: number): number {
+  return Math.floor(ms / spanMs) * spanMs;
+}
+
+/** A detector with its groups and every result so far; advanced over time, cloned to look ahead. */
+export class DetectionRun {
+  buckets: BucketSummary[] = [];
+  records: RecordResult[] = [];
+  bucketsProcessed = 0;
+  tuples = 0;
+  private detector: Detector;
+  private tracker: GroupTracker;
+
+  constructor(
+    readonly prepared: PreparedDetection,
+    /** Everything before this time (ms) has been processed; starts at the aligned history start. */
+    public processedUntil: number,
+    readonly historyStart: number = processedUntil,
+    state?: { detector: ReturnType<Detector['toJSON']>; tracker: GroupTrackerState },
+  ) {
+    this.detector = new Detector(prepared.spec, state?.detector);
+    this.tracker = state
+      ? GroupTracker.fromJSON(state.tracker)
+      : new GroupTracker({
+          detectorKey: prepared.key,
+          bucketSpanMs: prepared.spanMs,
+          threshold: this.detector.resolved.groupThreshold,
+          population: prepared.population,
+        });
+  }
+
+  /** Feeds the buckets of [processedUntil, until) from PostgreSQL. */
+  async advance(pool: pg.Pool, until: number, signal?: AbortSignal): Promise<void> {
+    if (until <= this.processedUntil) return;
+    const plan: PushdownPlan = { ...this.prepared.plan, from: new Date(this.processedUntil), to: new Date(until) };
+    for await (const input of streamBuckets(pool, plan)) {
+      if (signal?.aborted) throw new StoreError('timeout', 'detection was cancelled');
+      this.bucketsProcessed++;
+      this.tuples += input.tuples.length;
+      const result = this.detector.process(input);
+      const ids = this.tracker.process(input, result);
+      const { records, ...bucket } = result;
+      this.buckets.push(bucket);
+      for (const r of records) {
+        const id = ids.get(r.entity);
+        this.records.push(id ? { ...r, groupId: id } : r);
+      }
+    }
+    this.processedUntil = until;
+  }
+
+  clone(): DetectionRun {
+    const copy = new DetectionRun(this.prepared, this.processedUntil, this.historyStart, {
+      detector: JSON.parse(JSON.stringify(this.detector.toJSON())),
+      tracker: JSON.parse(JSON.stringify(this.tracker.toJSON())),
+    });
+    copy.buckets = this.buckets.slice();
+    copy.records = this.records.slice();
+    copy.bucketsProcessed = this.bucketsProcessed;
+    copy.tuples = this.tuples;
+    return copy;
+  }
+
+  /** The results of [from, to): the bucket containing `from` is included, as Elastic's bucket results are. */
+  snapshot(from: Date, to: Date): DetectionResult {
+    const spanMs = this.prepared.spanMs;
+    const lo = alignDown(from.getTime(), spanMs);
+    const hi = to.getTime();
+    const inRange = (t: number) => t >= lo && t < hi;
+    const withData = this.buckets.filter((b) => inRange(b.time));
+    let rows = 0;
+    for (const b of withData) rows += b.eventCount;
+    return {
+      detector: this.prepared.describe,
+      from,
+      to,
+      buckets: this.fillEmpty(withData, lo, hi),
+      records: this.records.filter((r) => inRange(r.time)),
+      groups: this.tracker.groups().filter((g) => g.end > lo && g.start < hi),
+      stats: { historyFrom: this.prepared.dataFrom, bucketsProcessed: this.bucketsProcessed, tuples: this.tuples, rows },
+    };
+  }
+
+  /** Elastic writes a result for every bucket; buckets without data score 0. */
+  private fillEmpty(withData: BucketSummary[], lo: number, hi: number): BucketSummary[] {
+    const spanMs = this.prepared.spanMs;
+    const end = Math.min(hi, this.processedUntil);
+    if ((end - lo) / spanMs > MAX_FILLED_BUCKETS) return withData;
+    const out: BucketSummary[] = [];
+    let i = 0;
+    for (let t = lo; t < end; t += spanMs) {
+      if (i < withData.length && withData[i].time === t) out.push(withData[i++]);
+      else out.push({ time: t, rawScore: 0, score: 0, learning: this.detector.isLearning(t), eventCount: 0 });
+    }
+    return out;
+  }
+}
+
+export async function runDetection(pool: pg.Pool, request: DetectionRequest): Promise<DetectionResult> {
+  const prepared = await prepareDetection(pool, request);
+  const { from, to, historyFrom } = resolveRange(prepared, request);
+  const run = new DetectionRun(prepared, historyFrom);
+  await run.advance(pool, to.getTime(), request.signal);
+  return run.snapshot(from, to);
 }
 
 function parseBucketSpan(text: string): number {

@@ -2,7 +2,8 @@
 import type { DataQueryInput, DataResponseOut, HandlerDeps, PluginHandlers, RequestContext } from '../plugin/handlers.ts';
 import type { Frame } from '../plugin/frames.ts';
 import { ResultCache } from './cache.ts';
-import { runDetection, type DetectionResult } from './detection.ts';
+import type { DetectionResult } from './detection.ts';
+import { IncrementalDetections } from './incremental.ts';
 import { errorResponse } from './errorResponse.ts';
 import { scoresFrames } from './frames/scores.ts';
 import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
@@ -21,15 +22,16 @@ function skipsCache(headers: Record<string, string>): boolean {
 
 export function createHandlers(_deps: HandlerDeps): PluginHandlers {
   const cache = new ResultCache<DetectionResult>();
+  const incremental = new IncrementalDetections();
 
   function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
     const { signal: _signal, ...request } = parsed.detection;
-    const key = `${ctx.instance.key}|${JSON.stringify(request)}`;
+    const run = (signal?: AbortSignal) => incremental.detect(ctx.instance.pool, ctx.instance.key, { ...request, signal });
     // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
-    // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Before this,
-    // only FromAlert bypassed the cache and an explicit X-Cache-Skip was ignored (issue #4 e2e tests).
-    if (ctx.fromAlert || skipsCache(ctx.headers)) return runDetection(ctx.instance.pool, { ...request, signal: ctx.signal });
-    return cache.get(key, () => runDetection(ctx.instance.pool, request));
+    // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Either way
+    // only buckets that are new since the last request are processed (incremental.ts).
+    if (ctx.fromAlert || skipsCache(ctx.headers)) return run(ctx.signal);
+    return cache.get(`${ctx.instance.key}|${JSON.stringify(request)}`, () => run());
   }
 
   async function answer(ctx: RequestContext, q: DataQueryInput): Promise<DataResponseOut> {

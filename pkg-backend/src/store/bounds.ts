@@ -40,3 +40,25 @@ export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promis
   const row = res.rows[0];
   return { rows: Number(row.rows), from: row.first, to: row.last };
 }
+
+/**
+ * First and last time only. Without count(*) PostgreSQL answers min/max from the time index (MinMaxAgg),
+ * so detection can find where history starts without scanning the table.
+ */
+export async function timeExtent(pool: pg.Pool, request: BoundsRequest): Promise<{ from: Date | null; to: Date | null }> {
+  const table = await tableInfo(pool, request.table);
+  const time = resolveColumn(table, request.timeColumn, 'time');
+  const params = new Params();
+  const range = rangeSql(time, request.from, request.to, params);
+  const where = filtersSql(table, request.filters, params);
+  const res = await run<{ first: Date | null; last: Date | null }>(
+    pool,
+    {
+      text: `SELECT min(${asTimestamptz(time)}) AS first, max(${asTimestamptz(time)}) AS last
+               FROM ${table.qualified} AS t WHERE ${range} AND ${where}`,
+      values: params.values,
+    },
+    { table: tableLabel(table), operation: 'time extent', filters: true },
+  );
+  return { from: res.rows[0].first, to: res.rows[0].last };
+}

@@ -113,7 +113,7 @@ export function createPool(config: ConnectionConfig): pg.Pool {
   // crash the whole plugin process. The pool already discards that client, so logging is all that is left.
   pool.on('error', (err) => {
     process.stderr.write(
-      JSON.stringify({ level: 'warn', msg: 'idle PostgreSQL client error', error: err.message }) + '\n',
+      JSON.stringify({ '@level': 'warn', '@message': 'idle PostgreSQL client error', error: err.message }) + '\n',
     );
   });
   let parsed: { host?: string; port?: number; database?: string; user?: string } = {};

@@ -3,7 +3,14 @@
  * them, and below them the anomaly group under the cursor with the Cryptolens properties.
  */
 import { dateTimeFormat, formattedValueToString, type DataFrame, type TimeZone } from '@grafana/data';
-import { TooltipDisplayMode, VizTooltipContent, VizTooltipHeader, VizTooltipWrapper, type VizTooltipItem } from '@grafana/ui';
+import {
+  TooltipDisplayMode,
+  VizTooltipColorIndicator,
+  VizTooltipContent,
+  VizTooltipHeader,
+  VizTooltipWrapper,
+  type VizTooltipItem,
+} from '@grafana/ui';
 
 import type { AnomalyGroup } from '../common/groups.ts';
 import { SEVERITY_LABELS } from '../common/severity.ts';
@@ -62,7 +69,7 @@ export function SpansTooltip({ frame, dataIdxs, seriesIdx, mode, isPinned, group
       {items.length > 0 && <VizTooltipContent items={items} isPinned={isPinned} scrollable={maxHeight != null} maxHeight={maxHeight} />}
       {group && (
         <div data-testid="rarity-span-tooltip">
-          <VizTooltipHeader item={{ label: 'Anomaly group', value: `${dateTimeFormat(group.start, { timeZone })} – ${dateTimeFormat(group.end, { timeZone })}`, color: groupColour, colorIndicator: 'value' as never }} isPinned={isPinned} />
+          <VizTooltipHeader item={{ label: 'Anomaly group', value: `${dateTimeFormat(group.start, { timeZone })} – ${dateTimeFormat(group.end, { timeZone })}`, color: groupColour, colorIndicator: VizTooltipColorIndicator.value }} isPinned={isPinned} />
           <VizTooltipContent items={groupItems(group)} isPinned={isPinned}>
             {group.explanation && <div style={{ maxWidth: 380, whiteSpace: 'normal', opacity: 0.85 }}>{group.explanation}</div>}
           </VizTooltipContent>
