@@ -2,9 +2,10 @@
  * `npm run bench` — speed as ratios against baselines measured in the same run, never as timed test asserts.
  *   (a) engine alone on generated tuples, tuples/s;
  *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio);
- *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes.
+ *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes;
+ *   (d) the spans panel in headless Chromium with 10 000 anomaly groups vs the same panel with none (ratio).
  * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL,
- *   --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data.
+ *   --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data, --panel-groups N (10000), --skip-panels.
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { startEmbeddedPostgres } from '../pkg-backend/src/store/embedded.ts';
 import { benchEngine, generateBuckets } from './engine.ts';
 import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
+import { benchSpansPanel } from './panels.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     'demo-rows-per-day': { type: 'string', default: '20000' },
     calls: { type: 'string', default: '30' },
     'skip-query-data': { type: 'boolean', default: false },
+    'panel-groups': { type: 'string', default: '10000' },
+    'skip-panels': { type: 'boolean', default: false },
   },
 });
 const rows = Number(values.rows);
@@ -70,6 +74,15 @@ try {
     console.log(`  handshake (spawn → first stdout line): ${q.handshakeMs.map((ms) => `${ms} ms`).join(', ')}`);
     console.log(`  QueryData scores × ${q.latenciesMs.length} (X-Cache-Skip, distinct ranges): p50 ${q.p50.toFixed(0)} ms, p99 ${q.p99.toFixed(0)} ms (min ${Math.min(...q.latenciesMs).toFixed(0)}, max ${Math.max(...q.latenciesMs).toFixed(0)})`);
     for (const s of q.sizes) console.log(`  ${s.file.padEnd(36)} ${s.bytes < 1e6 ? `${s.bytes} bytes (launcher)`.padStart(20) : `${(s.bytes / 1e6).toFixed(1)} MB`.padStart(20)}`);
+  }
+
+  if (!values['skip-panels']) {
+    const groups = Number(values['panel-groups']);
+    console.log(`\n(d) spans panel in headless Chromium: mount to painted, a week of 5-minute scores, median of 7`);
+    const p = await benchSpansPanel({ groups });
+    console.log(`  0 groups (baseline)   ${p.baselineMs.toFixed(0)} ms`);
+    console.log(`  ${fmt(p.groups)} groups        ${p.withGroupsMs.toFixed(0)} ms`);
+    console.log(`  ratio ${fmt(p.groups)} groups / baseline = ${(p.withGroupsMs / p.baselineMs).toFixed(2)}×`);
   }
 } finally {
   await pool.end();

@@ -63,6 +63,22 @@ describe('incremental detection', () => {
     expect(full.stats.bucketsProcessed).toBe(312);
   });
 
+  it('notices rows appended later but dated before the checkpoint, and starts again', async () => {
+    const now = T0 + 52 * HOUR + 30 * 60_000;
+    const inc = new IncrementalDetections({ now: () => now });
+    const range = request(T0 + 10 * HOUR, T0 + 11 * HOUR);
+    const before = await inc.detect(pool, 'ds', range);
+    await pool.query(`INSERT INTO logs (ts, ip, state) SELECT to_timestamp($1::float8 / 1000), '10.0.0.1', 77 FROM generate_series(1, 3)`, [T0 + 10 * HOUR + 60_000]);
+    try {
+      const after = await inc.detect(pool, 'ds', range);
+      expect(after.stats.rows).toBe(before.stats.rows + 3);
+      const full = await runDetection(pool, range);
+      expect({ ...after, stats: undefined }).toEqual({ ...full, stats: undefined });
+    } finally {
+      await pool.query('DELETE FROM logs WHERE state = 77');
+    }
+  });
+
   it('serialises concurrent requests on one detector', async () => {
     const now = T0 + 52 * HOUR + 30 * 60_000;
     const inc = new IncrementalDetections({ now: () => now });

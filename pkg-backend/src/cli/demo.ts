@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import { runDetection } from '../query/detection.ts';
 import { tableBounds } from '../store/bounds.ts';
 import { detectionTable } from './output.ts';
+import { offerGrafana } from './grafana.ts';
 
 export const DEMO_TABLE = 'public.weblogs';
 export const DEMO_SUCCESS = { field: 'state', op: '=', value: '1' } as const;
@@ -42,4 +43,5 @@ export async function runDemo(db: Database, out: (s: string) => void): Promise<v
     });
     out(detectionTable(result) + '\n\n');
   }
+  await offerGrafana(db, out);
 }

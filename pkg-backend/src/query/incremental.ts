@@ -3,14 +3,18 @@
  * Per datasource and detector definition we keep a live DetectionRun checkpointed at the last complete bucket
  * (one bucket span of grace for late rows). A request advances the checkpoint, then looks ahead on a clone
  * for the still-filling buckets, so partial buckets never enter the kept model.
- * In-process only (DESIGN.md §4 read-only fallback); rows back-dated before the checkpoint are not seen until
- * the entry is evicted.
+ * Rows appended later but dated before the checkpoint (found through the id watermark) make us start the run
+ * again; updates and deletes of rows already read are not noticed. In-process only (DESIGN.md §4 read-only
+ * fallback).
  */
 import type pg from 'pg';
+import { hasLateRows, maxId } from '../store/watermark.ts';
 import { DetectionRun, alignDown, prepareDetection, resolveRange, type DetectionRequest, type DetectionResult } from './detection.ts';
 
 interface Entry {
   run: DetectionRun;
+  /** Largest id in the table before the run last read from it. */
+  watermark: bigint | null;
   lastUsed: number;
   /** Serialises advances of one run: concurrent panels must not feed the same buckets twice. */
   lock: Promise<unknown>;
@@ -44,7 +48,7 @@ export class IncrementalDetections {
     let entry = this.entries.get(key);
     // Data earlier than the kept history means the table changed under us: start again.
     if (!entry || start < entry.run.historyStart) {
-      entry = { run: new DetectionRun(prepared, start), lastUsed: 0, lock: Promise.resolve() };
+      entry = { run: new DetectionRun(prepared, start), watermark: null, lastUsed: 0, lock: Promise.resolve() };
       this.entries.set(key, entry);
       this.evict(key);
     }
@@ -52,6 +56,23 @@ export class IncrementalDetections {
     const checkpoint = Math.min(alignDown(to.getTime(), prepared.spanMs), alignDown(this.now() - prepared.spanMs, prepared.spanMs));
     const current = entry;
     const work = current.lock.then(async () => {
+      const { plan } = prepared;
+      const late =
+        current.run.processedUntil > current.run.historyStart &&
+        (await hasLateRows(pool, {
+          table: plan.table,
+          idColumn: plan.idColumn,
+          timeColumn: plan.timeColumn,
+          afterId: current.watermark,
+          before: new Date(current.run.processedUntil),
+          filters: plan.filters,
+        }));
+      if (late) {
+        current.run = new DetectionRun(prepared, start);
+        current.watermark = null;
+      }
+      // Read before streaming: rows appended meanwhile are checked again next time.
+      if (checkpoint > current.run.processedUntil) current.watermark = await maxId(pool, plan.table, plan.idColumn);
       await current.run.advance(pool, checkpoint, request.signal);
       if (to.getTime() <= current.run.processedUntil) return current.run.snapshot(from, to);
       const ahead = current.run.clone();

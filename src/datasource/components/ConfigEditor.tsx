@@ -270,9 +270,8 @@ export function ConfigEditor(props: Props) {
 
       <FieldSet label="Log table">
         <p className={styles.intro}>
-          The table holding your logs and the roles of its columns. Rarity only reads it. Grant the database user
-          SELECT on it; with CREATE on the database, results and model state are kept in a <code>rarity</code> schema
-          so refreshes only process new buckets.
+          The table holding your logs and the roles of its columns. Rarity only reads it: SELECT on the table is
+          all the database user needs. Model state stays in the plugin, so refreshes only process new buckets.
         </p>
         {pickerHint && (
           <p className={styles.warning} role="status">

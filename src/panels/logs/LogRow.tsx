@@ -22,6 +22,7 @@ const MARK_TITLE = {
 
 interface LogRowProps {
   entry: LogEntry;
+  index: number;
   style: CSSProperties;
   styles: LogsStyles;
   colours: SeverityColours;
@@ -29,7 +30,7 @@ interface LogRowProps {
   tint: (colour: string) => string;
 }
 
-export function LogRow({ entry, style, styles, colours, timeZone, tint }: LogRowProps) {
+export function LogRow({ entry, index, style, styles, colours, timeZone, tint }: LogRowProps) {
   const group = entry.group;
   const colour = group ? colours[group.severity] : undefined;
   const rowStyle: CSSProperties = group
@@ -46,6 +47,7 @@ export function LogRow({ entry, style, styles, colours, timeZone, tint }: LogRow
       className={cx(styles.row, group && styles.anomalous)}
       style={rowStyle}
       role="row"
+      data-index={index}
       data-group={group?.id}
       data-mark={entry.mark}
       data-severity={group?.severity}

@@ -21,11 +21,11 @@ const HEADER_HEIGHT = 26;
 
 interface RowData {
   entries: LogEntry[];
-  render: (entry: LogEntry, style: React.CSSProperties) => React.ReactNode;
+  render: (entry: LogEntry, index: number, style: React.CSSProperties) => React.ReactNode;
 }
 
 function Row({ index, style, data }: ListChildComponentProps<RowData>) {
-  return <>{data.render(data.entries[index], style)}</>;
+  return <>{data.render(data.entries[index], index, style)}</>;
 }
 
 export function LogsPanel({ data, width, height, options, timeZone, replaceVariables }: PanelProps<LogsOptions>) {
@@ -64,7 +64,7 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
   const itemData = useMemo<RowData>(
     () => ({
       entries,
-      render: (entry, style) => <LogRow key={entry.key} entry={entry} style={style} styles={styles} colours={colours} timeZone={timeZone} tint={tint} />,
+      render: (entry, index, style) => <LogRow key={entry.key} entry={entry} index={index} style={style} styles={styles} colours={colours} timeZone={timeZone} tint={tint} />,
     }),
     [entries, styles, colours, timeZone, tint],
   );
@@ -82,10 +82,10 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
           aria-label="Only anomalous entries"
         />
         <ButtonGroup>
-          <Button size="sm" variant="secondary" fill="outline" icon="arrow-up" onClick={() => jump(-1)} disabled={starts.length === 0} tooltip="Previous group">
+          <Button size="sm" variant="secondary" fill="outline" icon="arrow-up" onClick={() => jump(-1)} disabled={starts.length === 0}>
             Previous group
           </Button>
-          <Button size="sm" variant="secondary" fill="outline" icon="arrow-down" onClick={() => jump(1)} disabled={starts.length === 0} tooltip="Next group">
+          <Button size="sm" variant="secondary" fill="outline" icon="arrow-down" onClick={() => jump(1)} disabled={starts.length === 0}>
             Next group
           </Button>
         </ButtonGroup>

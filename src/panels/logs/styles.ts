@@ -2,7 +2,7 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 
 /** Column widths shared by the header and the rows (mark, time, successful, group id, starting, ending, body). */
-export const COLUMNS = '64px 150px 88px 150px 150px 150px minmax(160px, 1fr)';
+export const COLUMNS = '58px 136px 72px 132px 132px 124px minmax(160px, 1fr)';
 
 export function getLogsStyles(theme: GrafanaTheme2) {
   const row = css({

@@ -10,3 +10,11 @@ export interface LogsOptions {
   groupVariable: string;
   colours: Partial<SeverityColours>;
 }
+
+/** Defaults the options editor starts from (module.ts); tests mount the panel with them too. */
+export const DEFAULT_LOGS_OPTIONS: LogsOptions = {
+  onlyAnomalous: false,
+  order: 'asc',
+  groupVariable: 'group',
+  colours: {},
+};

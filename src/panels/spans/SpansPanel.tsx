@@ -68,7 +68,7 @@ export function SpansPanel({ data, timeRange, timeZone, width, height, options, 
             <TooltipPlugin2
               config={config}
               hoverMode={(tooltipMode === TooltipDisplayMode.Single ? HOVER_X_ONE : HOVER_X_ALL) as never}
-              queryZoom={onChangeTimeRange as (range: { from: number; to: number }) => void}
+              queryZoom={onChangeTimeRange}
               clientZoom={true}
               syncMode={cursorSync}
               syncScope={eventsScope}

@@ -2,13 +2,14 @@
  * Tooltip content for TooltipPlugin2: the series values at the cursor, as Grafana's time series tooltip shows
  * them, and below them the anomaly group under the cursor with the Cryptolens properties.
  */
-import { dateTimeFormat, formattedValueToString, type DataFrame, type TimeZone } from '@grafana/data';
+import { dateTimeFormat, formattedValueToString, getFieldSeriesColor, type DataFrame, type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import {
   TooltipDisplayMode,
   VizTooltipColorIndicator,
   VizTooltipContent,
   VizTooltipHeader,
   VizTooltipWrapper,
+  useTheme2,
   type VizTooltipItem,
 } from '@grafana/ui';
 
@@ -27,7 +28,7 @@ interface SpansTooltipProps {
   maxHeight?: number;
 }
 
-function seriesItems(frame: DataFrame, dataIdxs: Array<number | null>, seriesIdx: number | null, mode: TooltipDisplayMode): VizTooltipItem[] {
+function seriesItems(frame: DataFrame, dataIdxs: Array<number | null>, seriesIdx: number | null, mode: TooltipDisplayMode, theme: GrafanaTheme2): VizTooltipItem[] {
   const items: VizTooltipItem[] = [];
   for (let i = 1; i < frame.fields.length; i++) {
     if (mode === TooltipDisplayMode.Single && i !== seriesIdx) continue;
@@ -40,7 +41,8 @@ function seriesItems(frame: DataFrame, dataIdxs: Array<number | null>, seriesIdx
     items.push({
       label: field.state?.displayName ?? field.name,
       value: formattedValueToString(display),
-      color: display.color,
+      // The line's colour (as in the legend), not the value's threshold colour.
+      color: getFieldSeriesColor(field, theme).color,
       isActive: i === seriesIdx,
       numeric: Number(value),
     });
@@ -62,7 +64,8 @@ export function groupItems(group: AnomalyGroup): VizTooltipItem[] {
 export function SpansTooltip({ frame, dataIdxs, seriesIdx, mode, isPinned, group, groupColour, timeZone, maxHeight }: SpansTooltipProps) {
   const xIdx = dataIdxs.find((idx) => idx != null) ?? null;
   const time = xIdx != null ? frame.fields[0].values[xIdx] : undefined;
-  const items = seriesItems(frame, dataIdxs, seriesIdx, mode);
+  const theme = useTheme2();
+  const items = seriesItems(frame, dataIdxs, seriesIdx, mode, theme);
   return (
     <VizTooltipWrapper>
       {time != null && <VizTooltipHeader item={{ label: '', value: dateTimeFormat(time, { timeZone }) }} isPinned={isPinned} />}

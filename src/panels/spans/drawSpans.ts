@@ -10,7 +10,9 @@ import { SEVERITY_ORDER, type SeverityColours, type SeverityName } from '../comm
 import type { AnomalyGroup } from '../common/groups.ts';
 
 /** Height of the opaque strip along the top of each span, in CSS pixels. */
-export const STRIP_PX = 4;
+export const STRIP_PX = 5;
+/** Narrowest span drawn, in CSS pixels: a five-minute group in a month-long view must stay visible. */
+export const MIN_WIDTH_PX = 3;
 
 export function drawSpans(u: uPlot, ordered: readonly AnomalyGroup[], colours: SeverityColours, fillOpacity: number): void {
   const { ctx, bbox } = u;
@@ -19,15 +21,21 @@ export function drawSpans(u: uPlot, ordered: readonly AnomalyGroup[], colours: S
   if (min == null || max == null || ordered.length === 0) return;
   const pxRatio = bbox.width / Math.max(1, u.over.clientWidth || bbox.width);
   const strip = Math.max(1, Math.round(STRIP_PX * (pxRatio || 1)));
+  const minWidth = MIN_WIDTH_PX * (pxRatio || 1);
 
   const fills = new Map<SeverityName, Path2D>();
   const strips = new Map<SeverityName, Path2D>();
   for (const g of ordered) {
     if (g.end < min || g.start > max) continue;
-    const x0 = Math.max(bbox.left, u.valToPos(g.start, 'x', true));
-    const x1 = Math.min(bbox.left + bbox.width, u.valToPos(g.end, 'x', true));
-    // At least one device pixel wide: a five-minute group in a month-long view must not vanish.
-    const width = Math.max(1, x1 - x0);
+    let x0 = u.valToPos(g.start, 'x', true);
+    let x1 = u.valToPos(g.end, 'x', true);
+    if (x1 - x0 < minWidth) {
+      const middle = (x0 + x1) / 2;
+      x0 = middle - minWidth / 2;
+      x1 = middle + minWidth / 2;
+    }
+    x0 = Math.max(bbox.left, x0);
+    const width = Math.max(1, Math.min(bbox.left + bbox.width, x1) - x0);
     let fill = fills.get(g.severity);
     if (!fill) {
       fills.set(g.severity, (fill = new Path2D()));

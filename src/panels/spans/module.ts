@@ -2,9 +2,8 @@ import { FieldConfigProperty, PanelPlugin } from '@grafana/data';
 import { commonOptionsBuilder } from '@grafana/ui';
 
 import { DEFAULT_SEVERITY_COLOURS, SEVERITY_LABELS, SEVERITY_ORDER } from '../common/severity.ts';
-import { DEFAULT_GROUP_VARIABLE } from '../common/variables.ts';
 import { SpansPanel } from './SpansPanel.tsx';
-import type { SpansOptions } from './types.ts';
+import { DEFAULT_SPANS_OPTIONS as DEFAULTS, type SpansOptions } from './types.ts';
 
 export const plugin = new PanelPlugin<SpansOptions>(SpansPanel)
   .useFieldConfig({
@@ -20,21 +19,21 @@ export const plugin = new PanelPlugin<SpansOptions>(SpansPanel)
         path: 'groupsRefId',
         name: 'Groups query',
         description: 'refId of the query returning the groups frame (queryType groups). Empty: any frame shaped like groups.',
-        defaultValue: '',
+        defaultValue: DEFAULTS.groupsRefId,
         category,
       })
       .addSelect({
         path: 'minSeverity',
         name: 'Minimum severity',
         description: 'Groups below this Kibana band are not drawn',
-        defaultValue: 'warning',
+        defaultValue: DEFAULTS.minSeverity,
         settings: { options: [...SEVERITY_ORDER].reverse().map((value) => ({ value, label: SEVERITY_LABELS[value] })) },
         category,
       })
       .addSliderInput({
         path: 'fillOpacity',
         name: 'Span opacity',
-        defaultValue: 0.2,
+        defaultValue: DEFAULTS.fillOpacity,
         settings: { min: 0.05, max: 1, step: 0.05 },
         category,
       })
@@ -42,7 +41,7 @@ export const plugin = new PanelPlugin<SpansOptions>(SpansPanel)
         path: 'groupVariable',
         name: 'Group variable',
         description: 'Dashboard variable set to the group id when a span is clicked (the logs panel filters by it)',
-        defaultValue: DEFAULT_GROUP_VARIABLE,
+        defaultValue: DEFAULTS.groupVariable,
         category,
       });
     for (const name of [...SEVERITY_ORDER].reverse()) {

@@ -15,3 +15,12 @@ export interface SpansOptions extends OptionsWithLegend, OptionsWithTooltip {
   /** Dashboard variable a click on a span sets to the group id (the logs panel filters by it). */
   groupVariable: string;
 }
+
+/** Defaults the options editor starts from (module.ts); tests mount the panel with them too. */
+export const DEFAULT_SPANS_OPTIONS: Omit<SpansOptions, 'legend' | 'tooltip'> = {
+  groupsRefId: '',
+  minSeverity: 'warning',
+  colours: {},
+  fillOpacity: 0.2,
+  groupVariable: 'group',
+};
