@@ -23,9 +23,17 @@ const production = !process.argv.includes('--dev');
 const { build } = await import('vite');
 const { pluginViteConfig } = await import(pathToFileURL(join(root, '.config/vite.plugin.config.ts')).href);
 
-/** Folders under src/ holding a plugin.json: the app at src/ and nested plugins (datasource, panels/*). */
+/**
+ * The app's plugin.json is the repository's top-level one (the project layout), its module src/module.ts;
+ * nested plugins (datasource, panels/*) keep their plugin.json beside their module.
+ */
+function pluginJsonOf(dir) {
+  return dir === src ? join(root, 'plugin.json') : join(dir, 'plugin.json');
+}
+
+/** Folders under src/ holding a plugin: the app (src/ itself) and the nested plugins. */
 function pluginDirs(dir = src) {
-  const found = existsSync(join(dir, 'plugin.json')) ? [dir] : [];
+  const found = existsSync(pluginJsonOf(dir)) ? [dir] : [];
   for (const name of readdirSync(dir)) {
     const child = join(dir, name);
     if (statSync(child).isDirectory() && !['img', 'shared', 'node_modules'].includes(name)) found.push(...pluginDirs(child));
@@ -45,7 +53,7 @@ function fillPlaceholders(text, values) {
 }
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const appJson = JSON.parse(readFileSync(join(src, 'plugin.json'), 'utf8'));
+const appJson = JSON.parse(readFileSync(pluginJsonOf(src), 'utf8'));
 const values = { version: pkg.version, today: new Date().toISOString().slice(0, 10), pluginId: appJson.id };
 
 const OWN_OUTPUTS = ['module.js', 'module.js.map', 'plugin.json', 'img', 'README.md', 'CHANGELOG.md', 'LICENSE'];
@@ -59,10 +67,10 @@ for (const dir of pluginDirs()) {
   mkdirSync(out, { recursive: true });
 
   const entry = moduleEntry(dir);
-  if (!entry) throw new Error(`${relative(root, dir)}/plugin.json has no module.ts beside it`);
+  if (!entry) throw new Error(`${relative(root, pluginJsonOf(dir))} has no module.ts in ${relative(root, dir)}`);
   await build(pluginViteConfig({ entry, outDir: out, production }));
 
-  const pluginJson = fillPlaceholders(readFileSync(join(dir, 'plugin.json'), 'utf8'), values);
+  const pluginJson = fillPlaceholders(readFileSync(pluginJsonOf(dir), 'utf8'), values);
   writeFileSync(join(out, 'plugin.json'), pluginJson);
 
   // Logo paths are relative to each plugin.json; nested plugins without images of their own share src/img.
