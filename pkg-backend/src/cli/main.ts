@@ -98,6 +98,11 @@ async function demo(argv: string[], out: (s: string) => void): Promise<number> {
   const db = await openDatabase(args.databaseUrl);
   try {
     await runDemo(db, out);
+    // A person at a terminal wants to point Grafana at the demo database: keep it up until Ctrl-C.
+    if (db.embedded && process.stdout.isTTY) {
+      out(`The embedded PostgreSQL stays up at ${db.url} — press Ctrl-C to stop it.\n`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
     return 0;
   } finally {
     await db.close();
