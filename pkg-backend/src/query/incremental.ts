@@ -11,6 +11,12 @@ import type pg from 'pg';
 import { hasLateRows, maxId } from '../store/watermark.ts';
 import { DetectionRun, alignDown, prepareDetection, resolveRange, type DetectionRequest, type DetectionResult } from './detection.ts';
 
+/**
+ * A kept run holds every bucket and record of its history; past this many the entry is not kept (a long
+ * history at a short span would otherwise hold hundreds of MB per detector) and requests recompute.
+ */
+export const MAX_KEPT_RESULTS = 250_000;
+
 interface Entry {
   run: DetectionRun;
   /** Largest id in the table before the run last read from it. */
@@ -81,7 +87,11 @@ export class IncrementalDetections {
     });
     current.lock = work.catch(() => undefined);
     try {
-      return await work;
+      const result = await work;
+      if (current.run.buckets.length + current.run.records.length > MAX_KEPT_RESULTS && this.entries.get(key) === current) {
+        this.entries.delete(key);
+      }
+      return result;
     } catch (e) {
       // A failed advance may have fed part of a range: drop the entry rather than trust it.
       if (this.entries.get(key) === current) this.entries.delete(key);
