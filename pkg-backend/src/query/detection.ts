@@ -280,8 +280,8 @@ function parseBucketSpan(text: string): number {
   if (ms < 1000 || ms % 1000 !== 0) {
     throw new QueryError(`bucketSpan "${text}" must be a whole number of seconds, at least 1s`, 'bucketSpan', text);
   }
-  // Without an upper bound "999999999d" passed every check (one bucket) and failed in PostgreSQL as
-  // "interval out of range" (500). A year is far beyond any useful span (≥ 20 learning buckets are needed).
+  // PostgreSQL's interval tops out long before a billion days; a year is far beyond any useful span anyway
+  // (≥ 20 learning buckets are needed).
   if (!Number.isSafeInteger(ms) || ms > MAX_BUCKET_SPAN_MS) {
     throw new QueryError(`bucketSpan "${text}" is too long; use at most 365d`, 'bucketSpan', text);
   }

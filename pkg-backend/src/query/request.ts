@@ -24,9 +24,8 @@ export function parseQuery(
     throw new QueryError('the query must be a JSON object with at least queryType, function and byField');
   }
   const raw = { ...(json as Partial<RarityQuery>) };
-  // Type checks the shared validator cannot do (it assumes the editor's types): without them `byField: 5`
-  // read as "By field is required", `table: 5` as an "empty" name, and `filters: "x"` crashed the validator
-  // with a TypeError (500 "internal error"). queryType/function are left to validateQuery ("… is not known").
+  // Type checks the shared validator cannot do (it assumes the editor's types), so that `byField: 5` is called
+  // a wrong type rather than a missing field. queryType/function are left to validateQuery ("… is not known").
   for (const key of ['table', 'byField', 'overField', 'bucketSpan'] as const) {
     const v: unknown = raw[key];
     if (v !== undefined && v !== null && typeof v !== 'string') {
@@ -67,8 +66,8 @@ export function parseQuery(
 
 /**
  * `filters` must be a list of objects. Values that are numbers or booleans (alert rules provisioned from
- * YAML/JSON often write `value: 3`) are compared as their text, which the store casts to the column type;
- * before, `value: 3` was refused as "operator != needs a value". Objects/arrays as values are refused.
+ * YAML/JSON often write `value: 3`) are compared as their text, which the store casts to the column type.
+ * Objects/arrays as values are refused.
  */
 function normaliseFilters(filters: unknown): QueryFilter[] {
   if (!Array.isArray(filters)) {
@@ -93,7 +92,7 @@ function normaliseFilters(filters: unknown): QueryFilter[] {
 
 /**
  * Grafana always sends a valid range, but a hand-made request may not: an epoch beyond JavaScript's Date
- * range became "Invalid Date" and failed deep in the store as a 500 ("to is not a valid time").
+ * range must be refused here as the user's mistake, not fail deep in the store.
  */
 function checkTimeRange(range: { from: Date; to: Date }): { from: Date; to: Date } {
   for (const key of ['from', 'to'] as const) {
