@@ -33,10 +33,22 @@ interface ValueState {
   entities: Map<string, number>;
 }
 
+/** The prior rebuilt from the spreads; derived state, never serialised. */
+interface Prior {
+  tail: Float64Array;
+  index: Map<string, number>;
+  typicalSpread: number;
+}
+
 export class PopulationModel implements CategoryModel {
   private readonly values = new Map<string, ValueState>();
   private readonly entityLastSeen = new Map<string, number>();
   private bucketsSincePrune = 0;
+  /**
+   * Spreads only change when a (value, entity) pair is first seen or pruned, which most buckets of a steady
+   * population never do; until then the smoothed tail probabilities of the last bucket still hold.
+   */
+  private prior: Prior | null = null;
 
   constructor(
     private readonly frequencyWeighted: boolean,
@@ -83,6 +95,7 @@ export class PopulationModel implements CategoryModel {
         this.values.set(t.by, state);
       }
       state.lastSeen = time;
+      if (!state.entities.has(t.over)) this.prior = null;
       state.entities.set(t.over, time);
       this.entityLastSeen.set(t.over, time);
       let attributes = byEntity.get(t.over);
@@ -92,11 +105,7 @@ export class PopulationModel implements CategoryModel {
     if (byEntity.size === 0) return [];
     this.maybePrune(time);
 
-    const names = [...this.values.keys()];
-    const spreads = names.map((v) => this.values.get(v)!.entities.size);
-    const tail = smoothedTailProbabilities(spreads);
-    const index = new Map(names.map((v, i) => [v, i]));
-    const typicalSpread = median(spreads);
+    const { tail, index, typicalSpread } = (this.prior ??= this.buildPrior());
 
     const observations: EntityObservation[] = [];
     for (const [entity, attributes] of byEntity) {
@@ -129,9 +138,20 @@ export class PopulationModel implements CategoryModel {
     return observations;
   }
 
+  private buildPrior(): Prior {
+    const names = [...this.values.keys()];
+    const spreads = names.map((v) => this.values.get(v)!.entities.size);
+    return {
+      tail: Float64Array.from(smoothedTailProbabilities(spreads)),
+      index: new Map(names.map((v, i) => [v, i])),
+      typicalSpread: median(spreads),
+    };
+  }
+
   private maybePrune(time: number): void {
     if (this.decayRate <= 0 || ++this.bucketsSincePrune < PRUNE_EVERY_BUCKETS) return;
     this.bucketsSincePrune = 0;
+    this.prior = null;
     const cutoff = time - (PRUNE_WINDOW_FACTOR / this.decayRate) * this.bucketSpanMs;
     for (const [entity, lastSeen] of this.entityLastSeen) {
       if (lastSeen < cutoff) this.entityLastSeen.delete(entity);
