@@ -54,7 +54,7 @@ export function grafanaInstructions(databaseUrl: string, embedded: boolean): str
   const env = provisioningEnv(databaseUrl, '<provisioning dir>/dashboards');
   const lines = [
     'Grafana: no Docker engine (`docker info` failed) and no grafana / grafana-server binary on PATH.',
-    'To load Rarity into an existing Grafana (12.3 or later):',
+    'To load Rarity into an existing Grafana (12.3 – 13.1, the React 18 line):',
     '',
     `  1. Copy the built plugin (npm run build) into Grafana's plugins folder, named after the app id:`,
     `       cp -r ${DIST} <plugins dir>/${APP_ID}        # e.g. /var/lib/grafana/plugins/${APP_ID}`,
