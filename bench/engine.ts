@@ -1,19 +1,13 @@
 /** Engine throughput on generated tuples (no I/O): how many aggregate tuples per second each detector eats. */
 import { Detector } from '../pkg-backend/src/engine/detector.ts';
+import { smoothedTailProbabilities, tailProbabilities } from '../pkg-backend/src/engine/maths/index.ts';
 import type { BucketInput, DetectorSpec } from '../pkg-backend/src/engine/types.ts';
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from '../pkg-backend/src/demo/random.ts';
 
 /** Buckets shaped like the demo's freq_rare by state over ip: a few hundred IPs, a handful of states. */
 export function generateBuckets(buckets: number, tuplesPerBucket: number, population: boolean, seed = 1): BucketInput[] {
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
+  const rand = () => rng.next();
   const out: BucketInput[] = [];
   let id = 1n;
   for (let b = 0; b < buckets; b++) {
@@ -40,4 +34,22 @@ export function benchEngine(spec: DetectorSpec, inputs: BucketInput[]): { tuples
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { tuples, seconds, perSecond: tuples / seconds };
+}
+
+/**
+ * Elastic's smoothed tail probabilities over many categories against the raw tail sums of the same counts
+ * (the baseline): what the smoothing's Beta slice means cost per bucket of a high-cardinality by field.
+ */
+export function benchSmoothing(categories: number, repeats = 5): { raw: number; smoothed: number } {
+  const counts = Array.from({ length: categories }, (_, i) => 1 + (i % 997) * 0.37);
+  const time = (fn: () => unknown) => {
+    const samples: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return samples.sort((a, b) => a - b)[Math.floor(repeats / 2)];
+  };
+  return { raw: time(() => tailProbabilities(counts)), smoothed: time(() => smoothedTailProbabilities(counts)) };
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` — speed as ratios against baselines measured in the same run, never as timed test asserts.
- *   (a) engine alone on generated tuples, tuples/s;
+ *   (a) engine alone on generated tuples, tuples/s; smoothing over 30 000 categories vs raw tail sums;
  *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio);
  *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes;
  *   (d) the spans panel in headless Chromium with 10 000 anomaly groups vs the same panel with none (ratio).
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool } from '../pkg-backend/src/store/connection.ts';
 import { startEmbeddedPostgres } from '../pkg-backend/src/store/embedded.ts';
-import { benchEngine, generateBuckets } from './engine.ts';
+import { benchEngine, benchSmoothing, generateBuckets } from './engine.ts';
 import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
@@ -44,6 +44,10 @@ for (const [label, spec, population] of [
   const r = benchEngine(spec, inputs);
   console.log(`  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`);
 }
+const smoothing = benchSmoothing(30_000);
+console.log(
+  `  smoothed tail probabilities, 30 000 categories: ${smoothing.smoothed.toFixed(1)} ms vs raw tail sums ${smoothing.raw.toFixed(1)} ms (baseline) = ${(smoothing.smoothed / smoothing.raw).toFixed(1)}×`,
+);
 
 let url = values['database-url'] ?? process.env.DATABASE_URL;
 let stop: (() => Promise<void>) | undefined;

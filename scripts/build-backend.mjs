@@ -28,40 +28,14 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backendOutDir } from './backend-out-dir.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pluginDir = join(root, 'pkg-backend', 'src', 'plugin');
 const entry = join(pluginDir, 'main.ts');
 const EXECUTABLE = 'gpx_rarity';
-
-/**
- * Grafana runs `<folder of plugin.json>/<executable>_<os>_<arch>`, so the executables go beside the built
- * plugin.json that declares `"executable": "gpx_rarity"` (src/datasource/plugin.json → dist/datasource/).
- * Falls back to dist/ when no plugin.json declares it. Overridable with --out=DIR.
- */
-export function backendOutDir() {
-  const src = join(root, 'src');
-  const walk = (dir) => {
-    const manifest = join(dir, 'plugin.json');
-    if (existsSync(manifest)) {
-      try {
-        if (JSON.parse(readFileSync(manifest, 'utf8')).executable === EXECUTABLE) return dir;
-      } catch {
-        // an unreadable manifest is the front-end build's problem; keep looking
-      }
-    }
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || entry.name === 'node_modules') continue;
-      const found = walk(join(dir, entry.name));
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const found = existsSync(src) ? walk(src) : undefined;
-  return found ? join(root, 'dist', relative(src, found)) : join(root, 'dist');
-}
 
 /** Grafana's goos/goarch naming → the bun compile targets and @oven packages that serve it. */
 const TARGETS = {

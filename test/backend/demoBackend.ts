@@ -12,6 +12,11 @@ import { connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, 
 
 export interface DemoBackend {
   seed: SeedResult;
+  /** The test database, its pool, and the running plugin with its gRPC clients. */
+  url: string;
+  pool: pg.Pool;
+  plugin: PluginProcess;
+  client: PluginClients;
   /** The results window: after the learning days, up to the end of the data. */
   from: number;
   to: number;
@@ -36,6 +41,10 @@ export async function startDemoBackend(database: string, options: { days?: numbe
     const p = plugin;
     return {
       seed,
+      url,
+      pool,
+      plugin,
+      client,
       from,
       to,
       async query(json, range = { from, to }) {

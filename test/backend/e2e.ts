@@ -1,47 +1,12 @@
 /**
  * Shared by the end-to-end backend tests (queries, hostile, postgres-outage, health-resources): a private
- * database per test file on the test server, Grafana-shaped datasource settings for it, and readers for the
- * Arrow frames the built executable returns (types, schema/field metadata, values).
+ * database per test file on the test server (test/setup/databases.ts), Grafana-shaped datasource settings for
+ * it, and readers for the Arrow frames the built executable returns (types, schema/field metadata, values).
  */
-import pg from 'pg';
 import { DataType, type Table } from 'apache-arrow';
 import { decodeFrames, type TestDatasource } from './host.ts';
 
-export function adminUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set; run through vitest (test/setup/postgres.ts)');
-  return url;
-}
-
-/** Same server as DATABASE_URL, another database name. */
-export function urlForDatabase(database: string, base = adminUrl()): string {
-  const u = new URL(base);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-/** (Re)creates `name` on the test server and returns its URL; files never share a database. */
-export async function createDatabase(name: string, base = adminUrl()): Promise<string> {
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  return urlForDatabase(name, base);
-}
-
-export async function dropDatabase(name: string, base = adminUrl()): Promise<void> {
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
+export { adminUrl, createDatabase, dropDatabase, urlForDatabase } from '../setup/databases.ts';
 
 export const WEBLOGS_JSON = {
   table: 'public.weblogs',

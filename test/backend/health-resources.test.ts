@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { seedDemo } from '../../pkg-backend/src/demo/seed.ts';
-import { connect, ensureBuiltExecutable, pluginContext, startPlugin, type PluginClients, type PluginProcess } from './host.ts';
-import { createDatabase, dropDatabase, grafanaDatasource } from './e2e.ts';
+import { pluginContext, type PluginClients, type PluginProcess } from './host.ts';
+import { grafanaDatasource } from './e2e.ts';
+import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
 
 const DB = 'rarity_backend_health';
 const END = new Date('2026-11-20T00:00:00Z');
@@ -18,25 +18,18 @@ let plugin: PluginProcess;
 let client: PluginClients;
 let databaseUrl: string;
 
+let backend: DemoBackend;
+
 beforeAll(async () => {
-  ensureBuiltExecutable();
-  databaseUrl = await createDatabase(DB);
-  pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  await seedDemo(pool, { days: 4, rowsPerDay: 1500, end: END });
+  backend = await startDemoBackend(DB, { days: 4, rowsPerDay: 1500, end: END });
+  ({ pool, plugin, client, url: databaseUrl } = backend);
   // Tables of other shapes, for misconfigured mappings.
   await pool.query(`CREATE TABLE public.texttime (id bigint, ts text, state int)`);
   await pool.query(`INSERT INTO public.texttime VALUES (1, '2026-01-01', 1)`);
   await pool.query(`CREATE SCHEMA other; CREATE TABLE other.events (id int, at timestamp, kind text)`);
-  plugin = await startPlugin();
-  client = connect(plugin.address);
 }, 180_000);
 
-afterAll(async () => {
-  client?.close();
-  await plugin?.dispose();
-  await pool?.end();
-  await dropDatabase(DB).catch(() => undefined);
-});
+afterAll(() => backend?.close());
 
 let uidCounter = 0;
 /** Each configuration is its own datasource (Grafana would bump lastUpdatedMS on save; a new uid is simpler). */

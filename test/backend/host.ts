@@ -10,9 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, type Table } from 'apache-arrow';
+import { backendOutDir } from '../../scripts/backend-out-dir.mjs';
 import {
   services,
   type PbCallResourceRequest,
@@ -33,28 +34,7 @@ export function hostExecutableName(): string {
   return `gpx_rarity_${goos}_${goarch}${goos === 'windows' ? '.exe' : ''}`;
 }
 
-/** Same rule as scripts/build-backend.mjs backendOutDir: beside the plugin.json declaring the executable. */
-export function backendOutDir(): string {
-  const src = join(ROOT, 'src');
-  const walk = (dir: string): string | undefined => {
-    const manifest = join(dir, 'plugin.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { executable?: string }).executable === 'gpx_rarity') return dir;
-      } catch {
-        // keep looking
-      }
-    }
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || entry.name === 'node_modules') continue;
-      const found = walk(join(dir, entry.name));
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const found = existsSync(src) ? walk(src) : undefined;
-  return found ? join(ROOT, 'dist', relative(src, found)) : join(ROOT, 'dist');
-}
+export { backendOutDir };
 
 export function executablePath(): string {
   return join(backendOutDir(), hostExecutableName());

@@ -7,9 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { seedDemo, QUIET_DAYS, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
-import { connect, dataQuery, decodeFrames, ensureBuiltExecutable, pluginContext, startPlugin, type PluginClients, type PluginProcess } from './host.ts';
-import { DAY, badTypes, createDatabase, dropDatabase, grafanaDatasource } from './e2e.ts';
+import { QUIET_DAYS, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
+import { dataQuery, decodeFrames, pluginContext, type PluginClients, type PluginProcess } from './host.ts';
+import { DAY, badTypes, grafanaDatasource } from './e2e.ts';
+import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
 
 const DB = 'rarity_backend_hostile';
 const END = new Date('2026-11-20T00:00:00Z');
@@ -21,22 +22,15 @@ let client: PluginClients;
 let databaseUrl: string;
 let rowsBefore: number;
 
+let backend: DemoBackend;
+
 beforeAll(async () => {
-  ensureBuiltExecutable();
-  databaseUrl = await createDatabase(DB);
-  pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  seed = await seedDemo(pool, { days: 5, rowsPerDay: 2000, end: END });
+  backend = await startDemoBackend(DB, { days: 5, rowsPerDay: 2000, end: END });
+  ({ pool, seed, plugin, client, url: databaseUrl } = backend);
   rowsBefore = Number((await pool.query('SELECT count(*) AS n FROM public.weblogs')).rows[0].n);
-  plugin = await startPlugin();
-  client = connect(plugin.address);
 }, 180_000);
 
-afterAll(async () => {
-  client?.close();
-  await plugin?.dispose();
-  await pool?.end();
-  await dropDatabase(DB).catch(() => undefined);
-});
+afterAll(() => backend?.close());
 
 const ds = () => grafanaDatasource(databaseUrl);
 

@@ -146,10 +146,9 @@ describe('pluginv2 over gRPC', () => {
     await plugin?.dispose();
   });
 
-  it('printed exactly one strict handshake line, quickly', () => {
+  it('printed exactly one strict handshake line', () => {
     expect(plugin.handshake).toMatch(/^1\|2\|tcp\|127\.0\.0\.1:\d+\|grpc$/);
     expect(plugin.port).toBeGreaterThan(0);
-    expect(plugin.handshakeMs).toBeLessThan(10_000);
   });
 
   it('grpc.health.v1 answers SERVING for "plugin" and ""', async () => {

@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { seedDemo, QUIET_DAYS, type InjectedAnomaly, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
-import { connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, decodeFrames, type PluginClients, type PluginProcess } from './host.ts';
-import { DAY, badTypes, createDatabase, dropDatabase, grafanaDatasource, readFrames, type DecodedFrame } from './e2e.ts';
+import { QUIET_DAYS, type InjectedAnomaly, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
+import { dataQuery, pluginContext, decodeFrames, type PluginClients, type PluginProcess } from './host.ts';
+import { DAY, badTypes, grafanaDatasource, readFrames, type DecodedFrame } from './e2e.ts';
+import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
 
 const DB = 'rarity_backend_q';
@@ -24,11 +25,11 @@ let newState: InjectedAnomaly;
 let from: number;
 let to: number;
 
+let backend: DemoBackend;
+
 beforeAll(async () => {
-  ensureBuiltExecutable();
-  databaseUrl = await createDatabase(DB);
-  pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  seed = await seedDemo(pool, { days: 10, rowsPerDay: 6000, end: END });
+  backend = await startDemoBackend(DB, { days: 10, rowsPerDay: 6000, end: END });
+  ({ pool, seed, plugin, client, url: databaseUrl } = backend);
   newState = seed.injected.find((a) => a.kind === 'new_state')!;
   from = seed.from.getTime() + QUIET_DAYS * DAY;
   to = seed.to.getTime();
@@ -37,16 +38,9 @@ beforeAll(async () => {
     expect(Date.parse(a.start)).toBeGreaterThanOrEqual(from);
     expect(Date.parse(a.end)).toBeLessThanOrEqual(to);
   }
-  plugin = await startPlugin();
-  client = connect(plugin.address);
 }, 180_000);
 
-afterAll(async () => {
-  client?.close();
-  await plugin?.dispose();
-  await pool?.end();
-  await dropDatabase(DB).catch(() => undefined);
-});
+afterAll(() => backend?.close());
 
 const ds = () => grafanaDatasource(databaseUrl);
 

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { freshDatabase, rarity } from './helpers.ts';
+import { createDatabase } from '../setup/databases.ts';
+import { rarity } from './helpers.ts';
 
 let url: string;
 
 beforeAll(async () => {
-  url = await freshDatabase('rarity_cli_args');
+  url = await createDatabase('rarity_cli_args');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(`CREATE TABLE weblogs (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, ip text, state int)`);

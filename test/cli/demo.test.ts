@@ -4,7 +4,8 @@
  * traffic produces is counted as false alarms and kept low.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, rarity } from './helpers.ts';
+import { createDatabase } from '../setup/databases.ts';
+import { rarity } from './helpers.ts';
 
 interface Injected {
   kind: string;
@@ -26,7 +27,7 @@ function detectorArgs(d: Injected['detector']): string[] {
 }
 
 beforeAll(async () => {
-  url = await freshDatabase('rarity_cli_demo');
+  url = await createDatabase('rarity_cli_demo');
   const seeded = await rarity(['seed', '--database-url', url, '--end', '2026-11-20T00:00:00Z']);
   expect(seeded.stderr).toBe('');
   expect(seeded.code).toBe(0);

@@ -2,22 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Detector } from '../../pkg-backend/src/engine/detector.ts';
 import type { BucketInput, BucketResult } from '../../pkg-backend/src/engine/types.ts';
 import { bucket, tuple } from './helpers.ts';
+import { Rng } from '../../pkg-backend/src/demo/random.ts';
 
 const SPAN = 300;
 
-/** Deterministic PRNG so property tests are repeatable. */
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomBuckets(seed: number, n: number, population: boolean): BucketInput[] {
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
+  const rand = () => rng.next();
   const out: BucketInput[] = [];
   for (let b = 0; b < n; b++) {
     const tuples = [];

@@ -83,12 +83,13 @@ describe('smoothedTailProbabilities (CCategoryProbabilityCache)', () => {
       for (let i = 1; i < k; i++) expect(p[order[i]]).toBeGreaterThanOrEqual(p[order[i - 1]] - 1e-12);
     }
   });
-  it('scales to tens of thousands of categories', () => {
+  it('handles tens of thousands of categories (its speed is in `npm run bench`)', () => {
     const counts = Array.from({ length: 30000 }, (_, i) => 1 + (i % 997) * 0.37);
-    const start = performance.now();
     const p = smoothedTailProbabilities(counts);
-    expect(performance.now() - start).toBeLessThan(2000);
     expect(p).toHaveLength(30000);
+    // Equal counts share one evaluation: they must get the same probability.
+    expect(p[5]).toBe(p[5 + 997]);
+    expect(p[996]).toBeGreaterThan(p[0]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { freshDatabase } from '../cli/helpers.ts';
+import { createDatabase } from '../setup/databases.ts';
 import { runDetection, type DetectionRequest } from '../../pkg-backend/src/query/detection.ts';
 import { IncrementalDetections } from '../../pkg-backend/src/query/incremental.ts';
 
@@ -26,7 +26,7 @@ const request = (from: number, to: number, extra: Partial<DetectionRequest> = {}
 });
 
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: await freshDatabase('rarity_incremental') });
+  pool = new pg.Pool({ connectionString: await createDatabase('rarity_incremental') });
   await pool.query('CREATE TABLE logs (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, ip text, state int)');
   await insertHours(0, 48);
 });

@@ -52,15 +52,11 @@ describe('seedDemo', () => {
 
   describe('30 days × 20 000 rows', () => {
     let result: SeedResult;
-    let seconds: number;
     let t: string;
 
     beforeAll(async () => {
       t = `"${schema}"."weblogs"`;
-      const started = performance.now();
       result = await seedDemo(pool, { end: END, table: `${schema}.weblogs` });
-      seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`seedDemo: ${result.rows} rows in ${seconds.toFixed(2)} s = ${Math.round(result.rows / seconds)} rows/s\n`);
     }, 120_000);
 
     it('creates the documented table with an index on ts and the expected row count', async () => {

@@ -19,9 +19,6 @@ const USAGE = `usage:
   rarity demo   [--database-url URL]   (seed the demo table if empty, run the demo detectors)
 Without --database-url or DATABASE_URL, the project's embedded PostgreSQL (.rarity/pg) is used.`;
 
-/** StoreError kinds caused by what the user asked for, as opposed to the database being unwell. */
-const USER_ERROR_KINDS = new Set(['table_missing', 'column_missing', 'column_type', 'invalid_identifier', 'invalid_filter', 'range_too_large']);
-
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -50,7 +47,7 @@ function fail(e: unknown): number {
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`rarity: ${message.split('\n')[0]}\n`);
   if (e instanceof UsageError || e instanceof QueryError) return 2;
-  if (e instanceof StoreError && USER_ERROR_KINDS.has(e.kind)) return 2;
+  if (e instanceof StoreError && e.isUserError) return 2;
   return 1;
 }
 

@@ -8,17 +8,16 @@ import type pg from 'pg';
 import type { QueryFilter, SuccessRule } from '../../../src/shared/queryModel.ts';
 import { parseDurationMs } from '../../../src/shared/queryModel.ts';
 import { Detector } from '../engine/detector.ts';
+import { resolveSpec } from '../engine/model/config.ts';
 import type { AnomalyGroup, BucketResult, DetectorFunction, DetectorSpec, RecordResult } from '../engine/types.ts';
 import { describeTable, resolveColumn } from '../store/catalogue.ts';
 import { GroupTracker, type GroupTrackerState } from '../engine/groups.ts';
 import { StoreError } from '../store/errors.ts';
-import { streamBuckets, type PushdownPlan } from '../store/pushdown.ts';
+import { MAX_BUCKETS, streamBuckets, type PushdownPlan } from '../store/pushdown.ts';
 import { timeExtent } from '../store/bounds.ts';
 import { detectorKey } from './detectorKey.ts';
 import { QueryError } from './errors.ts';
 
-/** Refuse plans whose bucket count would make even an empty scan of the range unreasonable. */
-export const MAX_BUCKETS = 1_000_000;
 /** Longest accepted bucket span (365 days). */
 export const MAX_BUCKET_SPAN_MS = 365 * 86_400_000;
 
@@ -100,7 +99,7 @@ export async function prepareDetection(pool: pg.Pool, request: DetectionRequest)
     groupThreshold: request.groupThreshold,
   };
   // Validates the spec (learning period, span) before any data is read.
-  const learningBuckets = new Detector(spec).resolved.learningBuckets;
+  const { learningBuckets } = resolveSpec(spec);
   const extent = await timeExtent(pool, { table, timeColumn: timeColumn.name, filters: request.filters });
   const key = detectorKey({
     table: table.qualified,

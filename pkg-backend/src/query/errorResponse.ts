@@ -7,13 +7,12 @@ import { SettingsError } from '../plugin/settings.ts';
 import { StoreError } from '../store/errors.ts';
 import { QueryError } from './errors.ts';
 
-const USER_KINDS = new Set(['table_missing', 'column_missing', 'column_type', 'invalid_identifier', 'invalid_filter', 'range_too_large']);
 const STATUS: Record<string, number> = { connection: 502, auth: 502, database_missing: 502, timeout: 504, query: 500 };
 
 export function errorResponse(err: unknown): DataResponseOut {
   if (err instanceof QueryError || err instanceof SettingsError) return queryError(err.message, 400, 'plugin');
   if (err instanceof StoreError) {
-    if (USER_KINDS.has(err.kind)) return queryError(err.message, 400, 'plugin');
+    if (err.isUserError) return queryError(err.message, 400, 'plugin');
     return queryError(err.message, STATUS[err.kind] ?? 500, 'downstream');
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -49,13 +49,19 @@ export async function anomalousLogs(pool: pg.Pool, parsed: ParsedQuery, result: 
     return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, parsed.limit);
   }
   const rows = await fetchLogs(pool, { ...base, from: d.from, to: d.to, limit: parsed.limit, order: 'desc' });
-  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn, groups) }));
+  const byEntity = new Map<string, AnomalyGroup[]>();
+  for (const g of groups) {
+    const list = byEntity.get(g.entity);
+    if (list) list.push(g);
+    else byEntity.set(g.entity, [g]);
+  }
+  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn, byEntity) }));
 }
 
-function groupOf(row: LogRow, entityColumn: string, groups: AnomalyGroup[]): AnomalyGroup | undefined {
+function groupOf(row: LogRow, entityColumn: string, byEntity: Map<string, AnomalyGroup[]>): AnomalyGroup | undefined {
   const value = row.values[entityColumn];
   if (value === null || value === undefined) return undefined;
   const entity = value instanceof Date ? value.toISOString() : String(value);
   const t = row.time.getTime();
-  return groups.find((g) => g.entity === entity && row.id >= g.startingAt && row.id <= g.endingAt && t >= g.start && t < g.end);
+  return byEntity.get(entity)?.find((g) => row.id >= g.startingAt && row.id <= g.endingAt && t >= g.start && t < g.end);
 }

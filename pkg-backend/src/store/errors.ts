@@ -27,6 +27,16 @@ export interface StoreErrorInit {
   cause?: unknown;
 }
 
+/** Kinds caused by what the user asked for (fix the query or settings), as opposed to the database being unwell. */
+const USER_ERROR_KINDS: ReadonlySet<StoreErrorKind> = new Set([
+  'table_missing',
+  'column_missing',
+  'column_type',
+  'invalid_identifier',
+  'invalid_filter',
+  'range_too_large',
+]);
+
 export class StoreError extends Error {
   readonly kind: StoreErrorKind;
   field?: string;
@@ -47,6 +57,11 @@ export class StoreError extends Error {
     this.position = init.position;
     this.hint = init.hint;
   }
+  /** True when the request was wrong, not the database. */
+  get isUserError(): boolean {
+    return USER_ERROR_KINDS.has(this.kind);
+  }
+
 }
 
 /** What the caller was doing; used to make the message concrete. */

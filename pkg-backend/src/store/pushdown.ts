@@ -30,8 +30,11 @@ export interface PushdownPlan {
   successRule?: SuccessRule;
 }
 
-/** More buckets than this in one request is almost surely a mistake (e.g. 1 s buckets over a year). */
-export const MAX_BUCKETS = 2_000_000;
+/**
+ * More buckets than this in one request is almost surely a mistake (e.g. 1 s buckets over a year). The query
+ * layer checks the same limit up front, with the history it adds included.
+ */
+export const MAX_BUCKETS = 1_000_000;
 export const DEFAULT_BATCH_SIZE = 5000;
 
 /** Column order of the aggregate's rows. */
