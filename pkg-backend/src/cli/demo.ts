@@ -5,6 +5,7 @@
 import type { Database } from './database.ts';
 import { runDetection } from '../query/detection.ts';
 import { tableBounds } from '../store/bounds.ts';
+import { StoreError } from '../store/errors.ts';
 import { detectionTable } from './output.ts';
 import { offerGrafana } from './grafana.ts';
 
@@ -20,8 +21,13 @@ export const DEMO_DETECTORS = [
 
 export async function runDemo(db: Database, out: (s: string) => void): Promise<void> {
   const { seedDemo } = await import('../demo/seed.ts');
-  const exists = await db.pool.query('SELECT to_regclass($1) IS NOT NULL AS present', [DEMO_TABLE]);
-  const rows = exists.rows[0].present ? (await tableBounds(db.pool, { table: DEMO_TABLE, timeColumn: 'ts' })).rows : 0;
+  const rows = await tableBounds(db.pool, { table: DEMO_TABLE, timeColumn: 'ts' }).then(
+    (b) => b.rows,
+    (e: unknown) => {
+      if (e instanceof StoreError && e.kind === 'table_missing') return 0;
+      throw e;
+    },
+  );
   if (rows === 0) {
     out(`Seeding ${DEMO_TABLE} (30 days of licensing Web API requests with injected anomalies)…\n`);
     const seeded = await seedDemo(db.pool, {});

@@ -216,8 +216,9 @@ export class DetectionRun {
 
   clone(): DetectionRun {
     const copy = new DetectionRun(this.prepared, this.processedUntil, this.historyStart, {
-      detector: JSON.parse(JSON.stringify(this.detector.toJSON())),
-      tracker: JSON.parse(JSON.stringify(this.tracker.toJSON())),
+      // toJSON may share arrays with the live state; the clone must not.
+      detector: structuredClone(this.detector.toJSON()),
+      tracker: structuredClone(this.tracker.toJSON()),
     });
     copy.buckets = this.buckets.slice();
     copy.records = this.records.slice();

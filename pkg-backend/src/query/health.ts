@@ -5,7 +5,7 @@
 import type { HealthResult, RequestContext } from '../plugin/handlers.ts';
 import { tableBounds } from '../store/bounds.ts';
 import { describeTable, resolveColumn, type ColumnInfo } from '../store/catalogue.ts';
-import { run } from '../store/query.ts';
+import { ping } from '../store/query.ts';
 import { StoreError } from '../store/errors.ts';
 
 const fmt = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
@@ -14,7 +14,7 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
   const { pool, settings } = ctx.instance;
   const o = settings.jsonData;
   try {
-    await run(pool, { text: 'SELECT 1', values: [] });
+    await ping(pool);
     if (!o.table) return { status: 'ERROR', message: 'Connected, but no log table is configured: choose one under Log table.' };
     const table = await describeTable(pool, o.table);
     const problems: string[] = [];

@@ -40,3 +40,8 @@ export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
 function isPool(x: pg.Pool | pg.PoolClient): x is pg.Pool {
   return typeof (x as pg.Pool).totalCount === 'number';
 }
+
+/** A round trip to the server: proves the connection settings and credentials work. */
+export async function ping(pool: pg.Pool): Promise<void> {
+  await run(pool, { text: 'SELECT 1', values: [] }, { operation: 'connection check' });
+}
