@@ -1,6 +1,6 @@
 /**
  * The editors in a real browser: a Vite build of test/browser/harness (ConfigEditor / QueryEditor inside
- * Grafana's ThemeContext, light and dark) served with resource answers from the real Postgres, driven by
+ * Grafana's ThemeContext, light and dark) whose resource calls the real backend executable answers, driven by
  * Chromium through playwright-core. Screenshots land in test/browser/screenshots/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
