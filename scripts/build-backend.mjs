@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds the backend executables Grafana launches (PROTOCOL.md §1):
+ * Builds the backend executables Grafana launches (docs/protocol.md, Launch):
  *
  *   gpx_rarity_linux_amd64        #!/bin/sh launcher → gpx_rarity_linux_amd64_glibc | gpx_rarity_linux_amd64_musl
  *   gpx_rarity_linux_arm64        #!/bin/sh launcher → gpx_rarity_linux_arm64_glibc | gpx_rarity_linux_arm64_musl

@@ -36,7 +36,7 @@ function pluginDirs(dir = src) {
   const found = existsSync(pluginJsonOf(dir)) ? [dir] : [];
   for (const name of readdirSync(dir)) {
     const child = join(dir, name);
-    if (statSync(child).isDirectory() && !['img', 'shared', 'node_modules'].includes(name)) found.push(...pluginDirs(child));
+    if (statSync(child).isDirectory() && !['img', 'node_modules'].includes(name)) found.push(...pluginDirs(child));
   }
   return found;
 }

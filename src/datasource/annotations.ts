@@ -1,12 +1,13 @@
 /**
- * Turns the frames of an `annotations` query (DESIGN.md §3: time, timeEnd, text, tags, score) into region
+ * Turns the frames of an `annotations` query (time, timeEnd, title, text, tags, score) into region
  * annotation events. Grafana's default frame→event mapping would also find time/timeEnd/text, but it cannot
  * colour a region by severity or accept tags sent as a JSON/comma string, so the mapping is explicit.
  */
 import type { AnnotationEvent, DataFrame, Field } from '@grafana/data';
 
-// Kibana's severity bands live with the engine (pure, no I/O); one definition for frames and annotations.
-import { severityOf } from '../../pkg-backend/src/engine/maths/severity.ts';
+// The region's colour comes from the score's band (common/severity.ts); the frame carries no colour of its own.
+import { ANNOTATION_FIELDS as F } from '../../common/frames.ts';
+import { severityOf } from '../../common/severity.ts';
 
 function fieldNamed(frame: DataFrame, name: string): Field | undefined {
   return frame.fields.find((field) => field.name === name);
@@ -43,14 +44,14 @@ function toTags(value: unknown): string[] {
 export function framesToAnnotationEvents(frames: readonly DataFrame[]): AnnotationEvent[] {
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
-    const time = fieldNamed(frame, 'time');
+    const time = fieldNamed(frame, F.time);
     if (!time) continue;
-    const timeEnd = fieldNamed(frame, 'timeEnd');
-    const text = fieldNamed(frame, 'text');
-    const title = fieldNamed(frame, 'title');
-    const tags = fieldNamed(frame, 'tags');
-    const score = fieldNamed(frame, 'score');
-    const id = fieldNamed(frame, 'id');
+    const timeEnd = fieldNamed(frame, F.timeEnd);
+    const text = fieldNamed(frame, F.text);
+    const title = fieldNamed(frame, F.title);
+    const tags = fieldNamed(frame, F.tags);
+    const score = fieldNamed(frame, F.score);
+    const id = fieldNamed(frame, F.id);
     for (let row = 0; row < frame.length; row++) {
       const start = toMillis(time.values[row]);
       if (start === undefined) continue;

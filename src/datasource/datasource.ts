@@ -25,6 +25,7 @@ import {
   type RarityQuery,
   type RarityVariableQuery,
 } from './types.ts';
+import { missingFields } from '../../common/validateQuery.ts';
 import { toVariableQuery } from './variableQuery.ts';
 import { RarityVariableSupport } from './variableSupport.ts';
 
@@ -58,11 +59,9 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
     return DEFAULT_QUERY;
   }
 
+  /** Incomplete queries are not sent; anything else is, so a mistake comes back as the backend's error. */
   override filterQuery(query: RarityQuery): boolean {
-    if (query.hide) return false;
-    if (!query.byField || query.byField.trim() === '') return false;
-    if (query.function === 'freq_rare' && (!query.overField || query.overField.trim() === '')) return false;
-    return true;
+    return !query.hide && missingFields(query).length === 0;
   }
 
   override applyTemplateVariables(query: RarityQuery, scopedVars: ScopedVars): RarityQuery {

@@ -1,18 +1,12 @@
 /**
- * Typed calls to the backend's resource API (src/shared/resources.ts). The editors depend on this small
+ * Typed calls to the backend's resource API (common/resources.ts). The editors depend on this small
  * interface rather than on the datasource class, so the config editor (which only receives settings) and the
  * query editor (which receives the instance) share one client.
  */
 import { getDataSourceSrv } from '@grafana/runtime';
 
-import {
-  DEFAULT_VALUES_LIMIT,
-  RESOURCE_PATHS,
-  type FieldInfo,
-  type FieldRole,
-  type TableInfo,
-  type ValueCount,
-} from '../shared/resources.ts';
+import { DEFAULT_VALUES_LIMIT } from '../../common/limits.ts';
+import { RESOURCE_PATHS, type FieldInfo, type FieldRole, type TableInfo, type ValueCount } from '../../common/resources.ts';
 
 /** The one method of DataSourceWithBackend the client needs. */
 export interface ResourceFetcher {

@@ -1,22 +1,23 @@
 /**
- * Types of the datasource front end. The query model and settings are defined once in src/shared (the backend
- * imports the same file); this module re-exports them and adds what only the UI needs.
+ * Types of the datasource front end. The query model, settings and limits are defined once in common/ (the
+ * backend imports the same files); this module re-exports them and adds what only the UI needs.
  */
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
 
-export * from '../shared/queryModel.ts';
-export * from '../shared/resources.ts';
-export { validateQuery, errorFor, containsTemplateVariable, type QueryValidationError } from '../shared/validateQuery.ts';
+export * from '../../common/queryModel.ts';
+export * from '../../common/limits.ts';
+export * from '../../common/resources.ts';
+export { validateQuery, errorFor, containsTemplateVariable, type QueryValidationError } from '../../common/validateQuery.ts';
 
 import type {
   DetectorFunction,
   QueryType,
   RarityDataSourceOptions as SharedDataSourceOptions,
   RarityQuery,
-} from '../shared/queryModel.ts';
-import { DEFAULT_BUCKET_SPAN } from '../shared/queryModel.ts';
-import type { FieldRole } from '../shared/resources.ts';
+} from '../../common/queryModel.ts';
+import { DEFAULT_BUCKET_SPAN } from '../../common/limits.ts';
+import type { FieldRole } from '../../common/resources.ts';
 
 /**
  * The settings as Grafana's generics want them: the shared keys (which the backend reads) plus Grafana's

@@ -3,7 +3,7 @@
  * provisioned dashboard: `values(public.weblogs, state)`) is accepted as well as the editor's object form.
  */
 import type { RarityVariableQuery, VariableQueryKind } from './types.ts';
-import type { FieldRole } from '../shared/resources.ts';
+import type { FieldRole } from '../../common/resources.ts';
 
 const ROLES: readonly FieldRole[] = ['time', 'id', 'by', 'over', 'message'];
 const TEXT_FORM = /^\s*(tables|fields|values)\s*(?:\(([^)]*)\))?\s*$/i;

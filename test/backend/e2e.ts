@@ -41,7 +41,7 @@ export function grafanaDatasource(databaseUrl: string, jsonData: Record<string, 
   };
 }
 
-/** Arrow type ids Grafana's decoder accepts for our frames (PROTOCOL.md §4). */
+/** Arrow type ids Grafana's decoder accepts for our frames (docs/protocol.md, Data frames on the wire). */
 const ALLOWED = new Set<string>(['Utf8', 'Float64', 'Int64', 'Bool', 'Timestamp<NANOSECOND>', 'Binary']);
 
 export function arrowTypeName(type: DataType): string {

@@ -1,5 +1,5 @@
 /**
- * A test host that behaves like Grafana towards a backend plugin (PROTOCOL.md §1–3): it spawns the built
+ * A test host that behaves like Grafana towards a backend plugin (docs/protocol.md): it spawns the built
  * executable with only Grafana's environment (no PATH) from a throw-away working directory, validates the
  * go-plugin handshake strictly, watches stdout/stderr for protocol violations, and talks pluginv2 over real
  * gRPC with the same message shapes Grafana sends.

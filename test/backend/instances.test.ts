@@ -4,7 +4,7 @@ import { connectionPoolFactory } from '../../pkg-backend/src/plugin/connection.t
 import { InstanceManager } from '../../pkg-backend/src/plugin/instances.ts';
 import { createLogger } from '../../pkg-backend/src/plugin/logger.ts';
 import type { PbDataSourceInstanceSettings } from '../../pkg-backend/src/plugin/protocol.ts';
-import { SettingsError } from '../../pkg-backend/src/plugin/settings.ts';
+import { SettingsError } from '../../pkg-backend/src/query/settings.ts';
 import { datasourceFromDatabaseUrl } from './host.ts';
 
 const logs: string[] = [];

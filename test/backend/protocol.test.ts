@@ -81,7 +81,7 @@ describe('handshake and lifecycle', () => {
     }
   });
 
-  it('closes and exits on SIGINT within 2 s (issue #4; PROTOCOL.md would ignore it)', async () => {
+  it('closes and exits on SIGINT within 2 s (issue #4; the go-plugin convention would ignore it)', async () => {
     const plugin = await startPlugin();
     try {
       const sent = Date.now();

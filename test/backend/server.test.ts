@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { queryError, type DataResponseOut, type PluginHandlers, type RequestContext } from '../../pkg-backend/src/plugin/handlers.ts';
+import { dataError, type DataResponseOut, type DatasourceHandlers, type RequestContext } from '../../pkg-backend/src/query/contract.ts';
 import { InstanceManager } from '../../pkg-backend/src/plugin/instances.ts';
 import { createLogger } from '../../pkg-backend/src/plugin/logger.ts';
 import { PluginMetrics } from '../../pkg-backend/src/plugin/metrics.ts';
@@ -15,7 +15,7 @@ import { connect, dataQuery, decodeFrames, pluginContext, type PluginClients } f
 const seen: { ctx?: RequestContext } = {};
 const logLines: string[] = [];
 
-const handlers: PluginHandlers = {
+const handlers: DatasourceHandlers = {
   async queryData(ctx, queries) {
     seen.ctx = ctx;
     if (queries.some((q) => (q.json as { boom?: boolean }).boom)) throw new Error('batch exploded');
@@ -23,7 +23,7 @@ const handlers: PluginHandlers = {
     for (const q of queries) {
       const model = q.json as { mode?: string };
       if (model.mode === 'skip') continue;
-      if (model.mode === 'error') out.set(q.refId, queryError('table missing', 400, 'downstream'));
+      if (model.mode === 'error') out.set(q.refId, dataError('table missing', 400, 'downstream'));
       else if (model.mode === 'badframe') out.set(q.refId, { frames: [{ fields: [{ name: 'a', type: 'number', values: [1] }, { name: 'b', type: 'number', values: [] }] }] });
       else
         out.set(q.refId, {

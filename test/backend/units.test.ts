@@ -8,7 +8,7 @@ import { createLogger, levelFromEnv } from '../../pkg-backend/src/plugin/logger.
 import { PluginMetrics } from '../../pkg-backend/src/plugin/metrics.ts';
 import { PROTO_FILES } from '../../pkg-backend/src/plugin/protos.ts';
 import { protocol } from '../../pkg-backend/src/plugin/protocol.ts';
-import { parseDataSourceSettings, parseJsonData, SettingsError } from '../../pkg-backend/src/plugin/settings.ts';
+import { parseDataSourceSettings, parseJsonData, SettingsError } from '../../pkg-backend/src/query/settings.ts';
 import { HANDSHAKE_RE, parsePrometheus, ROOT } from './host.ts';
 
 describe('logger', () => {
@@ -96,7 +96,7 @@ describe('embedded protos', () => {
     for (const f of files) expect(PROTO_FILES[f]).toBe(readFileSync(join(dir, f), 'utf8'));
   });
 
-  it('field numbers match PROTOCOL.md §3', () => {
+  it('field numbers match docs/protocol.md (Field numbers)', () => {
     const root = protocol() as unknown as { pluginv2: Record<string, { type: { field: Array<{ name: string; number: number }> } }> };
     const numbers = (msg: string) => Object.fromEntries(root.pluginv2[msg].type.field.map((f) => [f.name, f.number]));
     expect(numbers('PluginContext')).toEqual({ orgId: 1, pluginId: 2, user: 3, appInstanceSettings: 4, dataSourceInstanceSettings: 5, grafanaConfig: 6, pluginVersion: 7, userAgent: 8, apiVersion: 9, namespace: 10 });

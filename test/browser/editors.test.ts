@@ -3,20 +3,20 @@
  * Grafana's ThemeContext, light and dark) whose resource calls the real backend executable answers, driven by
  * Chromium through playwright-core. Screenshots land in test/browser/screenshots/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { launchChromium } from './chromium.ts';
 import { startHarnessServer, type HarnessServer } from './resourceServer.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const screenshots = join(here, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCHEMA = 'rarity_browser';
 const TABLE = `"${SCHEMA}"."weblogs"`;
 const THEMES = ['light', 'dark'] as const;
@@ -72,7 +72,6 @@ async function choose(page: Page, inputId: string, option: RegExp) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; apt-get install -y chromium`);
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set (test/setup/postgres.ts sets it)');
   await createLogTable(databaseUrl);
@@ -90,10 +89,7 @@ beforeAll(async () => {
     build: { outDir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 20_000, reportCompressedSize: false },
   });
   server = await startHarnessServer(outDir, databaseUrl, TABLE);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   mkdirSync(screenshots, { recursive: true });
 }, 300_000);
 

@@ -7,14 +7,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { InjectedAnomaly } from '../../pkg-backend/src/demo/seed.ts';
 import { readFrames } from '../backend/e2e.ts';
 import { startDemoBackend, type DemoBackend } from '../backend/demoBackend.ts';
 import { arrowToDataFrameJSON } from './arrowToDataFrame.ts';
-import { CHROMIUM, CHROMIUM_ARGS, startPanelsHarness, type PanelsHarness } from './panelsHarness.ts';
+import { launchChromium } from './chromium.ts';
+import { startPanelsHarness, type PanelsHarness } from './panelsHarness.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const screenshots = join(here, 'screenshots');
@@ -77,7 +78,7 @@ beforeAll(async () => {
     ...(await frames({ refId: 'B', queryType: 'logs', ...COUNTRY_OVER_KEY, minScore: 25 })),
   ];
   harness.fixtures.set('logs-anomalous', { frames: arrowToDataFrameJSON(anomalousLogs), from, to, options: { onlyAnomalous: true } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   mkdirSync(screenshots, { recursive: true });
 }, 600_000);
 

@@ -15,9 +15,6 @@ import { serveStatic } from './staticFiles.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 export interface PanelsHarness {
   url: string;
   fixtures: Map<string, unknown>;

@@ -18,12 +18,18 @@ const base = ['detect', '--table', 'public.weblogs', '--function', 'rare', '--by
 
 describe('rarity detect: bad arguments exit 2 with one clear line', () => {
   it.each([
-    [['detect', '--table', 'public.weblogs', '--function', 'freq_rare', '--by', 'state'], /freq_rare needs --over/],
-    [[...base, '--bucket-span', '0s'], /--bucket-span "0s" must be at least 1s/],
+    // Rules come from the validator the editor and the backend share, worded with the flags' names.
+    [['detect', '--table', 'public.weblogs', '--function', 'freq_rare', '--by', 'state'], /--over is required for freq_rare/],
+    [[...base, '--bucket-span', '0s'], /--bucket-span "0s" must be longer than zero/],
+    [[...base, '--bucket-span', '500ms'], /--bucket-span "500ms" must be a whole number of seconds, at least 1s/],
+    [[...base, '--bucket-span', '366d'], /--bucket-span "366d" is too long; use at most 365d/],
+    [[...base, '--learning-buckets', '5'], /--learning-buckets 5 must be a whole number of at least 20/],
+    [['detect', '--table', 'public.weblogs', '--function', 'rare'], /--by is required/],
     [[...base, '--bucket-span', 'soon'], /not a duration/],
     [[...base, '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], /--from .* must be before --to/],
     [[...base, '--from', 'yesterday'], /--from "yesterday" is not an ISO date/],
-    [['detect', '--table', 'public.weblogs', '--function', 'mean', '--by', 'state'], /--function must be rare or freq_rare, got "mean"/],
+    [['detect', '--table', 'public.weblogs', '--function', 'mean', '--by', 'state'], /--function "mean" is not known; use rare or freq_rare/],
+    [['detect', '--table', 'public.weblogs', '--by', 'state'], /--function is required/],
     [[...base, '--filter', 'state'], /--filter "state" is not a condition/],
     [[...base, '--format', 'xml'], /--format must be json or table/],
     [[...base, '--bogus'], /Unknown option '--bogus'/],

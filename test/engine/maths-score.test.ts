@@ -8,7 +8,6 @@ import {
   computeScore,
   inverseAnomalyScore,
   rawAnomalyScore,
-  severityOf,
 } from '../../pkg-backend/src/engine/maths/index.ts';
 import { mulberry32 } from './maths-rng.ts';
 
@@ -79,17 +78,5 @@ describe('computeScore (CAnomalyScore::compute), (E) CAnomalyScoreTest::testComp
     expect(ATTRIBUTES_AGGREGATION).toEqual({ jointWeight: 0.5, extremeWeight: 0.5, minExtreme: 1, maxExtreme: 5 });
     expect(DETECTORS_AGGREGATION).toEqual({ jointWeight: 0.5, extremeWeight: 0.5, minExtreme: 1, maxExtreme: 1 });
     expect(MAX_ANOMALOUS_PROBABILITY).toBe(0.035);
-  });
-});
-
-describe('severityOf (Kibana bands)', () => {
-  it('maps band edges', () => {
-    expect(severityOf(75)).toEqual({ name: 'critical', color: '#fe5050' });
-    expect(severityOf(74.99).name).toBe('major');
-    expect(severityOf(50)).toEqual({ name: 'major', color: '#fba740' });
-    expect(severityOf(25)).toEqual({ name: 'minor', color: '#fdec25' });
-    expect(severityOf(3)).toEqual({ name: 'warning', color: '#8bc8fb' });
-    expect(severityOf(2.99)).toEqual({ name: 'low', color: '#d2e9f7' });
-    expect(severityOf(100).name).toBe('critical');
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-import { validateQuery } from '../../src/shared/validateQuery.ts';
+import { validateQuery } from '../../common/validateQuery.ts';
 import { alertQueries, annotationQueries, byFolder, dashboards, interpolate, panelQueries, provisioningFiles, ROOT } from './provisioning.ts';
 
 const RARITY = 'rarity-anomaly-datasource';

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createDatabase } from '../setup/databases.ts';
-import { runDetection, type DetectionRequest } from '../../pkg-backend/src/query/detection.ts';
+import type { RarityQuery } from '../../common/queryModel.ts';
+import { runDetection } from '../../pkg-backend/src/query/detection.ts';
 import { IncrementalDetections } from '../../pkg-backend/src/query/incremental.ts';
+import { detectorRequest, type DetectorRequest, type TimeWindow } from '../../pkg-backend/src/query/request.ts';
 
 let pool: pg.Pool;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -20,10 +22,11 @@ async function insertHours(fromHour: number, toHour: number) {
   );
 }
 
-const request = (from: number, to: number, extra: Partial<DetectionRequest> = {}): DetectionRequest => ({
-  table: 'public.logs', timeColumn: 'ts', idColumn: 'id', function: 'rare', byField: 'state', overField: 'ip',
-  bucketSpan: '10m', from: new Date(from), to: new Date(to), ...extra,
-});
+/** A detector over `logs` and a results window, as runDetection and IncrementalDetections.detect take them. */
+const request = (from: number, to: number, extra: Partial<RarityQuery> = {}): [DetectorRequest, TimeWindow] => [
+  detectorRequest({ function: 'rare', byField: 'state', overField: 'ip', bucketSpan: '10m', ...extra }, { table: 'public.logs', timeColumn: 'ts', idColumn: 'id' }),
+  { from: new Date(from), to: new Date(to) },
+];
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: await createDatabase('rarity_incremental') });
@@ -42,8 +45,8 @@ describe('incremental detection', () => {
       [T0, T0 + 48 * HOUR],
       [T0 + 10 * HOUR, T0 + 12 * HOUR],
     ]) {
-      const full = await runDetection(pool, request(from, to));
-      const got = await inc.detect(pool, 'ds', request(from, to));
+      const full = await runDetection(pool, ...request(from, to));
+      const got = await inc.detect(pool, 'ds', ...request(from, to));
       expect({ ...got, stats: undefined }).toEqual({ ...full, stats: undefined });
     }
     expect(inc.size).toBe(1);
@@ -52,11 +55,11 @@ describe('incremental detection', () => {
   it('processes only new buckets when data grows, and still matches a full run', async () => {
     let now = T0 + 48 * HOUR + 30 * 60_000;
     const inc = new IncrementalDetections({ now: () => now });
-    const first = await inc.detect(pool, 'ds', request(T0 + 44 * HOUR, T0 + 48 * HOUR));
+    const first = await inc.detect(pool, 'ds', ...request(T0 + 44 * HOUR, T0 + 48 * HOUR));
     await insertHours(48, 52);
     now = T0 + 52 * HOUR + 30 * 60_000;
-    const second = await inc.detect(pool, 'ds', request(T0 + 48 * HOUR, T0 + 52 * HOUR));
-    const full = await runDetection(pool, request(T0 + 48 * HOUR, T0 + 52 * HOUR));
+    const second = await inc.detect(pool, 'ds', ...request(T0 + 48 * HOUR, T0 + 52 * HOUR));
+    const full = await runDetection(pool, ...request(T0 + 48 * HOUR, T0 + 52 * HOUR));
     expect({ ...second, stats: undefined }).toEqual({ ...full, stats: undefined });
     // 24 new ten-minute buckets, not the 312 of the whole history again.
     expect(second.stats.bucketsProcessed - first.stats.bucketsProcessed).toBe(24);
@@ -67,12 +70,12 @@ describe('incremental detection', () => {
     const now = T0 + 52 * HOUR + 30 * 60_000;
     const inc = new IncrementalDetections({ now: () => now });
     const range = request(T0 + 10 * HOUR, T0 + 11 * HOUR);
-    const before = await inc.detect(pool, 'ds', range);
+    const before = await inc.detect(pool, 'ds', ...range);
     await pool.query(`INSERT INTO logs (ts, ip, state) SELECT to_timestamp($1::float8 / 1000), '10.0.0.1', 77 FROM generate_series(1, 3)`, [T0 + 10 * HOUR + 60_000]);
     try {
-      const after = await inc.detect(pool, 'ds', range);
+      const after = await inc.detect(pool, 'ds', ...range);
       expect(after.stats.rows).toBe(before.stats.rows + 3);
-      const full = await runDetection(pool, range);
+      const full = await runDetection(pool, ...range);
       expect({ ...after, stats: undefined }).toEqual({ ...full, stats: undefined });
     } finally {
       await pool.query('DELETE FROM logs WHERE state = 77');
@@ -83,22 +86,22 @@ describe('incremental detection', () => {
     const now = T0 + 52 * HOUR + 30 * 60_000;
     const inc = new IncrementalDetections({ now: () => now });
     const ranges = [[T0, T0 + 52 * HOUR], [T0 + 30 * HOUR, T0 + 31 * HOUR], [T0 + 51 * HOUR, T0 + 52 * HOUR]];
-    const results = await Promise.all(ranges.map(([f, t]) => inc.detect(pool, 'ds', request(f, t))));
-    const expected = await Promise.all(ranges.map(([f, t]) => runDetection(pool, request(f, t))));
+    const results = await Promise.all(ranges.map(([f, t]) => inc.detect(pool, 'ds', ...request(f, t))));
+    const expected = await Promise.all(ranges.map(([f, t]) => runDetection(pool, ...request(f, t))));
     expect(results.map((r) => ({ ...r, stats: undefined }))).toEqual(expected.map((r) => ({ ...r, stats: undefined })));
   });
 
   it('keeps detectors apart by definition and scope, and evicts the least recently used', async () => {
     const now = T0 + 52 * HOUR;
     const inc = new IncrementalDetections({ now: () => now, maxEntries: 2 });
-    await inc.detect(pool, 'a', request(T0, T0 + HOUR));
-    await inc.detect(pool, 'b', request(T0, T0 + HOUR));
-    await inc.detect(pool, 'a', request(T0, T0 + HOUR, { bucketSpan: '5m' }));
+    await inc.detect(pool, 'a', ...request(T0, T0 + HOUR));
+    await inc.detect(pool, 'b', ...request(T0, T0 + HOUR));
+    await inc.detect(pool, 'a', ...request(T0, T0 + HOUR, { bucketSpan: '5m' }));
     expect(inc.size).toBe(2);
   });
 
   it('lists empty buckets with score 0 so a time series has no gaps', async () => {
-    const r = await runDetection(pool, request(T0 + 60 * HOUR, T0 + 61 * HOUR));
+    const r = await runDetection(pool, ...request(T0 + 60 * HOUR, T0 + 61 * HOUR));
     expect(r.buckets).toHaveLength(6);
     expect(r.buckets.every((b) => b.eventCount === 0 && b.score === 0)).toBe(true);
   });

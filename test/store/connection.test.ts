@@ -1,14 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { configFromDataSourceSettings, createPool, parseHostPort, poolConfig } from '../../pkg-backend/src/store/connection.ts';
-import { describeTable, listTables } from '../../pkg-backend/src/store/catalogue.ts';
+import { describeTable, listTables, resolveColumn, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError, toStoreError } from '../../pkg-backend/src/store/errors.ts';
 import { freePort } from '../../pkg-backend/src/store/embedded.ts';
 import { run } from '../../pkg-backend/src/store/query.ts';
 import { streamBuckets } from '../../pkg-backend/src/store/pushdown.ts';
 import { tableBounds } from '../../pkg-backend/src/store/bounds.ts';
-import { createLogTable, insertRows } from '../../pkg-backend/src/demo/seedTable.ts';
+import { createLogTable, insertRows } from '../../pkg-backend/src/store/demoTable.ts';
 import { databaseUrl, dropSchema, freshSchema, testPool, utc } from './helpers.ts';
+
+/** The pushdown's columns of a demo-shaped table, resolved as the query layer does. */
+const columns = (table: TableInfo) => ({
+  timeColumn: resolveColumn(table, 'ts', 'time'),
+  idColumn: resolveColumn(table, 'id', 'id'),
+  byColumn: resolveColumn(table, 'state', 'by'),
+});
 
 function target(): { host: string; port: number; user: string; password: string; database: string } {
   const u = new URL(databaseUrl());
@@ -125,7 +132,7 @@ describe('connection failures against a real server', () => {
     const port = await freePort();
     const pool = createPool({ host: '127.0.0.1', port, user: 'x', database: 'y' });
     try {
-      const gen = streamBuckets(pool, { table, timeColumn: 'ts', idColumn: 'id', byColumn: 'state', bucketSpanSeconds: 60, from: new Date(0), to: new Date(1) });
+      const gen = streamBuckets(pool, { table, ...columns(table), bucketSpanSeconds: 60, from: new Date(0), to: new Date(1) });
       const err = await failure(gen.next());
       expect(err.kind).toBe('connection');
       expect(err.message).toContain(`127.0.0.1:${port}`);
@@ -184,7 +191,7 @@ describe('timeouts', () => {
 
   it('the pushdown and bounds on a slow relation time out with the table named', async () => {
     const slow = await describeTable(pool, `${schema}.slow`);
-    const gen = streamBuckets(pool, { table: slow, timeColumn: 'ts', idColumn: 'id', byColumn: 'state', bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') });
+    const gen = streamBuckets(pool, { table: slow, ...columns(slow), bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') });
     const err = await failure(gen.next());
     expect(err.kind).toBe('timeout');
     expect(err.message).toContain(`${schema}.slow`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { QueryFilter } from '../../src/shared/queryModel.ts';
-import { FILTER_OPS } from '../../src/shared/queryModel.ts';
+import type { QueryFilter } from '../../common/queryModel.ts';
+import { FILTER_OPS } from '../../common/queryModel.ts';
 import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
 import { Params, filtersSql, predicateSql, successSql } from '../../pkg-backend/src/store/filters.ts';

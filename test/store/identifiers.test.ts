@@ -6,7 +6,7 @@ import { StoreError } from '../../pkg-backend/src/store/errors.ts';
 import { streamBuckets } from '../../pkg-backend/src/store/pushdown.ts';
 import { fetchLogs } from '../../pkg-backend/src/store/logs.ts';
 import { topValues } from '../../pkg-backend/src/store/values.ts';
-import { createLogTable, insertRows } from '../../pkg-backend/src/demo/seedTable.ts';
+import { createLogTable, insertRows } from '../../pkg-backend/src/store/demoTable.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
 
 const HOSTILE = [
@@ -117,10 +117,12 @@ describe('hostile identifiers against the real database', () => {
 
   it('hostile names in every query entry point are refused before any SQL runs', async () => {
     const table = await describeTable(pool, `${schema}.weblogs`);
-    const plan = { table, timeColumn: 'ts', idColumn: 'id', byColumn: 'state', bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') };
+    const [ts, id, state] = ['ts', 'id', 'state'].map((name) => table.columns.find((c) => c.name === name)!);
+    const plan = { table, timeColumn: ts, idColumn: id, byColumn: state, bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') };
     for (const bad of ['ip) --', 'state; DROP TABLE x', '"a""b"']) {
-      await expect(streamBuckets(pool, { ...plan, byColumn: bad }).next()).rejects.toBeInstanceOf(StoreError);
-      await expect(streamBuckets(pool, { ...plan, overColumn: bad }).next()).rejects.toBeInstanceOf(StoreError);
+      // The plan carries resolved columns; one that is not the table's own (a forged name) is refused all the same.
+      await expect(streamBuckets(pool, { ...plan, byColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(StoreError);
+      await expect(streamBuckets(pool, { ...plan, overColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(StoreError);
       await expect(streamBuckets(pool, { ...plan, filters: [{ field: bad, op: '=', value: '1' }] }).next()).rejects.toBeInstanceOf(StoreError);
       await expect(fetchLogs(pool, { table, timeColumn: 'ts', idColumn: 'id', limit: 10, order: 'asc', entityColumn: bad, entityValue: 'x' })).rejects.toBeInstanceOf(StoreError);
       await expect(topValues(pool, table, bad)).rejects.toBeInstanceOf(StoreError);

@@ -4,7 +4,7 @@ import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catal
 import { tableBounds } from '../../pkg-backend/src/store/bounds.ts';
 import { fetchLogs } from '../../pkg-backend/src/store/logs.ts';
 import { topValues } from '../../pkg-backend/src/store/values.ts';
-import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/demo/seedTable.ts';
+import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/store/demoTable.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
 
 const ROWS: WeblogRow[] = [

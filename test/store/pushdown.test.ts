@@ -3,8 +3,8 @@ import type pg from 'pg';
 import type { BucketInput } from '../../pkg-backend/src/engine/types.ts';
 import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
-import { bareAggregateSql, pushdownSql, streamBuckets, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
-import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/demo/seedTable.ts';
+import { pushdownSql, streamBuckets, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
+import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/store/demoTable.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
 
 const A = '10.0.0.0';
@@ -26,6 +26,9 @@ const ROWS: WeblogRow[] = [
 const T0 = utc('2024-01-01T00:00:00').getTime();
 const MIN = 60_000;
 
+/** A column as the catalogue describes it, unchecked: the plan's roles are the store's to check. */
+const col = (table: TableInfo, name: string) => table.columns.find((c) => c.name === name)!;
+
 async function collect(gen: AsyncGenerator<BucketInput>): Promise<BucketInput[]> {
   const out: BucketInput[] = [];
   for await (const b of gen) out.push(b);
@@ -44,7 +47,7 @@ describe('pushdown', () => {
     await createLogTable(pool, `${schema}.logs`);
     await insertRows(pool, `${schema}.logs`, ROWS);
     table = await describeTable(pool, `${schema}.logs`);
-    plan = { table, timeColumn: 'ts', idColumn: 'id', byColumn: 'state', bucketSpanSeconds: 60, from: utc('2024-01-01T00:00:00'), to: utc('2024-01-01T00:05:00') };
+    plan = { table, timeColumn: col(table, 'ts'), idColumn: col(table, 'id'), byColumn: col(table, 'state'), bucketSpanSeconds: 60, from: utc('2024-01-01T00:00:00'), to: utc('2024-01-01T00:05:00') };
   });
 
   afterAll(async () => {
@@ -69,7 +72,7 @@ describe('pushdown', () => {
   });
 
   it('freq_rare by state over ip: rows with a null over value are skipped', async () => {
-    const buckets = await collect(streamBuckets(pool, { ...plan, overColumn: 'ip', successRule: { field: 'state', op: '=', value: '1' } }));
+    const buckets = await collect(streamBuckets(pool, { ...plan, overColumn: col(table, 'ip'), successRule: { field: 'state', op: '=', value: '1' } }));
     expect(buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.over, t.count, t.successful, t.minId, t.maxId])])).toEqual([
       [0, [['1', A, 1, 1, 2n, 2n], ['1', B, 1, 1, 3n, 3n], ['2', A, 1, 0, 4n, 4n]]],
       [MIN, [['1', A, 1, 1, 5n, 5n]]],
@@ -114,18 +117,17 @@ describe('pushdown', () => {
     const naive = await describeTable(pool, `${schema}.naive`);
     const hours = await collect(streamBuckets(pool, { ...plan, table: naive, bucketSpanSeconds: 3600, to: utc('2024-01-03T00:00:00') }));
     expect(hours.map((b) => [b.start - T0, b.tuples[0].by])).toEqual([[0, 'a'], [3_600_000, 'b']]);
-    const days = await collect(streamBuckets(pool, { ...plan, table: naive, timeColumn: 'd', bucketSpanSeconds: 86400, to: utc('2024-01-03T00:00:00') }));
+    const days = await collect(streamBuckets(pool, { ...plan, table: naive, timeColumn: col(naive, 'd'), bucketSpanSeconds: 86400, to: utc('2024-01-03T00:00:00') }));
     expect(days.map((b) => b.start - T0)).toEqual([0, 86_400_000]);
   });
 
-  it('SQL has one GROUP BY with bind parameters only; the benchmark baseline is the same statement', () => {
-    const s = pushdownSql({ ...plan, overColumn: 'ip', filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }] });
+  it('SQL has one GROUP BY with bind parameters only', () => {
+    const s = pushdownSql({ ...plan, overColumn: col(table, 'ip'), filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }] });
     expect(s.text).toMatch(/date_bin\(\$1::interval, t\."ts", \$2::timestamptz\)/);
     expect(s.text).toContain('GROUP BY 1, 2, 3');
     expect(s.text).toContain('ORDER BY 1, 2, 3');
     expect(s.text).not.toContain('DROP');
     expect(s.values).toContain("x'); DROP TABLE logs; --");
-    expect(bareAggregateSql(plan)).toEqual(pushdownSql(plan));
   });
 
   it('refuses nonsense plans: bad span, reversed range, too many buckets', () => {
@@ -134,8 +136,10 @@ describe('pushdown', () => {
     expect(() => pushdownSql({ ...plan, bucketSpanSeconds: 1, from: utc('2000-01-01'), to: utc('2024-01-01') })).toThrow(
       expect.objectContaining({ kind: 'range_too_large' }),
     );
-    expect(() => pushdownSql({ ...plan, byColumn: 'ts' })).toThrow(expect.objectContaining({ kind: 'column_type' }));
-    expect(() => pushdownSql({ ...plan, idColumn: 'ip' })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+    expect(() => pushdownSql({ ...plan, byColumn: col(table, 'ts') })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+    expect(() => pushdownSql({ ...plan, idColumn: col(table, 'ip') })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+    // A column resolved against another table is not taken on trust.
+    expect(() => pushdownSql({ ...plan, byColumn: { ...col(table, 'state'), name: 'elsewhere' } })).toThrow(expect.objectContaining({ kind: 'column_missing' }));
   });
 
   describe('streaming', () => {
@@ -188,7 +192,7 @@ describe('pushdown', () => {
       await pool.query(`CREATE TYPE "${schema}".mood AS ENUM ('ok')`);
       await pool.query(`CREATE TABLE "${schema}".moody (id int, ts timestamptz, feeling "${schema}".mood)`);
       const moody = await describeTable(pool, `${schema}.moody`);
-      const gen = streamBuckets(pool, { ...plan, table: moody, byColumn: 'feeling', filters: [{ field: 'feeling', op: '=', value: 'sad' }] });
+      const gen = streamBuckets(pool, { ...plan, table: moody, byColumn: col(moody, 'feeling'), filters: [{ field: 'feeling', op: '=', value: 'sad' }] });
       await expect(gen.next()).rejects.toMatchObject({ kind: 'invalid_filter' });
       expect(pool.totalCount).toBe(pool.idleCount);
       await pool.query('SELECT 1');

@@ -35,7 +35,7 @@ describe('seedDemo', () => {
   it('is deterministic: same seed → same rows and checksum; another seed → other rows', async () => {
     const a = await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 7, end: END, table: `${schema}.a` });
     const b = await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 7, end: END, table: `${schema}.b` });
-    const c = await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 8, end: END, table: `${schema}.c` });
+    await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 8, end: END, table: `${schema}.c` });
     expect(a.rows).toBe(b.rows);
     expect(a.injected).toEqual(b.injected);
     expect(await checksum(pool, `"${schema}".a`)).toBe(await checksum(pool, `"${schema}".b`));

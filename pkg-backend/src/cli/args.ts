@@ -1,9 +1,12 @@
 /**
- * Command-line parsing for `rarity`. Every mistake becomes a UsageError with one line naming the flag and
- * what it accepts; main() turns it into exit status 2.
+ * Command-line parsing for `rarity`: flags only. A flag that cannot be read (unknown, not a date, not a
+ * number) becomes a UsageError with one line naming it; main() turns it into exit status 2. What the flags
+ * ask for is judged afterwards by the same parse step as a Grafana query (query/request.ts), so `detect`
+ * hands back the query model and the datasource settings, not a detection of its own making.
  */
 import { parseArgs } from 'node:util';
-import { FILTER_OPS, type FilterOp, type QueryFilter, parseDurationMs } from '../../../src/shared/queryModel.ts';
+import type { FilterOp, QueryFilter, RarityDataSourceOptions, RarityQuery } from '../../../common/queryModel.ts';
+import type { DetectorTuning, RequestLabels, TimeWindow } from '../query/request.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -11,21 +14,24 @@ export class UsageError extends Error {
 
 export interface DetectArgs {
   databaseUrl?: string;
-  table: string;
-  function: 'rare' | 'freq_rare';
-  by: string;
-  over?: string;
-  bucketSpan: string;
-  from?: Date;
-  to?: Date;
-  filters: QueryFilter[];
-  success?: QueryFilter;
-  timeColumn: string;
-  idColumn: string;
+  /** --function, --by, --over, --bucket-span, --filter as the query model. */
+  query: Partial<RarityQuery>;
+  /** --table, --time-column, --id-column, --success: what a datasource's settings say. */
+  settings: RarityDataSourceOptions;
+  window: TimeWindow;
+  tuning: DetectorTuning;
   format: 'json' | 'table';
-  learningBuckets?: number;
-  groupThreshold?: number;
 }
+
+/** How the shared validator names the fields these flags set. */
+export const DETECT_LABELS: RequestLabels = {
+  function: '--function',
+  byField: '--by',
+  overField: '--over',
+  bucketSpan: '--bucket-span',
+  learningBuckets: '--learning-buckets',
+  groupThreshold: '--group-threshold',
+};
 
 export interface SeedArgs {
   databaseUrl?: string;
@@ -57,6 +63,13 @@ function positiveInt(flag: string, value: unknown, fallback: number): number {
   return n;
 }
 
+function number(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (String(value).trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  return n;
+}
+
 /** Ops longest first so `>=` is not read as `>` followed by `=value`. */
 const INFIX_OPS = ['!=', '<=', '>=', '=', '<', '>'] as const;
 
@@ -82,7 +95,7 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
     function: { type: 'string' },
     by: { type: 'string' },
     over: { type: 'string' },
-    'bucket-span': { type: 'string', default: '5m' },
+    'bucket-span': { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     filter: { type: 'string', multiple: true },
@@ -93,45 +106,36 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
     'learning-buckets': { type: 'string' },
     'group-threshold': { type: 'string' },
   });
+  // No datasource here to fall back on.
   if (!v.table) throw new UsageError('--table is required, e.g. --table public.weblogs');
-  if (v.function !== 'rare' && v.function !== 'freq_rare') {
-    throw new UsageError(`--function must be rare or freq_rare${v.function ? `, got "${v.function}"` : ''}`);
-  }
-  if (!v.by) throw new UsageError('--by is required: the categorical field whose rare values are looked for');
-  if (v.function === 'freq_rare' && !v.over) throw new UsageError('freq_rare needs --over: the population field (e.g. --over ip)');
-  const bucketSpan = String(v['bucket-span']);
-  let spanMs: number;
-  try {
-    spanMs = parseDurationMs(bucketSpan);
-  } catch (e) {
-    throw new UsageError(`--bucket-span: ${(e as Error).message}`);
-  }
-  if (spanMs < 1000) throw new UsageError(`--bucket-span "${bucketSpan}" must be at least 1s`);
+  if (v.function === undefined) throw new UsageError('--function is required: rare or freq_rare');
   const from = date('from', v.from);
   const to = date('to', v.to);
   if (from && to && from >= to) throw new UsageError(`--from ${from.toISOString()} must be before --to ${to.toISOString()}`);
   const format = String(v.format);
   if (format !== 'json' && format !== 'table') throw new UsageError(`--format must be json or table, got "${format}"`);
-  const threshold = v['group-threshold'] === undefined ? undefined : Number(v['group-threshold']);
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 100)) {
-    throw new UsageError(`--group-threshold must be a score between 0 and 100, got "${v['group-threshold']}"`);
-  }
   return {
     databaseUrl: v['database-url'] as string | undefined,
-    table: String(v.table),
-    function: v.function,
-    by: String(v.by),
-    over: v.over as string | undefined,
-    bucketSpan,
-    from,
-    to,
-    filters: ((v.filter as string[] | undefined) ?? []).map((f) => parseFilter('filter', f)),
-    success: v.success === undefined ? undefined : parseFilter('success', String(v.success)),
-    timeColumn: String(v['time-column']),
-    idColumn: String(v['id-column']),
+    query: {
+      // Unchecked here: an unknown function is refused by the shared validator, in its words.
+      function: v.function as RarityQuery['function'],
+      byField: (v.by as string | undefined) ?? '',
+      overField: v.over as string | undefined,
+      bucketSpan: v['bucket-span'] as string | undefined,
+      filters: ((v.filter as string[] | undefined) ?? []).map((f) => parseFilter('filter', f)),
+    },
+    settings: {
+      table: String(v.table),
+      timeColumn: String(v['time-column']),
+      idColumn: String(v['id-column']),
+      successRule: v.success === undefined ? undefined : parseFilter('success', String(v.success)),
+    },
+    window: { from, to },
+    tuning: {
+      learningBuckets: v['learning-buckets'] === undefined ? undefined : positiveInt('learning-buckets', v['learning-buckets'], 0),
+      groupThreshold: number('group-threshold', v['group-threshold']),
+    },
     format,
-    learningBuckets: v['learning-buckets'] === undefined ? undefined : positiveInt('learning-buckets', v['learning-buckets'], 20),
-    groupThreshold: threshold,
   };
 }
 
@@ -157,4 +161,3 @@ export function parseDatabaseArgs(argv: string[]): { databaseUrl?: string } {
   return { databaseUrl: v['database-url'] as string | undefined };
 }
 
-export { FILTER_OPS };

@@ -1,12 +1,12 @@
 /**
  * Where the CLI's Postgres comes from: --database-url, then DATABASE_URL, then the project's own embedded
- * server (data kept in .rarity/pg of the project, started for the command and stopped after it).
+ * server (data kept in .rarity/pg of the project — as root under a private folder, in /var/lib/rarity — started
+ * for the command and stopped after it).
  */
 import pg from 'pg';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPool } from '../store/connection.ts';
-import { startEmbeddedPostgres } from '../store/embedded.ts';
+import { createPool, reachableDataDir, startEmbeddedPostgres } from '../store/index.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const EMBEDDED_DATA_DIR = join(PROJECT_ROOT, '.rarity', 'pg');
@@ -15,6 +15,8 @@ export interface Database {
   pool: pg.Pool;
   url: string;
   embedded: boolean;
+  /** The embedded server's data folder. */
+  dataDir?: string;
   close(): Promise<void>;
 }
 
@@ -24,12 +26,14 @@ export async function openDatabase(explicitUrl?: string, statementTimeoutMs = 60
     const pool = createPool({ connectionString: url, statementTimeoutMs, applicationName: 'rarity-cli' });
     return { pool, url, embedded: false, close: () => pool.end() };
   }
-  const handle = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, persistent: true });
+  const dataDir = reachableDataDir(EMBEDDED_DATA_DIR);
+  const handle = await startEmbeddedPostgres({ dataDir, persistent: true });
   const pool = createPool({ connectionString: handle.url, statementTimeoutMs, applicationName: 'rarity-cli' });
   return {
     pool,
     url: handle.url,
     embedded: true,
+    dataDir,
     close: async () => {
       await pool.end();
       await handle.stop();

@@ -3,13 +3,17 @@
  * Exit status: 0 success, 2 bad arguments or a query that cannot run as written (one line on stderr), 1 other
  * failures such as an unreachable database.
  */
-import { StoreError } from '../store/errors.ts';
-import { QueryError } from '../query/errors.ts';
-import { runDetection } from '../query/detection.ts';
-import { UsageError, parseDatabaseArgs, parseDetectArgs, parseSeedArgs } from './args.ts';
-import { openDatabase } from './database.ts';
+import { QueryError } from '../query/queryError.ts';
+import { detectorRequest } from '../query/request.ts';
+import { DETECT_LABELS, UsageError, parseDatabaseArgs, parseDetectArgs, parseSeedArgs } from './args.ts';
+import type { Database } from './database.ts';
 import { detectionJson, detectionTable } from './output.ts';
-import { runDemo } from './demo.ts';
+
+// The database driver, the store and the engine load only once a command runs: help and a mistyped flag
+// answer at once.
+async function openDatabase(databaseUrl: string | undefined): Promise<Database> {
+  return (await import('./database.ts')).openDatabase(databaseUrl);
+}
 
 const USAGE = `usage:
   rarity seed   [--database-url URL] [--days 30] [--rows-per-day 20000] [--seed 42] [--end ISO]
@@ -17,7 +21,8 @@ const USAGE = `usage:
                 [--from ISO] [--to ISO] [--filter 'field=value' …] [--success 'state=1']
                 [--time-column ts] [--id-column id] [--database-url URL] [--format json|table]
   rarity demo   [--database-url URL]   (seed the demo table if empty, run the demo detectors)
-Without --database-url or DATABASE_URL, the project's embedded PostgreSQL (.rarity/pg) is used.`;
+Without --database-url or DATABASE_URL, the project's embedded PostgreSQL (.rarity/pg) is used
+(as root under a private folder, its data lives in /var/lib/rarity; the demo prints where).`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const [command, ...rest] = argv;
@@ -39,14 +44,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         throw new UsageError(`unknown command "${command}"; use seed, detect or demo`);
     }
   } catch (e) {
-    return fail(e);
+    return await fail(e);
   }
 }
 
-function fail(e: unknown): number {
+async function fail(e: unknown): Promise<number> {
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`rarity: ${message.split('\n')[0]}\n`);
   if (e instanceof UsageError || e instanceof QueryError) return 2;
+  // Only a command that got as far as the database fails there, so the store is loaded already.
+  const { StoreError } = await import('../store/index.ts');
   if (e instanceof StoreError && e.isUserError) return 2;
   return 1;
 }
@@ -66,23 +73,12 @@ async function seed(argv: string[], out: (s: string) => void): Promise<number> {
 
 async function detect(argv: string[], out: (s: string) => void): Promise<number> {
   const args = parseDetectArgs(argv);
+  // Checked before a database is opened: a mistake costs no embedded server start.
+  const request = detectorRequest(args.query, args.settings, { tuning: args.tuning, labels: DETECT_LABELS });
   const db = await openDatabase(args.databaseUrl);
   try {
-    const result = await runDetection(db.pool, {
-      table: args.table,
-      timeColumn: args.timeColumn,
-      idColumn: args.idColumn,
-      function: args.function,
-      byField: args.by,
-      overField: args.over,
-      bucketSpan: args.bucketSpan,
-      from: args.from,
-      to: args.to,
-      filters: args.filters,
-      successRule: args.success,
-      learningBuckets: args.learningBuckets,
-      groupThreshold: args.groupThreshold,
-    });
+    const { runDetection } = await import('../query/detection.ts');
+    const result = await runDetection(db.pool, request, args.window);
     out(args.format === 'json' ? JSON.stringify(detectionJson(result)) + '\n' : detectionTable(result) + '\n');
     return 0;
   } finally {
@@ -94,6 +90,7 @@ async function demo(argv: string[], out: (s: string) => void): Promise<number> {
   const args = parseDatabaseArgs(argv);
   const db = await openDatabase(args.databaseUrl);
   try {
+    const { runDemo } = await import('./demo.ts');
     await runDemo(db, out);
     // A person at a terminal wants to point Grafana at the demo database: keep it up until Ctrl-C.
     if (db.embedded && process.stdout.isTTY) {

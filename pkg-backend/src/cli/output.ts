@@ -1,5 +1,5 @@
 /** The two renderings of a detection: JSON for machines (ids as strings: bigint has no JSON form) and a table for people. */
-import { severityOf } from '../engine/maths/index.ts';
+import { severityOf } from '../../../common/severity.ts';
 import type { DetectionResult } from '../query/detection.ts';
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));

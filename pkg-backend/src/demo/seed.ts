@@ -7,12 +7,11 @@
  * BENIGN_STATE4_ROWS times, from distinct ordinary IPs, within the first three days (learning period).
  */
 import type pg from 'pg';
-import { StoreError, toStoreError } from '../store/errors.ts';
+import { StoreError, emptyColumns, loadLogTable, type IfTableExists, type RowColumns } from '../store/index.ts';
 import { Rng, WeightedPicker } from './random.ts';
-import { createLogTable, emptyColumns, insertColumns, qualifiedName, type RowColumns } from './seedTable.ts';
 
 // ---- world ----------------------------------------------------------------------------------------------
-/** A few hundred customers: enough that one key or IP is a small share of the population (DESIGN.md §6). */
+/** A few hundred customers, so one key or IP is a small share of the population (docs/detection.md, Population rare). */
 export const KEY_COUNT = 800;
 export const PRODUCT_COUNT = 5;
 export const COUNTRIES = ['US', 'DE', 'GB', 'SE', 'FR', 'NL', 'IN', 'JP', 'BR', 'CA', 'AU', 'PL', 'ES', 'IT', 'KR'] as const;
@@ -77,7 +76,7 @@ export interface SeedOptions {
   end?: Date;
   table?: string;
   /** An existing demo table is emptied first (default); 'append' adds to it; 'error' refuses. */
-  ifExists?: 'replace' | 'append' | 'error';
+  ifExists?: IfTableExists;
 }
 
 export interface SeedResult {
@@ -276,27 +275,6 @@ function push(cols: RowColumns, r: PlannedRow): void {
   cols.country.push(r.country);
 }
 
-async function prepareTable(client: pg.PoolClient, table: string, ifExists: SeedOptions['ifExists']): Promise<string> {
-  const q = qualifiedName(table);
-  const existing = await client.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-    [q.schema, q.table],
-  );
-  if (existing.rowCount) {
-    const have = new Set(existing.rows.map((r) => r.column_name));
-    const need = ['id', 'ts', 'ip', 'key', 'product', 'state', 'machine_code', 'country'];
-    if (!need.every((c) => have.has(c)) || have.size !== need.length) {
-      throw new StoreError('query', `table ${table} exists but is not a demo log table (columns ${[...have].join(', ')}); choose another table name`, { field: 'table', value: table });
-    }
-    if (ifExists === 'error') {
-      const n = await client.query(`SELECT 1 FROM ${q.sql} LIMIT 1`);
-      if (n.rowCount) throw new StoreError('query', `table ${table} already holds rows; seed another table or pass ifExists 'replace'`, { field: 'table', value: table });
-    }
-    if (ifExists === 'replace') await client.query(`TRUNCATE ${q.sql} RESTART IDENTITY`);
-  }
-  return createLogTable(client, table);
-}
-
 export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promise<SeedResult> {
   const days = options.days ?? 30;
   const rowsPerDay = options.rowsPerDay ?? 20_000;
@@ -328,23 +306,16 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
   }
   const benignState4: { ts: string; ip: string }[] = [];
 
-  const client = await pool.connect().catch((err: unknown) => {
-    throw toStoreError(err, { table, operation: 'seed demo' });
-  });
-  let failed: unknown;
-  let rows = 0;
-  try {
-    await client.query('BEGIN');
-    // A bulk load of throw-away demo rows: losing the last commit on a crash costs nothing.
-    await client.query('SET LOCAL synchronous_commit = off');
-    const tableSql = await prepareTable(client, table, options.ifExists ?? 'replace');
+  const load = { table, ifExists: options.ifExists ?? 'replace', operation: 'seed demo' };
+  const rows = await loadLogTable(pool, load, async (insert) => {
+    let inserted = 0;
     let cols = emptyColumns();
     let inj = 0;
     // One insert in flight while the next batch is generated: the server's work overlaps ours.
     let inFlight: Promise<number> = Promise.resolve(0);
     const flush = async (batch: RowColumns) => {
-      rows += await inFlight;
-      inFlight = insertColumns(client, tableSql, batch);
+      inserted += await inFlight;
+      inFlight = insert(batch);
       inFlight.catch(() => undefined); // observed by the next flush; avoids an unhandled rejection meanwhile
     };
     const hourRows: PlannedRow[] = [];
@@ -385,15 +356,7 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await flush(cols);
-    rows += await inFlight;
-    await client.query('COMMIT');
-    await client.query(`ANALYZE ${tableSql}`);
-  } catch (err) {
-    failed = err;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw toStoreError(err, { table, operation: 'seed demo' });
-  } finally {
-    client.release(failed instanceof Error && !(failed instanceof StoreError) ? failed : undefined);
-  }
+    return inserted + (await inFlight);
+  });
   return { rows, injected: injections.anomalies, table, from: new Date(from), to: new Date(end), benignState4 };
 }

@@ -4,8 +4,8 @@
  * separate normalisers for buckets and records. Nothing is scored while the model is still learning.
  * The whole state serialises to JSON so detection can resume where it stopped.
  */
-import { computeScore, ScoreNormalizer } from './maths/index.ts';
-import { MAX_ANOMALOUS_PROBABILITY, RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
+import { computeScore, MAX_ANOMALOUS_PROBABILITY, ScoreNormalizer } from './maths/index.ts';
+import { RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
 import { explain } from './model/explain.ts';
 import type { CategoryModel, EntityObservation } from './model/observation.ts';
 import { PopulationModel, type PopulationState } from './model/population.ts';

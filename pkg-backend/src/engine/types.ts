@@ -2,9 +2,10 @@
  * Engine vocabulary: what the detector consumes (per-bucket aggregates from the store's pushdown)
  * and what it emits (bucket scores, records, groups). Pure data, no I/O.
  */
-import type { DetectorFunction } from '../../../src/shared/queryModel.ts';
+import type { AnomalyGroup } from '../../../common/anomalyGroup.ts';
+import type { DetectorFunction } from '../../../common/queryModel.ts';
 
-export type { DetectorFunction };
+export type { AnomalyGroup, DetectorFunction };
 
 export interface DetectorSpec {
   function: DetectorFunction;
@@ -79,22 +80,4 @@ export interface BucketResult {
   learning: boolean;
   eventCount: number;
   records: RecordResult[];
-}
-
-export interface AnomalyGroup {
-  id: string;
-  entity: string;
-  /** Start of the first anomalous bucket, epoch ms. */
-  start: number;
-  /** End of the last anomalous bucket (exclusive), epoch ms. */
-  end: number;
-  startingAt: bigint;
-  endingAt: bigint;
-  maxScore: number;
-  requests: number;
-  successful: number;
-  unsuccessful: number;
-  explanation: string;
-  /** True while the entity's latest bucket is still anomalous (the group may grow). */
-  open: boolean;
 }

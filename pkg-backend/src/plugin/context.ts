@@ -1,15 +1,8 @@
 /** Builds the RequestContext handlers see from a decoded PluginContext and the request headers. */
-import type { RequestContext } from './handlers.ts';
+import { headerValue, type RequestContext } from '../query/contract.ts';
 import type { InstanceManager } from './instances.ts';
 import type { Logger } from './logger.ts';
 import type { PbPluginContext } from './protocol.ts';
-
-/** Finds a header by name regardless of case (Grafana sends `FromAlert`, proxies may lower-case it). */
-export function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
 
 export function isFromAlert(headers: Record<string, string>): boolean {
   return (headerValue(headers, 'FromAlert') ?? '').trim().toLowerCase() === 'true';

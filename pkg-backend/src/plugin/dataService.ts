@@ -3,24 +3,27 @@
  * exactly one answer whatever goes wrong. Failures are per-refId DataResponse errors, not gRPC errors,
  * because one gRPC error would fail every panel query in the request.
  */
+import {
+  dataError,
+  isErrorResponse,
+  type DataQueryInput,
+  type DataResponseOut,
+  type DatasourceHandlers,
+  type RequestContext,
+} from '../query/contract.ts';
+import { SettingsError } from '../query/settings.ts';
 import { buildContext, errorText } from './context.ts';
 import { encodeFrames } from './frames.ts';
-import { isErrorResponse, type DataQueryInput, type DataResponseOut, type PluginHandlers, type RequestContext } from './handlers.ts';
 import type { InstanceManager } from './instances.ts';
 import type { Logger } from './logger.ts';
 import type { PluginMetrics } from './metrics.ts';
 import type { PbDataQuery, PbDataResponse, PbQueryDataRequest, PbQueryDataResponse } from './protocol.ts';
-import { SettingsError } from './settings.ts';
 
 export interface DataServiceDeps {
-  handlers: PluginHandlers;
+  handlers: DatasourceHandlers;
   instances: InstanceManager;
   logger: Logger;
   metrics: PluginMetrics;
-}
-
-function errorResponse(error: string, status: number, errorSource: 'plugin' | 'downstream'): PbDataResponse {
-  return { frames: [], error, status, errorSource };
 }
 
 /** Decodes one query; a string result is the reason its JSON is unusable. */
@@ -51,7 +54,7 @@ function queryTypeOf(q: DataQueryInput | PbDataQuery): string {
 }
 
 /** Runs the handler on the whole batch; if the batch throws, retries each query alone so one bad query cannot fail the rest. */
-async function runHandler(handlers: PluginHandlers, ctx: RequestContext, queries: DataQueryInput[], logger: Logger): Promise<Map<string, DataResponseOut>> {
+async function runHandler(handlers: DatasourceHandlers, ctx: RequestContext, queries: DataQueryInput[], logger: RequestContext['logger']): Promise<Map<string, DataResponseOut>> {
   try {
     const result = await handlers.queryData(ctx, queries);
     if (!(result instanceof Map)) throw new TypeError('queryData must return a Map of refId → response');
@@ -59,7 +62,7 @@ async function runHandler(handlers: PluginHandlers, ctx: RequestContext, queries
   } catch (err) {
     logger.error('query handler failed', { error: err, refIds: queries.map((q) => q.refId).join(',') });
     if (queries.length <= 1) {
-      return new Map(queries.map((q) => [q.refId, { error: `query failed: ${errorText(err)}`, status: 500, errorSource: 'plugin' as const }]));
+      return new Map(queries.map((q) => [q.refId, dataError(`query failed: ${errorText(err)}`, 500, 'plugin')]));
     }
     const singles = await Promise.all(queries.map((q) => runHandler(handlers, ctx, [q], logger)));
     const merged = new Map<string, DataResponseOut>();
@@ -72,8 +75,8 @@ async function runHandler(handlers: PluginHandlers, ctx: RequestContext, queries
   }
 }
 
-function toWire(answer: DataResponseOut | undefined, refId: string, logger: Logger): PbDataResponse {
-  if (!answer) return errorResponse(`no response for refId ${refId} from the query layer`, 500, 'plugin');
+function toWire(answer: DataResponseOut | undefined, refId: string, logger: RequestContext['logger']): PbDataResponse {
+  if (!answer) return toWire(dataError(`no response for refId ${refId} from the query layer`, 500, 'plugin'), refId, logger);
   try {
     const frames = encodeFrames(answer.frames ?? [], refId);
     if (isErrorResponse(answer)) {
@@ -82,7 +85,7 @@ function toWire(answer: DataResponseOut | undefined, refId: string, logger: Logg
     return { frames, status: 200 };
   } catch (err) {
     logger.error('frame encoding failed', { refId, error: err });
-    return errorResponse(`cannot encode the result: ${errorText(err)}`, 500, 'plugin');
+    return toWire(dataError(`cannot encode the result: ${errorText(err)}`, 500, 'plugin'), refId, logger);
   }
 }
 
@@ -98,7 +101,7 @@ export async function queryData(request: PbQueryDataRequest, signal: AbortSignal
     const settings = err instanceof SettingsError;
     if (!settings) deps.logger.error('cannot prepare the request', { error: err });
     for (const q of queries) {
-      responses[q.refId] = errorResponse(errorText(err), settings ? 400 : 500, settings ? 'downstream' : 'plugin');
+      responses[q.refId] = toWire(dataError(errorText(err), settings ? 400 : 500, settings ? 'downstream' : 'plugin'), q.refId, deps.logger);
       deps.metrics.recordQuery(queryTypeOf(q), 'invalid');
     }
     return { responses };
@@ -108,7 +111,7 @@ export async function queryData(request: PbQueryDataRequest, signal: AbortSignal
   for (const q of queries) {
     const decoded = decodeQuery(q);
     if (typeof decoded === 'string') {
-      responses[q.refId] = errorResponse(decoded, 400, 'downstream');
+      responses[q.refId] = toWire(dataError(decoded, 400, 'downstream'), q.refId, deps.logger);
       deps.metrics.recordQuery(queryTypeOf(q), 'invalid');
     } else {
       valid.push(decoded);

@@ -1,13 +1,13 @@
 /** Diagnostics.CheckHealth ("Save & test" in the datasource page) and Diagnostics.CollectMetrics. */
 import { buildContext, errorText } from './context.ts';
-import type { PluginHandlers } from './handlers.ts';
+import type { DatasourceHandlers } from '../query/contract.ts';
 import type { InstanceManager } from './instances.ts';
 import type { Logger } from './logger.ts';
 import type { PluginMetrics } from './metrics.ts';
 import type { PbCheckHealthRequest, PbCheckHealthResponse, PbCollectMetricsResponse } from './protocol.ts';
 
 export interface DiagnosticsDeps {
-  handlers: PluginHandlers;
+  handlers: DatasourceHandlers;
   instances: InstanceManager;
   logger: Logger;
   metrics: PluginMetrics;

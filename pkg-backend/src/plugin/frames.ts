@@ -1,6 +1,6 @@
 /**
- * The plugin's one data-frame encoder: a small typed Frame model → one Apache Arrow IPC *file* per frame,
- * the form Grafana decodes (PROTOCOL.md §4).
+ * The plugin's one data-frame encoder: the datasource's Frame description (query/contract.ts) → one Apache
+ * Arrow IPC *file* per frame, the form Grafana decodes (docs/protocol.md, Data frames on the wire).
  *
  * Every column is assembled by hand with makeData and an explicit type. apache-arrow's inference would turn
  * strings into Dictionary, Dates into TimestampMillisecond and empty or all-null columns into Null, each of
@@ -24,62 +24,9 @@ import {
   type DataType,
 } from 'apache-arrow';
 
-export type FieldType = 'time' | 'number' | 'string' | 'boolean' | 'int64' | 'json';
+import type { Field, FieldType, Frame } from '../query/contract.ts';
 
-/** Grafana FieldConfig; only the keys we use are typed, the rest pass through as JSON. */
-export interface FieldConfig {
-  displayName?: string;
-  displayNameFromDS?: string;
-  unit?: string;
-  decimals?: number;
-  min?: number;
-  max?: number;
-  links?: Array<{ title: string; url: string; targetBlank?: boolean; internal?: unknown }>;
-  custom?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-export interface Notice {
-  severity: 'info' | 'warning' | 'error';
-  text: string;
-  link?: string;
-  inspect?: string;
-}
-
-/** Grafana FrameMeta (data-plane `type`/`typeVersion` decide how alerting reads the frame). */
-export interface FrameMeta {
-  type?: string;
-  typeVersion?: [number, number];
-  preferredVisualisationType?: string;
-  executedQueryString?: string;
-  notices?: Notice[];
-  custom?: unknown;
-  stats?: Array<{ displayName: string; value: number; unit?: string }>;
-  [key: string]: unknown;
-}
-
-/**
- * One column. Accepted values per type (null/undefined = null):
- * - time: Date, epoch milliseconds (number), epoch nanoseconds (bigint) or an ISO string
- * - number: number (bigint is converted) · int64: integer number or bigint
- * - string: string (other values are String()-ed) · boolean: boolean · json: anything JSON.stringify accepts
- */
-export interface Field {
-  name: string;
-  type: FieldType;
-  values: readonly unknown[];
-  /** Defaults to "contains a null"; set true to declare a column nullable even when this batch has none. */
-  nullable?: boolean;
-  labels?: Record<string, string>;
-  config?: FieldConfig;
-}
-
-export interface Frame {
-  name?: string;
-  refId?: string;
-  meta?: FrameMeta;
-  fields: Field[];
-}
+export type { Field, FieldConfig, FieldType, Frame, FrameMeta, Notice } from '../query/contract.ts';
 
 /** Thrown for a frame that cannot be encoded; the message names the frame and field. */
 export class FrameEncodingError extends Error {

@@ -1,6 +1,6 @@
 /**
- * The go-plugin handshake (PROTOCOL.md §1–2): refuse to run without the magic cookie, and once the gRPC
- * server is bound, print the one line the host parses from stdout.
+ * The go-plugin handshake (docs/protocol.md, Launch and Handshake): refuse to run without the magic cookie,
+ * and once the gRPC server is bound, print the one line the host parses from stdout.
  */
 import { writeSync } from 'node:fs';
 

@@ -6,14 +6,10 @@
 import type pg from 'pg';
 import type { Logger } from './logger.ts';
 import type { PbDataSourceInstanceSettings } from './protocol.ts';
-import { parseDataSourceSettings, SettingsError, type DataSourceSettings } from './settings.ts';
+import type { DatasourceInstance } from '../query/contract.ts';
+import { parseDataSourceSettings, SettingsError, type DataSourceSettings } from '../query/settings.ts';
 
-export interface DatasourceInstance {
-  /** `<uid or id>@<lastUpdatedMS>`: stable for one saved version of the settings. */
-  readonly key: string;
-  readonly settings: DataSourceSettings;
-  readonly pool: pg.Pool;
-}
+export type { DatasourceInstance };
 
 /** Turns settings into a pool; the store's connection module in production, a fake in tests. */
 export type PoolFactory = (settings: DataSourceSettings) => pg.Pool;

@@ -1,9 +1,9 @@
 /**
- * Process-level behaviour Grafana expects (PROTOCOL.md §1): exit on SIGTERM or Shutdown within Grafana's
- * 2 s grace, optionally exit when the parent dies, and never die from a stray exception.
- * SIGINT also closes the pools and exits: issue #4 asks for it, where PROTOCOL.md suggests ignoring it. A
- * Ctrl-C reaches Grafana's whole process group, so Grafana is stopping anyway and the plugin leaves cleanly
- * instead of being killed after the grace period.
+ * Process-level behaviour Grafana expects (docs/protocol.md, Lifetime and shutdown): exit on SIGTERM or
+ * Shutdown within Grafana's 2 s grace, optionally exit when the parent dies, and never die from a stray
+ * exception. SIGINT also closes the pools and exits: issue #4 asks for it, where go-plugin's convention is to
+ * ignore it. A Ctrl-C reaches Grafana's whole process group, so Grafana is stopping anyway and the plugin
+ * leaves cleanly instead of being killed after the grace period.
  */
 import type { Logger } from './logger.ts';
 

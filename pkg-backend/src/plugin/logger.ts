@@ -1,7 +1,7 @@
 /**
  * Structured logging for the plugin process. Grafana reads the plugin's stderr line by line and logs a
  * JSON line with `@level` and `@message` at that level, other keys becoming key/value pairs
- * (PROTOCOL.md §2). `@timestamp` is omitted on purpose: a value without exactly six fractional digits makes
+ * (docs/protocol.md, Logging). `@timestamp` is omitted on purpose: a value without exactly six fractional digits makes
  * Grafana log the whole line as raw debug text, and Grafana stamps the time itself.
  *
  * stdout is reserved for the handshake line, so nothing here ever writes to it.

@@ -10,7 +10,7 @@ import { createShutdown, handleSignals, installProcessGuards, watchParent } from
 import { captureConsole, createLogger } from './logger.ts';
 import { PluginMetrics } from './metrics.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { createHandlers } from './wiring.ts';
+import { createDatasource } from '../query/datasource.ts';
 
 if (!hasMagicCookie(process.env)) {
   writeSync(2, NOT_A_PROGRAM_MESSAGE);
@@ -26,7 +26,7 @@ if (!hostSupportsProtocol(process.env)) {
 
 const metrics = new PluginMetrics();
 const instances = new InstanceManager({ logger, createPool: connectionPoolFactory });
-const handlers = createHandlers({ logger });
+const handlers = createDatasource();
 
 let server: RunningServer | undefined;
 const shutdown = createShutdown(logger, async () => {

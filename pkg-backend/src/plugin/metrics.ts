@@ -3,7 +3,7 @@
  * /metrics/plugins/<plugin id>). Hand-rolled: a handful of series does not justify a client library in the
  * executable. Label values are bounded (query types are mapped to a fixed set) to keep cardinality low.
  */
-import { QUERY_TYPES } from '../../../src/shared/queryModel.ts';
+import { QUERY_TYPES } from '../../../common/queryModel.ts';
 
 export type QueryOutcome = 'ok' | 'error' | 'invalid';
 

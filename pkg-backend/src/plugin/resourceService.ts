@@ -4,18 +4,18 @@
  * always sent (zero messages is an error on Grafana's side).
  */
 import { buildContext, errorText } from './context.ts';
-import type { PluginHandlers, ResourceResponse } from './handlers.ts';
+import type { DatasourceHandlers, ResourceResponse } from '../query/contract.ts';
+import { SettingsError } from '../query/settings.ts';
 import type { InstanceManager } from './instances.ts';
 import type { Logger } from './logger.ts';
 import type { PluginMetrics } from './metrics.ts';
 import type { PbCallResourceRequest, PbCallResourceResponse, PbStringList } from './protocol.ts';
-import { SettingsError } from './settings.ts';
 
 /** Body bytes per message: far below the gRPC message limit, large enough to keep message count small. */
 export const RESOURCE_CHUNK_BYTES = 1 << 20;
 
 export interface ResourceServiceDeps {
-  handlers: PluginHandlers;
+  handlers: DatasourceHandlers;
   instances: InstanceManager;
   logger: Logger;
   metrics: PluginMetrics;

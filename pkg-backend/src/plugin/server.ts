@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { errorText } from './context.ts';
 import { queryData } from './dataService.ts';
 import { checkHealth, collectMetrics } from './diagnosticsService.ts';
-import type { PluginHandlers } from './handlers.ts';
+import type { DatasourceHandlers } from '../query/contract.ts';
 import type { InstanceManager } from './instances.ts';
 import type { Logger } from './logger.ts';
 import type { PluginMetrics } from './metrics.ts';
@@ -18,7 +18,7 @@ import { callResource } from './resourceService.ts';
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDeps {
-  handlers: PluginHandlers;
+  handlers: DatasourceHandlers;
   instances: InstanceManager;
   logger: Logger;
   metrics: PluginMetrics;

@@ -2,11 +2,8 @@
  * CheckHealth: connect, check the log table and its mapped columns, and say what was found — or exactly what
  * is wrong — in the words of the datasource's settings page.
  */
-import type { HealthResult, RequestContext } from '../plugin/handlers.ts';
-import { tableBounds } from '../store/bounds.ts';
-import { describeTable, resolveColumn, type ColumnInfo } from '../store/catalogue.ts';
-import { ping } from '../store/query.ts';
-import { StoreError } from '../store/errors.ts';
+import { describeTable, ping, resolveColumn, StoreError, tableBounds, type ColumnInfo } from '../store/index.ts';
+import type { HealthResult, RequestContext } from './contract.ts';
 
 const fmt = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
 
@@ -43,7 +40,7 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
     if (problems.length > 0 || !time || !id) {
       return { status: 'ERROR', message: `Connected to ${table.name}, but ${problems.join('; ')}` };
     }
-    const bounds = await tableBounds(pool, { table, timeColumn: time.name });
+    const bounds = await tableBounds(pool, { table, timeColumn: time });
     const span = bounds.from && bounds.to ? ` from ${bounds.from.toISOString()} to ${bounds.to.toISOString()}` : '';
     return {
       status: 'OK',

@@ -4,12 +4,13 @@
  * (one bucket span of grace for late rows). A request advances the checkpoint, then looks ahead on a clone
  * for the still-filling buckets, so partial buckets never enter the kept model.
  * Rows appended later but dated before the checkpoint (found through the id watermark) make us start the run
- * again; updates and deletes of rows already read are not noticed. In-process only (DESIGN.md §4 read-only
- * fallback).
+ * again; updates and deletes of rows already read are not noticed. In-process only, lost on restart
+ * (docs/persistence.md, What is kept today).
  */
 import type pg from 'pg';
-import { hasLateRows, maxId } from '../store/watermark.ts';
-import { DetectionRun, alignDown, prepareDetection, resolveRange, type DetectionRequest, type DetectionResult } from './detection.ts';
+import { hasLateRows, maxId } from '../store/index.ts';
+import { DetectionRun, alignDown, prepareDetection, resolveRange, type DetectionResult } from './detection.ts';
+import type { DetectorRequest, TimeWindow } from './request.ts';
 
 /**
  * A kept run holds every bucket and record of its history; past this many the entry is not kept (a long
@@ -45,11 +46,13 @@ export class IncrementalDetections {
     return this.entries.size;
   }
 
-  async detect(pool: pg.Pool, scope: string, request: DetectionRequest): Promise<DetectionResult> {
+  async detect(pool: pg.Pool, scope: string, request: DetectorRequest, window: TimeWindow = {}, signal?: AbortSignal): Promise<DetectionResult> {
     const prepared = await prepareDetection(pool, request);
-    const { from, to, historyFrom } = resolveRange(prepared, request);
+    const { from, to, historyFrom } = resolveRange(prepared, window);
+    const { definition } = prepared;
+    const spanMs = definition.spanMs;
     // The kept run starts where the data starts, whatever `from` this request has.
-    const start = prepared.dataFrom ? alignDown(prepared.dataFrom.getTime(), prepared.spanMs) : historyFrom;
+    const start = prepared.dataFrom ? alignDown(prepared.dataFrom.getTime(), spanMs) : historyFrom;
     const key = `${scope}|${prepared.key}`;
     let entry = this.entries.get(key);
     // Data earlier than the kept history means the table changed under us: start again.
@@ -59,30 +62,29 @@ export class IncrementalDetections {
       this.evict(key);
     }
     entry.lastUsed = this.now();
-    const checkpoint = Math.min(alignDown(to.getTime(), prepared.spanMs), alignDown(this.now() - prepared.spanMs, prepared.spanMs));
+    const checkpoint = Math.min(alignDown(to.getTime(), spanMs), alignDown(this.now() - spanMs, spanMs));
     const current = entry;
     const work = current.lock.then(async () => {
-      const { plan } = prepared;
       const late =
         current.run.processedUntil > current.run.historyStart &&
         (await hasLateRows(pool, {
-          table: plan.table,
-          idColumn: plan.idColumn,
-          timeColumn: plan.timeColumn,
+          table: definition.table,
+          idColumn: definition.idColumn,
+          timeColumn: definition.timeColumn,
           afterId: current.watermark,
           before: new Date(current.run.processedUntil),
-          filters: plan.filters,
+          filters: definition.filters,
         }));
       if (late) {
         current.run = new DetectionRun(prepared, start);
         current.watermark = null;
       }
       // Read before streaming: rows appended meanwhile are checked again next time.
-      if (checkpoint > current.run.processedUntil) current.watermark = await maxId(pool, plan.table, plan.idColumn);
-      await current.run.advance(pool, checkpoint, request.signal);
+      if (checkpoint > current.run.processedUntil) current.watermark = await maxId(pool, definition.table, definition.idColumn);
+      await current.run.advance(pool, checkpoint, signal);
       if (to.getTime() <= current.run.processedUntil) return current.run.snapshot(from, to);
       const ahead = current.run.clone();
-      await ahead.advance(pool, to.getTime(), request.signal);
+      await ahead.advance(pool, to.getTime(), signal);
       return ahead.snapshot(from, to);
     });
     current.lock = work.catch(() => undefined);

@@ -4,11 +4,10 @@
  * read group by group (entity + id window) so a busy range cannot push them past the limit.
  */
 import type pg from 'pg';
-import type { RarityDataSourceOptions } from '../../../src/shared/queryModel.ts';
 import type { AnomalyGroup } from '../engine/types.ts';
-import { fetchLogs, type LogRow } from '../store/logs.ts';
+import { fetchLogs, type LogRow } from '../store/index.ts';
 import type { DetectionResult } from './detection.ts';
-import type { ParsedQuery } from './request.ts';
+import type { TimeWindow } from './request.ts';
 
 /** Groups read one by one in anomalous-only mode; the strongest first. */
 const MAX_GROUPS_READ = 200;
@@ -17,19 +16,27 @@ export interface AnnotatedLogRow extends LogRow {
   group?: AnomalyGroup;
 }
 
-export async function anomalousLogs(pool: pg.Pool, parsed: ParsedQuery, result: DetectionResult, settings: RarityDataSourceOptions): Promise<AnnotatedLogRow[]> {
-  const d = parsed.detection;
-  const entityColumn = d.overField ?? d.byField;
+export interface LogsOptions {
+  minScore: number;
+  limit: number;
+  window: TimeWindow;
+  /** The datasource's message column, if it has one. */
+  messageColumn?: string;
+}
+
+export async function anomalousLogs(pool: pg.Pool, result: DetectionResult, options: LogsOptions): Promise<AnnotatedLogRow[]> {
+  const d = result.definition;
+  const entityColumn = d.overColumn ?? d.byColumn;
   const base = {
     table: d.table,
     timeColumn: d.timeColumn,
     idColumn: d.idColumn,
-    messageColumn: settings.messageColumn || undefined,
+    messageColumn: options.messageColumn || undefined,
     filters: d.filters,
-    successRule: d.successRule,
+    successRule: d.successRule ?? undefined,
   };
-  const groups = result.groups.filter((g) => g.maxScore >= parsed.minScore);
-  if (parsed.minScore > 0) {
+  const groups = result.groups.filter((g) => g.maxScore >= options.minScore);
+  if (options.minScore > 0) {
     const strongest = [...groups].sort((a, b) => b.maxScore - a.maxScore).slice(0, MAX_GROUPS_READ);
     const rows: AnnotatedLogRow[] = [];
     for (const g of strongest) {
@@ -41,21 +48,21 @@ export async function anomalousLogs(pool: pg.Pool, parsed: ParsedQuery, result: 
         entityValue: g.entity,
         idFrom: g.startingAt,
         idTo: g.endingAt,
-        limit: parsed.limit,
+        limit: options.limit,
         order: 'asc',
       });
       for (const row of part) rows.push({ ...row, group: g });
     }
-    return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, parsed.limit);
+    return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit);
   }
-  const rows = await fetchLogs(pool, { ...base, from: d.from, to: d.to, limit: parsed.limit, order: 'desc' });
+  const rows = await fetchLogs(pool, { ...base, from: options.window.from, to: options.window.to, limit: options.limit, order: 'desc' });
   const byEntity = new Map<string, AnomalyGroup[]>();
   for (const g of groups) {
     const list = byEntity.get(g.entity);
     if (list) list.push(g);
     else byEntity.set(g.entity, [g]);
   }
-  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn, byEntity) }));
+  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn.name, byEntity) }));
 }
 
 function groupOf(row: LogRow, entityColumn: string, byEntity: Map<string, AnomalyGroup[]>): AnomalyGroup | undefined {

@@ -1,19 +1,104 @@
 /**
- * A Grafana query (the saved model + the panel's time range) and the datasource settings → a detection
- * request. Validation is the one the query editor runs (src/shared/validateQuery.ts), so the words match.
+ * The one parse/validate step every detection goes through. A Grafana query (the saved model, the panel's time
+ * range and the datasource settings) or the command line's flags (cli/args.ts, turned into the same query
+ * model and settings) become a DetectorRequest: the shared validator (common/validateQuery.ts) has passed it,
+ * so the words are the editor's, and the bucket span is parsed once. Names are looked up in the catalogue
+ * afterwards, once (definition.ts).
  */
-import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, type QueryFilter, type RarityDataSourceOptions, type RarityQuery } from '../../../src/shared/queryModel.ts';
-import { validateQuery } from '../../../src/shared/validateQuery.ts';
-import type { DetectionRequest } from './detection.ts';
-import { QueryError } from './errors.ts';
+import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, MAX_SCORE, MIN_LEARNING_BUCKETS, MIN_SCORE } from '../../../common/limits.ts';
+import type { DetectorFunction, QueryFilter, RarityDataSourceOptions, RarityQuery, SuccessRule } from '../../../common/queryModel.ts';
+import { checkQuery, type FieldLabels } from '../../../common/validateQuery.ts';
+import { QueryError } from './queryError.ts';
+
+/** A detector as asked for: validated, its names not yet looked up. */
+export interface DetectorRequest {
+  table: string;
+  timeColumn: string;
+  idColumn: string;
+  function: DetectorFunction;
+  byField: string;
+  overField?: string;
+  /** As written, for people; bucketSpanMs is what everything else uses. */
+  bucketSpan: string;
+  bucketSpanMs: number;
+  filters: QueryFilter[];
+  successRule?: SuccessRule;
+  /** Engine tuning only the command line offers; defaults come from the engine. */
+  learningBuckets?: number;
+  groupThreshold?: number;
+}
+
+/** The results window; either end defaults to the data's. History before `from` is always read for learning. */
+export interface TimeWindow {
+  from?: Date;
+  to?: Date;
+}
+
+export interface DetectorTuning {
+  learningBuckets?: number;
+  groupThreshold?: number;
+}
+
+export interface RequestLabels extends FieldLabels {
+  learningBuckets?: string;
+  groupThreshold?: string;
+}
+
+/**
+ * The query model and the datasource settings → a DetectorRequest, or a QueryError naming every problem.
+ * `labels` lets the command line name its flags instead of the editor's fields.
+ */
+export function detectorRequest(
+  query: Partial<RarityQuery>,
+  settings: RarityDataSourceOptions,
+  options: { tuning?: DetectorTuning; labels?: RequestLabels } = {},
+): DetectorRequest {
+  const { errors, bucketSpanMs } = checkQuery(query, { labels: options.labels });
+  const tuning = options.tuning ?? {};
+  const learning = options.labels?.learningBuckets ?? 'learningBuckets';
+  if (tuning.learningBuckets !== undefined && !(Number.isInteger(tuning.learningBuckets) && tuning.learningBuckets >= MIN_LEARNING_BUCKETS)) {
+    errors.push({
+      field: 'learningBuckets',
+      message: `${learning} ${tuning.learningBuckets} must be a whole number of at least ${MIN_LEARNING_BUCKETS} (Elastic's advice for rare)`,
+    });
+  }
+  const threshold = options.labels?.groupThreshold ?? 'groupThreshold';
+  if (tuning.groupThreshold !== undefined && !(tuning.groupThreshold >= MIN_SCORE && tuning.groupThreshold <= MAX_SCORE)) {
+    errors.push({ field: 'groupThreshold', message: `${threshold} ${tuning.groupThreshold} must be a score from ${MIN_SCORE} to ${MAX_SCORE}` });
+  }
+  if (errors.length > 0) throw new QueryError(errors.map((e) => e.message).join('; '), errors[0].field);
+
+  const table = query.table || settings.table;
+  if (!table) throw new QueryError('no table: set "table" in the query or a default log table in the datasource settings', 'table');
+  if (!settings.timeColumn) throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
+  if (!settings.idColumn) throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
+
+  return {
+    table,
+    timeColumn: settings.timeColumn,
+    idColumn: settings.idColumn,
+    function: query.function ?? 'rare',
+    // Not blank: the validator refused that above.
+    byField: query.byField!,
+    overField: query.overField || undefined,
+    bucketSpan: query.bucketSpan || DEFAULT_BUCKET_SPAN,
+    bucketSpanMs,
+    filters: query.filters ?? [],
+    successRule: settings.successRule,
+    learningBuckets: tuning.learningBuckets,
+    groupThreshold: tuning.groupThreshold,
+  };
+}
 
 export interface ParsedQuery {
   query: RarityQuery;
-  detection: DetectionRequest;
+  detector: DetectorRequest;
+  window: Required<TimeWindow>;
   minScore: number;
   limit: number;
 }
 
+/** A Grafana data query: its JSON (type-checked first, since it may be hand-made), its time range, the settings. */
 export function parseQuery(
   json: unknown,
   queryType: string,
@@ -33,34 +118,15 @@ export function parseQuery(
     }
   }
   if (raw.filters !== undefined && raw.filters !== null) raw.filters = normaliseFilters(raw.filters as unknown);
-  const range = checkTimeRange(timeRange);
+  const window = checkTimeRange(timeRange);
   const query = { ...raw, queryType: raw.queryType || (queryType as RarityQuery['queryType']) || 'scores' } as RarityQuery;
   query.function = query.function ?? 'rare';
-  const errors = validateQuery(query);
-  if (errors.length > 0) throw new QueryError(errors.map((e) => e.message).join('; '), errors[0].field);
-
-  const table = query.table || settings.table;
-  if (!table) throw new QueryError('no table: set "table" in the query or a default log table in the datasource settings', 'table');
-  if (!settings.timeColumn) throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
-  if (!settings.idColumn) throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
-
   return {
     query,
+    detector: detectorRequest(query, settings),
+    window,
     minScore: query.minScore ?? 0,
     limit: query.limit ?? DEFAULT_LIMIT,
-    detection: {
-      table,
-      timeColumn: settings.timeColumn,
-      idColumn: settings.idColumn,
-      function: query.function,
-      byField: query.byField,
-      overField: query.overField || undefined,
-      bucketSpan: query.bucketSpan || DEFAULT_BUCKET_SPAN,
-      from: range.from,
-      to: range.to,
-      filters: query.filters,
-      successRule: settings.successRule,
-    },
   };
 }
 

@@ -2,10 +2,10 @@
  * CallResource: `GET tables`, `GET fields?table=`, `GET values?table=&field=&q=` for the editors' pickers.
  * Answers are JSON; errors carry an HTTP status and a message naming what was wrong.
  */
-import type { RequestContext, ResourceRequest, ResourceResponse } from '../plugin/handlers.ts';
-import { describeTable, listTables } from '../store/catalogue.ts';
-import { topValues } from '../store/values.ts';
-import { httpStatusOf } from './errorResponse.ts';
+import { RESOURCE_PATHS, type FieldInfo, type TableInfo, type ValueCount } from '../../../common/resources.ts';
+import { describeTable, listTables, topValues } from '../store/index.ts';
+import type { RequestContext, ResourceRequest, ResourceResponse } from './contract.ts';
+import { httpStatusOf } from './errors.ts';
 
 export async function callResource(ctx: RequestContext, req: ResourceRequest): Promise<ResourceResponse> {
   const url = new URL(req.url || req.path, 'http://plugin.invalid/');
@@ -18,24 +18,27 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
   const table = q.get('table') || settings.jsonData.table;
   try {
     switch (path) {
-      case 'tables':
-        return { status: 200, body: await listTables(pool) };
-      case 'fields': {
+      case RESOURCE_PATHS.tables: {
+        const tables: TableInfo[] = await listTables(pool);
+        return { status: 200, body: tables };
+      }
+      case RESOURCE_PATHS.fields: {
         if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
         const info = await describeTable(pool, table);
-        return { status: 200, body: info.columns.map((c) => ({ name: c.name, type: c.type, suits: c.suits })) };
+        const fields: FieldInfo[] = info.columns.map((c) => ({ name: c.name, type: c.type, suits: c.suits }));
+        return { status: 200, body: fields };
       }
-      case 'values': {
+      case RESOURCE_PATHS.values: {
         const field = q.get('field');
         if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
         if (!field) return { status: 400, body: { message: 'field is required, e.g. values?field=state' } };
         const limit = q.get('limit');
         if (limit !== null && !/^\d+$/.test(limit)) return { status: 400, body: { message: `limit "${limit}" must be a whole number` } };
-        const values = await topValues(pool, table, field, { q: q.get('q') ?? undefined, limit: limit === null ? undefined : Number(limit) });
+        const values: ValueCount[] = await topValues(pool, table, field, { q: q.get('q') ?? undefined, limit: limit === null ? undefined : Number(limit) });
         return { status: 200, body: values };
       }
       default:
-        return { status: 404, body: { message: `unknown resource "${path}"; available: tables, fields, values` } };
+        return { status: 404, body: { message: `unknown resource "${path}"; available: ${Object.values(RESOURCE_PATHS).join(', ')}` } };
     }
   } catch (e) {
     return { status: httpStatusOf(e), body: { message: e instanceof Error ? e.message : String(e) } };

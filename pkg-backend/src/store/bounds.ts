@@ -1,15 +1,14 @@
 /** How much data a table (or a filtered range of it) holds, and over which time span. */
 import type pg from 'pg';
-import type { QueryFilter } from '../../../src/shared/queryModel.ts';
-import { resolveColumn } from './catalogue.ts';
+import type { QueryFilter } from '../../../common/queryModel.ts';
 import { Params, filtersSql } from './filters.ts';
 import { run } from './query.ts';
-import { tableInfo, tableLabel, type TableRef } from './tableRef.ts';
+import { columnOf, tableInfo, tableLabel, type ColumnRef, type TableRef } from './tableRef.ts';
 import { asTimestamptz, rangeSql } from './timeRange.ts';
 
 export interface BoundsRequest {
   table: TableRef;
-  timeColumn: string;
+  timeColumn: ColumnRef;
   filters?: QueryFilter[];
   from?: Date;
   to?: Date;
@@ -24,7 +23,7 @@ export interface TableBounds {
 /** Exact row count and first/last time; min/max come from the time index when one exists. */
 export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promise<TableBounds> {
   const table = await tableInfo(pool, request.table);
-  const time = resolveColumn(table, request.timeColumn, 'time');
+  const time = columnOf(table, request.timeColumn, 'time');
   const params = new Params();
   const range = rangeSql(time, request.from, request.to, params);
   const where = filtersSql(table, request.filters, params);
@@ -47,7 +46,7 @@ export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promis
  */
 export async function timeExtent(pool: pg.Pool, request: BoundsRequest): Promise<{ from: Date | null; to: Date | null }> {
   const table = await tableInfo(pool, request.table);
-  const time = resolveColumn(table, request.timeColumn, 'time');
+  const time = columnOf(table, request.timeColumn, 'time');
   const params = new Params();
   const range = rangeSql(time, request.from, request.to, params);
   const where = filtersSql(table, request.filters, params);

@@ -207,6 +207,23 @@ export function resolveColumn(table: TableInfo, name: string, purpose: ColumnPur
   const col =
     table.columns.find((c) => c.name === parsed.name) ??
     (parsed.quoted ? undefined : table.columns.find((c) => c.name === parsed.name.toLowerCase()));
+  return fitFor(table, col, name, purpose);
+}
+
+/**
+ * The table's own column of that exact name, checked for `purpose`: how statements assert that a column
+ * resolved earlier (by resolveColumn) belongs to the table they query and still fits its role.
+ */
+export function tableColumn(table: TableInfo, column: Pick<ColumnInfo, 'name'>, purpose: ColumnPurpose): ColumnInfo {
+  return fitFor(
+    table,
+    table.columns.find((c) => c.name === column?.name),
+    String(column?.name),
+    purpose,
+  );
+}
+
+function fitFor(table: TableInfo, col: ColumnInfo | undefined, name: string, purpose: ColumnPurpose): ColumnInfo {
   const fitting = table.columns.filter((c) => suitsPurpose(c, purpose)).map((c) => `${c.name} (${c.type})`);
   const offer = fitting.length ? `Columns of ${table.schema}.${table.name} that fit: ${fitting.join(', ')}.` : `${table.schema}.${table.name} has no such column.`;
   if (!col) {

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import type { RarityDataSourceOptions } from '../../../src/shared/queryModel.ts';
+import type { RarityDataSourceOptions } from '../../../common/queryModel.ts';
 import { StoreError } from './errors.ts';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';

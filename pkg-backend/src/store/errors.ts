@@ -15,7 +15,14 @@ export type StoreErrorKind =
   | 'invalid_filter'
   | 'timeout'
   | 'range_too_large'
-  | 'query';
+  | 'query'
+  /** The state schema is newer than this code knows. */
+  | 'state_version'
+  /** A state write would contradict what is stored (progress backwards, another definition under a key). */
+  | 'state_conflict'
+  /** A chunk or snapshot handed to the state store breaks an invariant (a bug in the caller). */
+  | 'state_invalid'
+  | 'job_missing';
 
 export interface StoreErrorInit {
   field?: string;

@@ -3,7 +3,7 @@
  * the catalogue, and values are always bind parameters cast to the column's own type, so '3' compares with
  * an integer column and nothing a user types can become SQL.
  */
-import { FILTER_OPS, type FilterOp, type QueryFilter, type SuccessRule } from '../../../src/shared/queryModel.ts';
+import { FILTER_OPS, type FilterOp, type QueryFilter, type SuccessRule } from '../../../common/queryModel.ts';
 import { columnRef, resolveColumn, type ColumnInfo, type TableInfo } from './catalogue.ts';
 import { StoreError } from './errors.ts';
 

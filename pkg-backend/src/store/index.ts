@@ -18,6 +18,7 @@ export {
   listTables,
   describeTable,
   resolveColumn,
+  tableColumn,
   columnRef,
   type TableSummary,
   type TableInfo,
@@ -28,15 +29,49 @@ export {
 export { Params, predicateSql, filtersSql, successSql } from './filters.ts';
 export {
   pushdownSql,
-  bareAggregateSql,
   streamBuckets,
-  MAX_BUCKETS,
   DEFAULT_BATCH_SIZE,
   type PushdownPlan,
   type StreamOptions,
 } from './pushdown.ts';
-export { tableBounds, type BoundsRequest, type TableBounds } from './bounds.ts';
+export { tableBounds, timeExtent, type BoundsRequest, type TableBounds } from './bounds.ts';
+export { hasLateRows, maxId, type LateRowsRequest } from './watermark.ts';
 export { fetchLogs, type LogsRequest, type LogRow } from './logs.ts';
 export { topValues, type TopValuesOptions, type ValueCount } from './values.ts';
-export { run, type Statement } from './query.ts';
-export type { TableRef } from './tableRef.ts';
+export { ping, run, type Statement } from './query.ts';
+export type { ColumnRef, TableRef } from './tableRef.ts';
+export { startEmbeddedPostgres, reachableDataDir, freePort, type EmbeddedHandle } from './embedded.ts';
+export { loadLogTable, emptyColumns, type IfTableExists, type InsertBatch, type RowColumns } from './demoTable.ts';
+export { ensureBenchTable } from './benchTable.ts';
+export { runBareAggregate } from './baseline.ts';
+export {
+  openStateStore,
+  StateStore,
+  DEFAULT_STATE_SCHEMA,
+  LATEST_STATE_VERSION,
+  JOB_STATUSES,
+  MEMORY_STATUSES,
+  parseStateSchema,
+  type StateOpenResult,
+  type StateReady,
+  type StateUnavailable,
+  type OpenStateOptions,
+  type Chunk,
+  type GroupWrite,
+  type InterimResults,
+  type JobRow,
+  type JobStatus,
+  type JobLockOptions,
+  type JobLockResult,
+  type MemoryStatus,
+  type ReadOptions,
+  type Results,
+  type RetentionResult,
+  type RewindOptions,
+  type RewindResult,
+  type Snapshot,
+  type SnapshotInfo,
+  type SnapshotWrite,
+  type StoredBucket,
+  type StoredGroup,
+} from './state/index.ts';

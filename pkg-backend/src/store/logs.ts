@@ -1,18 +1,19 @@
 /** The raw log rows behind a result: a range, optionally one entity and an id window (a group's Starting/Ending At). */
 import type pg from 'pg';
-import { MAX_LIMIT, type QueryFilter, type SuccessRule } from '../../../src/shared/queryModel.ts';
-import { columnRef, resolveColumn } from './catalogue.ts';
+import { MAX_LIMIT } from '../../../common/limits.ts';
+import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
+import { columnRef } from './catalogue.ts';
 import { StoreError } from './errors.ts';
 import { Params, filtersSql, successSql } from './filters.ts';
 import { run } from './query.ts';
-import { tableInfo, tableLabel, type TableRef } from './tableRef.ts';
+import { columnOf, tableInfo, tableLabel, type ColumnRef, type TableRef } from './tableRef.ts';
 import { asTimestamptz, rangeSql } from './timeRange.ts';
 
 export interface LogsRequest {
   table: TableRef;
-  timeColumn: string;
-  idColumn: string;
-  messageColumn?: string;
+  timeColumn: ColumnRef;
+  idColumn: ColumnRef;
+  messageColumn?: ColumnRef;
   from?: Date;
   to?: Date;
   filters?: QueryFilter[];
@@ -20,7 +21,7 @@ export interface LogsRequest {
   limit: number;
   order: 'asc' | 'desc';
   /** Restrict to rows whose column, as text, equals entityValue (how the pushdown reports entities). */
-  entityColumn?: string;
+  entityColumn?: ColumnRef;
   entityValue?: string;
   /** Inclusive id window. */
   idFrom?: bigint;
@@ -44,9 +45,9 @@ function idParam(params: Params, v: bigint, castType: string, field: string): st
 
 export async function fetchLogs(pool: pg.Pool, request: LogsRequest): Promise<LogRow[]> {
   const table = await tableInfo(pool, request.table);
-  const time = resolveColumn(table, request.timeColumn, 'time');
-  const id = resolveColumn(table, request.idColumn, 'id');
-  const message = request.messageColumn ? resolveColumn(table, request.messageColumn, 'message') : undefined;
+  const time = columnOf(table, request.timeColumn, 'time');
+  const id = columnOf(table, request.idColumn, 'id');
+  const message = request.messageColumn ? columnOf(table, request.messageColumn, 'message') : undefined;
   if (request.order !== 'asc' && request.order !== 'desc') {
     throw new StoreError('query', `order "${String(request.order)}" must be asc or desc`, { field: 'order', value: String(request.order) });
   }
@@ -57,7 +58,7 @@ export async function fetchLogs(pool: pg.Pool, request: LogsRequest): Promise<Lo
   const params = new Params();
   const where = [rangeSql(time, request.from, request.to, params), filtersSql(table, request.filters, params)];
   if (request.entityColumn !== undefined) {
-    const entity = resolveColumn(table, request.entityColumn, 'filter');
+    const entity = columnOf(table, request.entityColumn, 'filter');
     if (request.entityValue === undefined) {
       throw new StoreError('invalid_filter', `entityColumn ${entity.name} needs an entityValue`, { field: 'entityValue' });
     }

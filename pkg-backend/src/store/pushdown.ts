@@ -9,20 +9,22 @@
  */
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { QueryFilter, SuccessRule } from '../../../src/shared/queryModel.ts';
+import { MAX_BUCKETS } from '../../../common/limits.ts';
+import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
 import type { BucketInput, BucketTuple } from '../engine/types.ts';
-import { columnRef, resolveColumn, type TableInfo } from './catalogue.ts';
+import { columnRef, tableColumn, type ColumnInfo, type TableInfo } from './catalogue.ts';
 import { StoreError, toStoreError } from './errors.ts';
 import { Params, filtersSql, successSql } from './filters.ts';
 import { errorContext, type Statement } from './query.ts';
 import { asTimestamptz, checkDate, rangeSql } from './timeRange.ts';
 
+/** What to aggregate, with every column already resolved against `table` (the query layer's definition). */
 export interface PushdownPlan {
   table: TableInfo;
-  timeColumn: string;
-  idColumn: string;
-  byColumn: string;
-  overColumn?: string;
+  timeColumn: ColumnInfo;
+  idColumn: ColumnInfo;
+  byColumn: ColumnInfo;
+  overColumn?: ColumnInfo;
   bucketSpanSeconds: number;
   from: Date;
   to: Date;
@@ -30,11 +32,6 @@ export interface PushdownPlan {
   successRule?: SuccessRule;
 }
 
-/**
- * More buckets than this in one request is almost surely a mistake (e.g. 1 s buckets over a year). The query
- * layer checks the same limit up front, with the history it adds included.
- */
-export const MAX_BUCKETS = 1_000_000;
 export const DEFAULT_BATCH_SIZE = 5000;
 
 /** Column order of the aggregate's rows. */
@@ -64,6 +61,7 @@ function checkPlan(plan: PushdownPlan): void {
       value: plan.to.toISOString(),
     });
   }
+  // The query layer refuses such ranges up front, history included, in the user's words; this is the backstop.
   const buckets = (to - from) / (span * 1000);
   if (buckets > MAX_BUCKETS) {
     throw new StoreError(
@@ -79,10 +77,10 @@ function checkPlan(plan: PushdownPlan): void {
 export function pushdownSql(plan: PushdownPlan): Statement {
   checkPlan(plan);
   const t = plan.table;
-  const time = resolveColumn(t, plan.timeColumn, 'time');
-  const id = resolveColumn(t, plan.idColumn, 'id');
-  const by = resolveColumn(t, plan.byColumn, 'by');
-  const over = plan.overColumn ? resolveColumn(t, plan.overColumn, 'over') : undefined;
+  const time = tableColumn(t, plan.timeColumn, 'time');
+  const id = tableColumn(t, plan.idColumn, 'id');
+  const by = tableColumn(t, plan.byColumn, 'by');
+  const over = plan.overColumn ? tableColumn(t, plan.overColumn, 'over') : undefined;
   const params = new Params();
   const span = params.typed(`${plan.bucketSpanSeconds} seconds`, 'interval');
   const origin = params.typed('1970-01-01T00:00:00Z', 'timestamptz');
@@ -104,9 +102,6 @@ export function pushdownSql(plan: PushdownPlan): Statement {
   ].join('\n');
   return { text, values: params.values };
 }
-
-/** The benchmark baseline: the very same aggregate, run without our cursor and engine. */
-export const bareAggregateSql = pushdownSql;
 
 function toTuple(row: PushdownRow): BucketTuple {
   return {

@@ -4,17 +4,17 @@
  * Both statements walk the id index from the watermark only, so they stay cheap on large tables.
  */
 import type pg from 'pg';
-import type { QueryFilter } from '../../../src/shared/queryModel.ts';
-import { columnRef, resolveColumn } from './catalogue.ts';
+import type { QueryFilter } from '../../../common/queryModel.ts';
+import { columnRef } from './catalogue.ts';
 import { Params, filtersSql } from './filters.ts';
 import { run } from './query.ts';
-import { tableInfo, tableLabel, type TableRef } from './tableRef.ts';
+import { columnOf, tableInfo, tableLabel, type ColumnRef, type TableRef } from './tableRef.ts';
 import { asTimestamptz } from './timeRange.ts';
 
 /** The largest id in the table, or null when it is empty. */
-export async function maxId(pool: pg.Pool, table: TableRef, idColumn: string): Promise<bigint | null> {
+export async function maxId(pool: pg.Pool, table: TableRef, idColumn: ColumnRef): Promise<bigint | null> {
   const info = await tableInfo(pool, table);
-  const id = resolveColumn(info, idColumn, 'id');
+  const id = columnOf(info, idColumn, 'id');
   const res = await run<{ max: string | null }>(
     pool,
     { text: `SELECT max(${columnRef(id)})::text AS max FROM ${info.qualified} AS t`, values: [] },
@@ -25,8 +25,8 @@ export async function maxId(pool: pg.Pool, table: TableRef, idColumn: string): P
 
 export interface LateRowsRequest {
   table: TableRef;
-  idColumn: string;
-  timeColumn: string;
+  idColumn: ColumnRef;
+  timeColumn: ColumnRef;
   afterId: bigint | null;
   before: Date;
   filters?: QueryFilter[];
@@ -35,8 +35,8 @@ export interface LateRowsRequest {
 /** True when a row appended after the watermark is dated before `before` (and passes the filters). */
 export async function hasLateRows(pool: pg.Pool, request: LateRowsRequest): Promise<boolean> {
   const info = await tableInfo(pool, request.table);
-  const id = resolveColumn(info, request.idColumn, 'id');
-  const time = resolveColumn(info, request.timeColumn, 'time');
+  const id = columnOf(info, request.idColumn, 'id');
+  const time = columnOf(info, request.timeColumn, 'time');
   const params = new Params();
   const after = request.afterId === null ? 'TRUE' : `${columnRef(id)} > ${params.typed(request.afterId.toString(), id.castType)}`;
   const before = `${asTimestamptz(time)} < ${params.typed(request.before.toISOString(), 'timestamptz')}`;

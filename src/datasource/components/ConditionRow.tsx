@@ -6,8 +6,8 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Combobox, IconButton, InlineField, Input, useStyles2, type ComboboxOption } from '@grafana/ui';
 
-import { FILTER_OPS, type FilterOp, type QueryFilter } from '../../shared/queryModel.ts';
-import type { FieldInfo, ValueCount } from '../../shared/resources.ts';
+import { FILTER_OPS, type FilterOp, type QueryFilter } from '../../../common/queryModel.ts';
+import type { FieldInfo, ValueCount } from '../../../common/resources.ts';
 import { asOption, fieldOptions, variableOptions } from './fieldOptions.ts';
 
 const NULL_OPS: readonly FilterOp[] = ['is null', 'is not null'];

@@ -32,7 +32,7 @@ import type {
   QueryFilter,
   RaritySecureJsonData,
   SuccessRule,
-} from '../../shared/queryModel.ts';
+} from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';

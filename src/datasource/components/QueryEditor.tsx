@@ -18,19 +18,18 @@ import {
 } from '@grafana/ui';
 import { useMemo } from 'react';
 
+import { parseDurationMs } from '../../../common/duration.ts';
+import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, MAX_LIMIT, MAX_SCORE, MIN_LEARNING_BUCKETS, MIN_SCORE } from '../../../common/limits.ts';
+import { SEVERITY_BANDS } from '../../../common/severity.ts';
 import {
-  DEFAULT_BUCKET_SPAN,
-  DEFAULT_LIMIT,
   DETECTOR_FUNCTIONS,
-  MIN_LEARNING_BUCKETS,
   QUERY_TYPES,
-  parseDurationMs,
   type DetectorFunction,
   type QueryFilter,
   type QueryType,
   type RarityQuery,
-} from '../../shared/queryModel.ts';
-import { errorFor, validateQuery, containsTemplateVariable } from '../../shared/validateQuery.ts';
+} from '../../../common/queryModel.ts';
+import { errorFor, validateQuery, containsTemplateVariable } from '../../../common/validateQuery.ts';
 import type { RarityDataSource } from '../datasource.ts';
 import { FUNCTION_LABELS, QUERY_TYPE_LABELS, type RarityDataSourceOptions } from '../types.ts';
 import { ConditionRow } from './ConditionRow.tsx';
@@ -56,6 +55,14 @@ const BUCKET_SPAN_TOOLTIP =
   'Length of one bucket, as a Grafana duration (30s, 5m, 1h). Elastic advises short spans for rare and freq_rare, ' +
   `and a history of at least ${MIN_LEARNING_BUCKETS} buckets: nothing is flagged while the model is still learning.`;
 
+const MIN_SCORE_TOOLTIP =
+  `Only records, groups, annotations and log lines scoring at least this (${MIN_SCORE}–${MAX_SCORE}). Severity bands: ` +
+  SEVERITY_BANDS.slice(1)
+    .reverse()
+    .map((band) => `≥ ${band.from} ${band.name}`)
+    .join(', ') +
+  '.';
+
 /** "1h 40m": the two largest units (rangeUtil.secondsToHms would say only "1h"). */
 export function formatDuration(ms: number): string {
   const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
@@ -73,12 +80,9 @@ export function formatDuration(ms: number): string {
 /** "The first 20 buckets (1h 40m) train the model." — or nothing when the span is not a literal duration. */
 function learningHint(bucketSpan: string): string | undefined {
   if (containsTemplateVariable(bucketSpan)) return undefined;
-  try {
-    const ms = parseDurationMs(bucketSpan) * MIN_LEARNING_BUCKETS;
-    return `The first ${MIN_LEARNING_BUCKETS} buckets (${formatDuration(ms)}) only train the model.`;
-  } catch {
-    return undefined;
-  }
+  const spanMs = parseDurationMs(bucketSpan);
+  if (Number.isNaN(spanMs)) return undefined;
+  return `The first ${MIN_LEARNING_BUCKETS} buckets (${formatDuration(spanMs * MIN_LEARNING_BUCKETS)}) only train the model.`;
 }
 
 function toNumber(text: string): number | undefined {
@@ -235,15 +239,15 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
         <InlineField
           label="Min score"
           labelWidth={LABEL_WIDTH}
-          tooltip="Only records, groups, annotations and log lines scoring at least this (0–100). Severity bands: ≥ 75 critical, ≥ 50 major, ≥ 25 minor, ≥ 3 warning."
+          tooltip={MIN_SCORE_TOOLTIP}
           invalid={!!errorFor(errors, 'minScore')}
           error={errorFor(errors, 'minScore')}
         >
           <Input
             id="rarity-min-score"
             type="number"
-            min={0}
-            max={100}
+            min={MIN_SCORE}
+            max={MAX_SCORE}
             width={10}
             placeholder="0"
             value={query.minScore ?? ''}
@@ -262,6 +266,7 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
             id="rarity-limit"
             type="number"
             min={1}
+            max={MAX_LIMIT}
             width={12}
             placeholder={String(DEFAULT_LIMIT)}
             value={query.limit ?? ''}

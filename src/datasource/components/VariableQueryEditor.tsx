@@ -5,8 +5,8 @@
 import type { QueryEditorProps } from '@grafana/data';
 import { Combobox, InlineField, InlineFieldRow, Input, RadioButtonGroup, type ComboboxOption } from '@grafana/ui';
 
-import type { RarityQuery } from '../../shared/queryModel.ts';
-import type { FieldRole } from '../../shared/resources.ts';
+import type { RarityQuery } from '../../../common/queryModel.ts';
+import type { FieldRole } from '../../../common/resources.ts';
 import type { RarityDataSource } from '../datasource.ts';
 import type { RarityVariableQuery, VariableQueryKind, RarityDataSourceOptions } from '../types.ts';
 import { asOption, displayTableName, fieldOptions, tableOptions } from './fieldOptions.ts';

@@ -5,7 +5,7 @@
 import type { ComboboxOption } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
 
-import type { FieldInfo, FieldRole, TableInfo } from '../../shared/resources.ts';
+import type { FieldInfo, FieldRole, TableInfo } from '../../../common/resources.ts';
 import { fieldsThatSuit } from '../resources.ts';
 
 export function fieldOptions(fields: readonly FieldInfo[] | undefined, role?: FieldRole): Array<ComboboxOption<string>> {

@@ -1,31 +1,19 @@
 /**
- * Reads anomaly groups out of the `groups` table frame the backend returns (pkg-backend/src/query/frames/
- * tables.ts): groupId, entity, start, end, startingAt, endingAt, maxScore, severity, requests, successful,
- * unsuccessful, explanation, open. Any panel query may hold it, so it is found by refId or by its shape.
+ * Reads anomaly groups out of the `groups` table frame the backend returns (fields named in
+ * common/frames.ts, GROUP_FIELDS). Any panel query may hold it, so it is found by refId or by its shape.
  */
 import type { DataFrame, Field } from '@grafana/data';
 
+import type { AnomalyGroup as SharedAnomalyGroup } from '../../../common/anomalyGroup.ts';
+import { GROUP_FIELDS as F } from '../../../common/frames.ts';
 import { severityName, type SeverityName } from './severity.ts';
 
-export interface AnomalyGroup {
-  id: string;
-  entity: string;
-  /** Epoch ms of the first and last anomalous bucket (end exclusive, as the backend reports it). */
-  start: number;
-  end: number;
-  /** Cryptolens' Starting At / Ending At: the first and last log id of the group. */
-  startingAt: string;
-  endingAt: string;
-  maxScore: number;
+/** A group as the panels draw it: log ids as text, and the band of its score. */
+export interface AnomalyGroup extends SharedAnomalyGroup<string> {
   severity: SeverityName;
-  requests: number;
-  successful: number;
-  unsuccessful: number;
-  explanation: string;
-  open: boolean;
 }
 
-const REQUIRED = ['groupId', 'start', 'end', 'maxScore'];
+const REQUIRED = [F.id, F.start, F.end, F.maxScore];
 
 function field(frame: DataFrame, name: string): Field | undefined {
   return frame.fields.find((f) => f.name === name);
@@ -63,14 +51,14 @@ export function readGroups(frames: readonly DataFrame[]): AnomalyGroup[] {
   for (const frame of frames) {
     const get = (name: string) => field(frame, name)?.values;
     const [ids, starts, ends, scores] = REQUIRED.map((name) => get(name)!);
-    const entity = get('entity');
-    const startingAt = get('startingAt');
-    const endingAt = get('endingAt');
-    const requests = get('requests');
-    const successful = get('successful');
-    const unsuccessful = get('unsuccessful');
-    const explanation = get('explanation');
-    const open = get('open');
+    const entity = get(F.entity);
+    const startingAt = get(F.startingAt);
+    const endingAt = get(F.endingAt);
+    const requests = get(F.requests);
+    const successful = get(F.successful);
+    const unsuccessful = get(F.unsuccessful);
+    const explanation = get(F.explanation);
+    const open = get(F.open);
     for (let i = 0; i < frame.length; i++) {
       const start = millis(starts[i]);
       const end = millis(ends[i]);

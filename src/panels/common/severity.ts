@@ -1,32 +1,27 @@
 /**
- * Kibana's anomaly severity bands (DESIGN.md §6) as the panels use them: a band per score, a colour per band
- * that the panel options may override, and a rank so "at least minor" filters are one comparison.
+ * Kibana's anomaly severity bands (docs/detection.md, Severity bands) as the panels use them: a band per
+ * score, a colour per band that the panel options may override, and a rank so "at least minor" filters are
+ * one comparison.
  */
-import { severityOf, type SeverityName } from '../../../pkg-backend/src/engine/maths/severity.ts';
+import { SEVERITY_BANDS, SEVERITY_COLOURS, SEVERITY_ORDER, severityOf, type SeverityName } from '../../../common/severity.ts';
 
+export { SEVERITY_ORDER };
 export type { SeverityName };
 
-/** Weakest to strongest: drawing in this order leaves the strongest band on top. */
-export const SEVERITY_ORDER: readonly SeverityName[] = ['low', 'warning', 'minor', 'major', 'critical'];
+const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-export const SEVERITY_LABELS: Record<SeverityName, string> = {
-  critical: 'Critical (≥ 75)',
-  major: 'Major (≥ 50)',
-  minor: 'Minor (≥ 25)',
-  warning: 'Warning (≥ 3)',
-  low: 'Low (< 3)',
-};
+/** "Critical (≥ 75)" … "Low (< 3)", from the bands themselves. */
+export const SEVERITY_LABELS = Object.fromEntries(
+  SEVERITY_BANDS.map((band, i) => [
+    band.name,
+    i === 0 ? `${capitalised(band.name)} (< ${SEVERITY_BANDS[1].from})` : `${capitalised(band.name)} (≥ ${band.from})`,
+  ]),
+) as Record<SeverityName, string>;
 
 export type SeverityColours = Record<SeverityName, string>;
 
-/** Kibana's colours, taken from the one definition the backend frames also use. */
-export const DEFAULT_SEVERITY_COLOURS: SeverityColours = {
-  critical: severityOf(75).color,
-  major: severityOf(50).color,
-  minor: severityOf(25).color,
-  warning: severityOf(3).color,
-  low: severityOf(0).color,
-};
+/** Kibana's colours, the one definition the backend frames also use. */
+export const DEFAULT_SEVERITY_COLOURS: SeverityColours = { ...SEVERITY_COLOURS };
 
 export function severityName(score: number): SeverityName {
   return severityOf(score).name;

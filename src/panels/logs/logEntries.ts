@@ -1,10 +1,11 @@
 /**
- * Turns `log-lines` frames (pkg-backend/src/query/frames/logs.ts: timestamp, body, severity, id, labels) into
+ * Turns `log-lines` frames (fields and labels named in common/frames.ts: timestamp, body, severity, id, labels) into
  * the rows the logs panel lists, with the Cryptolens properties of the entry's anomaly group, and answers the
  * questions the toolbar asks: which rows start a group, where the previous / next group is.
  */
 import { FieldType, type DataFrame, type Field } from '@grafana/data';
 
+import { LOG_FIELDS, LOG_LABELS as L } from '../../../common/frames.ts';
 import { severityName, type SeverityName } from '../common/severity.ts';
 
 export interface EntryGroup {
@@ -33,7 +34,7 @@ function fieldNamed(frame: DataFrame, names: string[], type?: FieldType): Field 
 
 export function isLogsFrame(frame: DataFrame): boolean {
   if (frame.meta?.type === 'log-lines') return true;
-  return Boolean(fieldNamed(frame, ['timestamp']) && fieldNamed(frame, ['body']));
+  return Boolean(fieldNamed(frame, [LOG_FIELDS.timestamp]) && fieldNamed(frame, [LOG_FIELDS.body]));
 }
 
 /** Labels arrive as objects (Grafana decoded the JSON) or as JSON text. */
@@ -69,10 +70,11 @@ function compareIds(a: string, b: string): number {
 export function readLogEntries(series: readonly DataFrame[], order: 'asc' | 'desc' = 'asc'): LogEntry[] {
   const entries: LogEntry[] = [];
   series.filter(isLogsFrame).forEach((frame, frameIdx) => {
-    const time = fieldNamed(frame, ['timestamp', 'time', 'ts'], FieldType.time);
-    const body = fieldNamed(frame, ['body', 'message', 'line']);
-    const id = fieldNamed(frame, ['id']);
-    const labels = fieldNamed(frame, ['labels']);
+    // Other datasources' log frames name their fields differently; ours come first.
+    const time = fieldNamed(frame, [LOG_FIELDS.timestamp, 'time', 'ts'], FieldType.time);
+    const body = fieldNamed(frame, [LOG_FIELDS.body, 'message', 'line']);
+    const id = fieldNamed(frame, [LOG_FIELDS.id]);
+    const labels = fieldNamed(frame, [LOG_FIELDS.labels]);
     if (!time) return;
     for (let row = 0; row < frame.length; row++) {
       const l = labelsOf(labels?.values[row]);
@@ -82,16 +84,16 @@ export function readLogEntries(series: readonly DataFrame[], order: 'asc' | 'des
         time: Number(time.values[row]),
         body: body ? String(body.values[row] ?? '') : '',
         id: entryId,
-        successful: successOf(l.successful),
+        successful: successOf(l[L.successful]),
       };
-      if (l.groupId) {
-        const score = Number(l.anomalyScore);
+      if (l[L.groupId]) {
+        const score = Number(l[L.anomalyScore]);
         const group: EntryGroup = {
-          id: l.groupId,
-          startingAt: l.startingAt ?? '',
-          endingAt: l.endingAt ?? '',
+          id: l[L.groupId],
+          startingAt: l[L.startingAt] ?? '',
+          endingAt: l[L.endingAt] ?? '',
           score: Number.isFinite(score) ? score : 0,
-          severity: (l.anomalySeverity as SeverityName) || severityName(Number.isFinite(score) ? score : 0),
+          severity: (l[L.anomalySeverity] as SeverityName) || severityName(Number.isFinite(score) ? score : 0),
         };
         entry.group = group;
         entry.mark = markOf(entryId, group);

@@ -1,5 +1,5 @@
 /**
- * Resource answers shaped like the backend's (src/shared/resources.ts) for the jsdom tests, and a fake
+ * Resource answers shaped like the backend's (common/resources.ts) for the jsdom tests, and a fake
  * resource client that records what the editors asked for. The browser test uses a real database instead.
  */
 import type { DataSourceInstanceSettings } from '@grafana/data';

@@ -47,5 +47,4 @@ export {
   type ScoreNormalizerState,
 } from './normalizer.ts';
 export { QDigest, cdfQuantile, type QDigestState } from './qdigest.ts';
-export { severityOf, type Severity, type SeverityName } from './severity.ts';
 export { logOneMinusX, oneMinusPowOneMinusX, powOneMinusX } from './tools.ts';

@@ -2,7 +2,7 @@
 // the weighted χ² joint probability of less likely samples and the probability of the m most
 // extreme of N samples. Both work in logs so probabilities far below DBL_MIN stay ordered.
 
-import { DBL_MIN, logGamma, logRegularizedGammaQ, normalQuantile, regularizedGammaQ } from './special.ts';
+import { DBL_MIN, logGamma, normalQuantile, regularizedGammaQ } from './special.ts';
 import { clamp, logOneMinusX, oneMinusPowOneMinusX, powOneMinusX } from './tools.ts';
 
 const DBL_MAX = Number.MAX_VALUE;
@@ -62,14 +62,6 @@ export function jointProbability(ps: readonly number[], weights?: readonly numbe
   if (s.only !== undefined) return clamp(s.only, 0, 1);
   if (s.n === 0 || s.sumSquares / s.n < 1e-8) return 1;
   return clamp(regularizedGammaQ(s.n / 2, s.sumSquares / 2), 0, 1);
-}
-
-/** ln of jointProbability, accurate when the probability itself underflows. */
-export function logJointProbability(ps: readonly number[], weights?: readonly number[]): number {
-  const s = jointStatistics(ps, weights);
-  if (s.only !== undefined) return Math.min(Math.log(s.only), 0);
-  if (s.n === 0 || s.sumSquares / s.n < 1e-8) return 0;
-  return Math.min(logRegularizedGammaQ(s.n / 2, s.sumSquares / 2), 0);
 }
 
 /**
@@ -258,7 +250,7 @@ export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: n
  * the log probability shrinks systematically with min(m, N), so it is divided by
  * 1 + ln(min(m, N)) / 2.1 (ml-cpp's Monte-Carlo fit).
  */
-export function calibratedLogProbabilityOfMFromN(ps: readonly number[], m: number): number {
+function calibratedLogProbabilityOfMFromN(ps: readonly number[], m: number): number {
   const result = logProbabilityOfMFromNExtremeSamples(ps, m);
   const k = Math.min(Math.max(1, Math.min(m, ps.length)), ps.length);
   if (k === 0) return result;
@@ -277,13 +269,4 @@ export function logExtremeProbability(ps: readonly number[], minExtreme: number,
     result = Math.min(result, calibratedLogProbabilityOfMFromN(ps, m));
   }
   return result;
-}
-
-/**
- * Probability that the m most extreme of the N samples are this extreme, minimised over
- * m ∈ [minExtreme, maxExtreme] (CProbabilityOfExtremeSample / CLogProbabilityOfMFromNExtremeSamples).
- * With maxExtreme = 1 this is 1 − (1 − p_min)^N. 1 for no samples.
- */
-export function extremeProbability(ps: readonly number[], minExtreme = 1, maxExtreme = 1): number {
-  return Math.exp(logExtremeProbability(ps, minExtreme, maxExtreme));
 }

@@ -75,15 +75,6 @@ function gammaContinuedFraction(a: number, x: number): number {
   return h;
 }
 
-/** Lower regularised incomplete gamma P(a, x) = γ(a, x) / Γ(a). */
-export function regularizedGammaP(a: number, x: number): number {
-  if (!(a > 0) || Number.isNaN(x)) return NaN;
-  if (x <= 0) return 0;
-  if (x === Infinity) return 1;
-  if (x < a + 1) return Math.min(1, Math.exp(logGammaPrefactor(a, x)) * gammaSeries(a, x));
-  return Math.max(0, 1 - Math.exp(logGammaPrefactor(a, x)) * gammaContinuedFraction(a, x));
-}
-
 /** Upper regularised incomplete gamma Q(a, x) = Γ(a, x) / Γ(a) (boost::math::gamma_q). */
 export function regularizedGammaQ(a: number, x: number): number {
   return Math.exp(logRegularizedGammaQ(a, x));
@@ -136,7 +127,7 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
   return h;
 }
 
-export function logBeta(a: number, b: number): number {
+function logBeta(a: number, b: number): number {
   return logGamma(a) + logGamma(b) - logGamma(a + b);
 }
 
@@ -194,11 +185,6 @@ export function normalCdf(z: number): number {
   if (z === Infinity) return 1;
   const tail = 0.5 * regularizedGammaQ(0.5, 0.5 * z * z);
   return z < 0 ? tail : 1 - tail;
-}
-
-/** Upper tail 1 − Φ(z) without cancellation. */
-export function normalCdfComplement(z: number): number {
-  return normalCdf(-z);
 }
 
 // Acklam's rational approximation of Φ⁻¹ (relative error < 1.15e-9), refined below.

@@ -3,16 +3,14 @@
  * a learning period of at least 20 buckets (Elastic's documented advice for rare modelling), and the
  * Cryptolens-style group threshold of 25 (the "minor" severity band).
  */
-import { MIN_LEARNING_BUCKETS } from '../../../../src/shared/queryModel.ts';
+import { MIN_LEARNING_BUCKETS } from '../../../../common/limits.ts';
+import { SEVERITY_FROM } from '../../../../common/severity.ts';
+import { DEFAULT_DECAY_RATE, STANDARD_BUCKET_LENGTH } from '../maths/index.ts';
 import type { DetectorSpec } from '../types.ts';
 
-export const DEFAULT_DECAY_RATE = 0.0005;
-export const STANDARD_BUCKET_SECONDS = 1800;
-export const DEFAULT_GROUP_THRESHOLD = 25;
+export const DEFAULT_GROUP_THRESHOLD = SEVERITY_FROM.minor;
 /** Elastic prunes entities idle for longer than 4 / decay buckets (CEventRatePopulationModel::prune). */
 export const PRUNE_WINDOW_FACTOR = 4;
-/** A record is written when its probability is below this (CAnomalyScore maxAnomalousProbability). */
-export const MAX_ANOMALOUS_PROBABILITY = 0.035;
 /** Records are also written when p ≤ this factor × the smallest probability of a written bucket. */
 export const RECORD_PROBABILITY_SLACK = 1.2;
 /** Causes of a population record: at most 10, with P ≤ max(1.1 · min P, 0.05) (CAnnotatedProbabilityBuilder). */
@@ -30,6 +28,11 @@ export interface ResolvedSpec {
   groupThreshold: number;
 }
 
+/**
+ * Fills in Elastic's defaults. What a person typed was validated before it got here (common/validateQuery.ts,
+ * query/request.ts), in the words of the editor or the command line; the checks below only assert that the
+ * engine was handed a consistent spec, so a bug elsewhere fails loudly instead of scoring nonsense.
+ */
 export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
   if (spec.function !== 'rare' && spec.function !== 'freq_rare') {
     throw new Error(`function "${String(spec.function)}" is not supported; use rare or freq_rare`);
@@ -49,7 +52,7 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
     throw new Error(`learningBuckets must be at least ${MIN_LEARNING_BUCKETS} (Elastic's advice for rare), got ${learningBuckets}`);
   }
   const decayRate =
-    spec.decayRate ?? DEFAULT_DECAY_RATE * Math.min(1, spec.bucketSpanSeconds / STANDARD_BUCKET_SECONDS);
+    spec.decayRate ?? DEFAULT_DECAY_RATE * Math.min(1, spec.bucketSpanSeconds / STANDARD_BUCKET_LENGTH);
   if (!(decayRate >= 0) || !Number.isFinite(decayRate)) throw new Error(`decayRate must be ≥ 0, got ${decayRate}`);
   return {
     function: spec.function,

@@ -3,27 +3,34 @@
  * rules can reduce and threshold them: the bucket score `{score="bucket"}` and, per entity, its max record
  * score per bucket `{by=…}` or `{over=…}`. Label sets are unique across the response.
  */
-import type { Frame } from '../../plugin/frames.ts';
+import { BUCKET_SCORE_LABEL_VALUE, FRAME_NAMES, SCORE_FIELDS as F, SCORE_LABELS } from '../../../../common/frames.ts';
+import type { Frame } from '../contract.ts';
 import type { DetectionResult } from '../detection.ts';
-import { scoreFieldConfig } from './severity.ts';
+import { scoreFieldConfig } from './scoreFieldConfig.ts';
 
 const META = { type: 'timeseries-multi', typeVersion: [0, 1] as [number, number] };
 
-export function scoresFrames(result: DetectionResult, refId: string, options: { minScore: number; limit: number; executedQueryString?: string }): Frame[] {
-  const meta = { ...META, executedQueryString: options.executedQueryString };
+export function scoresFrames(result: DetectionResult, refId: string, options: { minScore: number; limit: number }): Frame[] {
+  const meta = { ...META };
   const frames: Frame[] = [
     {
-      name: 'bucket',
+      name: FRAME_NAMES.bucketScores,
       refId,
       meta,
       fields: [
-        { name: 'time', type: 'time', values: result.buckets.map((b) => b.time) },
-        { name: 'score', type: 'number', values: result.buckets.map((b) => b.score), labels: { score: 'bucket' }, config: scoreFieldConfig('bucket score') },
+        { name: F.time, type: 'time', values: result.buckets.map((b) => b.time) },
+        {
+          name: F.score,
+          type: 'number',
+          values: result.buckets.map((b) => b.score),
+          labels: { [SCORE_LABELS.bucket]: BUCKET_SCORE_LABEL_VALUE },
+          config: scoreFieldConfig('bucket score'),
+        },
       ],
     },
   ];
 
-  const labelKey = result.detector.overField ? 'over' : 'by';
+  const labelKey = result.detector.overField ? SCORE_LABELS.over : SCORE_LABELS.by;
   const series = new Map<string, { max: number; points: Map<number, number> }>();
   for (const r of result.records) {
     let s = series.get(r.entity);
@@ -42,8 +49,8 @@ export function scoresFrames(result: DetectionResult, refId: string, options: { 
       refId,
       meta,
       fields: [
-        { name: 'time', type: 'time', values: times },
-        { name: 'score', type: 'number', values: times.map((t) => s.points.get(t)!), labels: { [labelKey]: entity }, config: scoreFieldConfig(entity) },
+        { name: F.time, type: 'time', values: times },
+        { name: F.score, type: 'number', values: times.map((t) => s.points.get(t)!), labels: { [labelKey]: entity }, config: scoreFieldConfig(entity) },
       ],
     });
   }

@@ -45,6 +45,3 @@ export interface ValueCount {
   value: string;
   count: number;
 }
-
-/** Default number of values the `values` resource returns. */
-export const DEFAULT_VALUES_LIMIT = 50;

@@ -1,10 +1,29 @@
 /**
- * Datasource instance settings as Grafana sends them in PluginContext, parsed into one typed value.
- * jsonData arrives as raw JSON bytes that may be empty (a datasource saved without options) or, in a broken
- * provisioning file, not JSON at all; the latter is reported, never guessed around.
+ * Datasource instance settings as Grafana sends them in PluginContext, parsed into one typed value (apart
+ * from the handlers, as grafana-plugin-examples' datasource-with-backend keeps models/settings apart from
+ * plugin/datasource). jsonData arrives as raw JSON bytes that may be empty (a datasource saved without
+ * options) or, in a broken provisioning file, not JSON at all; the latter is reported, never guessed around.
  */
-import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../src/shared/queryModel.ts';
-import type { PbDataSourceInstanceSettings } from './protocol.ts';
+import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../common/queryModel.ts';
+
+/**
+ * The settings message as decoded from the wire (pluginv2.DataSourceInstanceSettings): int64s arrive as
+ * strings, absent fields as undefined.
+ */
+export interface InstanceSettingsMessage {
+  id?: string | number | null;
+  uid?: string | null;
+  name?: string | null;
+  url?: string | null;
+  user?: string | null;
+  database?: string | null;
+  basicAuthEnabled?: boolean | null;
+  basicAuthUser?: string | null;
+  jsonData?: Uint8Array | null;
+  decryptedSecureJsonData?: Record<string, string> | null;
+  lastUpdatedMS?: string | number | null;
+  apiVersion?: string | null;
+}
 
 export interface DataSourceSettings {
   /** Deprecated internal id; uid is the stable identity. */
@@ -45,7 +64,7 @@ export function parseJsonData(bytes: Uint8Array | undefined | null): RarityDataS
   return value as RarityDataSourceOptions;
 }
 
-export function parseDataSourceSettings(pb: PbDataSourceInstanceSettings | null | undefined): DataSourceSettings {
+export function parseDataSourceSettings(pb: InstanceSettingsMessage | null | undefined): DataSourceSettings {
   if (!pb) throw new SettingsError('the request carries no datasource settings (is this plugin called as a datasource?)');
   return {
     id: Number(pb.id ?? 0),

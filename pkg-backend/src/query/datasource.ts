@@ -1,18 +1,20 @@
-/** The query layer as the protocol layer sees it: QueryData per query type, CheckHealth, CallResource. */
-import type { DataQueryInput, DataResponseOut, HandlerDeps, PluginHandlers, RequestContext } from '../plugin/handlers.ts';
-import type { Frame } from '../plugin/frames.ts';
+/**
+ * The Rarity datasource behind the contract (contract.ts): QueryData per query type, CheckHealth and
+ * CallResource. Every query goes through the one parse step (request.ts) and the detector definition
+ * (definition.ts); frames are built by the pure functions in frames/.
+ */
+import { headerValue, type DataQueryInput, type DataResponseOut, type DatasourceHandlers, type Frame, type RequestContext } from './contract.ts';
 import { ResultCache } from './cache.ts';
 import type { DetectionResult } from './detection.ts';
-import { IncrementalDetections } from './incremental.ts';
-import { errorResponse } from './errorResponse.ts';
+import { errorResponse } from './errors.ts';
+import { logsFrame } from './frames/logs.ts';
 import { scoresFrames } from './frames/scores.ts';
 import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
-import { logsFrame } from './frames/logs.ts';
-import { anomalousLogs } from './logs.ts';
 import { checkHealth } from './health.ts';
-import { callResource } from './resources.ts';
+import { IncrementalDetections } from './incremental.ts';
+import { anomalousLogs } from './logs.ts';
 import { parseQuery, type ParsedQuery } from './request.ts';
-import { headerValue } from '../plugin/context.ts';
+import { callResource } from './resources.ts';
 
 /** `X-Cache-Skip: true`, sent by alert evaluations and by Grafana for cache-bypassing requests. */
 function skipsCache(headers: Record<string, string>): boolean {
@@ -20,18 +22,18 @@ function skipsCache(headers: Record<string, string>): boolean {
   return value.trim().toLowerCase() === 'true';
 }
 
-export function createHandlers(_deps: HandlerDeps): PluginHandlers {
+export function createDatasource(): DatasourceHandlers {
   const cache = new ResultCache<DetectionResult>();
   const incremental = new IncrementalDetections();
 
   function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
-    const { signal: _signal, ...request } = parsed.detection;
-    const run = (signal?: AbortSignal) => incremental.detect(ctx.instance.pool, ctx.instance.key, { ...request, signal });
+    const { detector, window } = parsed;
+    const run = (signal?: AbortSignal) => incremental.detect(ctx.instance.pool, ctx.instance.key, detector, window, signal);
     // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
     // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Either way
     // only buckets that are new since the last request are processed (incremental.ts).
     if (ctx.fromAlert || skipsCache(ctx.headers)) return run(ctx.signal);
-    return cache.get(`${ctx.instance.key}|${JSON.stringify(request)}`, () => run());
+    return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window })}`, () => run());
   }
 
   async function answer(ctx: RequestContext, q: DataQueryInput): Promise<DataResponseOut> {
@@ -55,8 +57,8 @@ export function createHandlers(_deps: HandlerDeps): PluginHandlers {
           frames = [annotationsFrame(result, q.refId, options)];
           break;
         case 'logs': {
-          const rows = await anomalousLogs(ctx.instance.pool, parsed, result, ctx.instance.settings.jsonData);
-          frames = [logsFrame(rows, q.refId, parsed.detection)];
+          const rows = await anomalousLogs(ctx.instance.pool, result, { ...options, window: parsed.window, messageColumn: ctx.instance.settings.jsonData.messageColumn });
+          frames = [logsFrame(rows, q.refId, { timeColumn: result.definition.timeColumn.name, idColumn: result.definition.idColumn.name })];
           break;
         }
       }
@@ -84,5 +86,4 @@ export function createHandlers(_deps: HandlerDeps): PluginHandlers {
     checkHealth: (ctx) => checkHealth(ctx),
     callResource: (ctx, req) => callResource(ctx, req),
   };
-
 }

@@ -1,0 +1,39 @@
+/**
+ * Every limit and default a query is held to, in one place: the query editor shows them, the backend enforces
+ * them, the command line obeys them. Changing one here changes it everywhere.
+ */
+
+/** Bucket span when a query names none. */
+export const DEFAULT_BUCKET_SPAN = '5m';
+/** Buckets are whole seconds: PostgreSQL's date_bin and the engine's decay both work in seconds. */
+export const MIN_BUCKET_SPAN_MS = 1000;
+/**
+ * PostgreSQL's interval tops out long before a billion days; a year is far beyond any useful span anyway
+ * (at least MIN_LEARNING_BUCKETS buckets are needed before anything is scored).
+ */
+export const MAX_BUCKET_SPAN_MS = 365 * 86_400_000;
+/** How the longest span is written in messages. */
+export const MAX_BUCKET_SPAN_TEXT = '365d';
+
+/**
+ * More buckets than this in one detection (history included) is almost surely a mistake, e.g. 1 s buckets
+ * over a year.
+ */
+export const MAX_BUCKETS = 1_000_000;
+
+/** Elastic advises at least 20 learning buckets for rare modelling; nothing is scored before them. */
+export const MIN_LEARNING_BUCKETS = 20;
+
+/** Rows a records, groups, logs or annotations query returns when it names no limit, and at most. */
+export const DEFAULT_LIMIT = 1000;
+export const MAX_LIMIT = 100_000;
+
+/** Structured filters one query may carry. */
+export const MAX_FILTERS = 50;
+
+/** Scores, and so minScore and the group threshold, run from 0 to 100. */
+export const MIN_SCORE = 0;
+export const MAX_SCORE = 100;
+
+/** Values the editors ask the `values` resource for. */
+export const DEFAULT_VALUES_LIMIT = 50;

@@ -1,0 +1,91 @@
+/**
+ * Model snapshots: one per committed chunk, at the job's progress. The latest is always kept (it is where
+ * the job resumes); older ones are thinned to one per period and dropped after a while, so a job can
+ * rewind to before late rows without keeping every chunk's state forever.
+ */
+import { StoreError } from '../errors.ts';
+import { exec, type StateContext } from './context.ts';
+import { decodeSnapshot } from './snapshotCodec.ts';
+import { isoTime, msSql } from './rows.ts';
+import type { Snapshot, SnapshotInfo } from './types.ts';
+
+interface SnapshotDbRow {
+  until: number;
+  format_version: number;
+  state: Buffer;
+  state_bytes: number;
+  compressed_bytes: number;
+  created_at: number;
+}
+
+const INFO_COLUMNS = `${msSql('until')} AS until, format_version, state_bytes::float8 AS state_bytes,
+  octet_length(state)::float8 AS compressed_bytes, ${msSql('created_at')} AS created_at`;
+
+/** The snapshot to resume from: the latest, or the latest at or before `atOrBefore` (ms). */
+export async function latestSnapshot(ctx: StateContext, key: string, atOrBefore?: number): Promise<Snapshot | undefined> {
+  const values: unknown[] = [key];
+  let bound = '';
+  if (atOrBefore !== undefined) {
+    values.push(isoTime(atOrBefore, 'snapshot time'));
+    bound = ' AND until <= $2::timestamptz';
+  }
+  const res = await exec<SnapshotDbRow>(
+    ctx,
+    ctx.pool,
+    `read snapshot of job ${key}`,
+    `SELECT ${INFO_COLUMNS}, state FROM ${ctx.tables.snapshots} WHERE job_key = $1${bound} ORDER BY until DESC LIMIT 1`,
+    values,
+  );
+  if (res.rows.length === 0) return undefined;
+  const r = res.rows[0];
+  return {
+    until: r.until,
+    formatVersion: r.format_version,
+    state: await decodeSnapshot(r.state, `job ${key} at ${new Date(r.until).toISOString()}`),
+    stateBytes: r.state_bytes,
+    createdAt: r.created_at,
+  };
+}
+
+export async function listSnapshots(ctx: StateContext, key: string): Promise<SnapshotInfo[]> {
+  const res = await exec<SnapshotDbRow>(
+    ctx,
+    ctx.pool,
+    `list snapshots of job ${key}`,
+    `SELECT ${INFO_COLUMNS} FROM ${ctx.tables.snapshots} WHERE job_key = $1 ORDER BY until`,
+    [key],
+  );
+  return res.rows.map((r) => ({
+    until: r.until,
+    formatVersion: r.format_version,
+    stateBytes: r.state_bytes,
+    compressedBytes: r.compressed_bytes,
+    createdAt: r.created_at,
+  }));
+}
+
+/**
+ * Keeps the latest snapshot, the earliest one of every `keepEveryMs` period (epoch-aligned) and nothing
+ * before `olderThan` (ms). Returns how many were deleted.
+ */
+export async function pruneSnapshots(ctx: StateContext, key: string, keepEveryMs: number, olderThan: number): Promise<number> {
+  if (!Number.isFinite(keepEveryMs) || keepEveryMs <= 0) {
+    throw new StoreError('state_invalid', `snapshot period must be a positive number of milliseconds, not ${String(keepEveryMs)}`);
+  }
+  const s = ctx.tables.snapshots;
+  const res = await exec(
+    ctx,
+    ctx.pool,
+    `prune snapshots of job ${key}`,
+    `WITH ranked AS (
+       SELECT until,
+              row_number() OVER (PARTITION BY floor(extract(epoch FROM until) * 1000 / $2::numeric) ORDER BY until) AS n,
+              max(until) OVER () AS latest
+       FROM ${s} WHERE job_key = $1
+     )
+     DELETE FROM ${s} AS s USING ranked AS r
+     WHERE s.job_key = $1 AND s.until = r.until AND r.until < r.latest AND (r.n > 1 OR r.until < $3::timestamptz)`,
+    [key, keepEveryMs, isoTime(olderThan, 'snapshot cut-off')],
+  );
+  return res.rowCount ?? 0;
+}
