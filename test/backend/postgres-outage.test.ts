@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { seedDemo, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
-import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../../pkg-backend/src/store/embedded.ts';
+import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../../pkg-backend/src/store/index.ts';
 import { connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, type PluginClients, type PluginProcess } from './host.ts';
 import { DAY, createDatabase, dropDatabase, grafanaDatasource, readFrames } from './e2e.ts';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  extremeProbability,
   jointProbability,
   logExtremeProbability,
-  logJointProbability,
   logJointProbabilityUpperBound,
   logProbabilityOfMFromNExtremeSamples,
-} from '../../pkg-backend/src/engine/maths/index.ts';
+} from '../../pkg-backend/src/engine/maths/joint.ts';
+import { DBL_MIN, logRegularizedGammaQ, normalQuantile } from '../../pkg-backend/src/engine/maths/special.ts';
 import { mulberry32 } from './maths-rng.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+const extremeProbability = (ps: number[], minExtreme: number, maxExtreme: number) => Math.exp(logExtremeProbability(ps, minExtreme, maxExtreme));
 
 describe('jointProbability (weighted χ², CJointProbabilityOfLessLikelySamples)', () => {
   it('one probability is its own joint', () => {
@@ -29,7 +29,9 @@ describe('jointProbability (weighted χ², CJointProbabilityOfLessLikelySamples)
   it('works in logs where the joint underflows; floors inputs at DBL_MIN', () => {
     const ps = [1e-200, 1e-250, 1e-300, 0];
     expect(jointProbability(ps)).toBe(0);
-    const logP = logJointProbability(ps);
+    // The exact ln of the χ² joint: ln Q(N/2, Σ z²/2), z = Φ⁻¹(P/2) with P floored at DBL_MIN.
+    const sumSquares = ps.reduce((sum, p) => sum + normalQuantile(Math.max(p, DBL_MIN) / 2) ** 2, 0);
+    const logP = logRegularizedGammaQ(ps.length / 2, sumSquares / 2);
     expect(Number.isFinite(logP)).toBe(true);
     expect(logP).toBeLessThan(-700);
     expect(logJointProbabilityUpperBound(ps)).toBeGreaterThanOrEqual(logP);

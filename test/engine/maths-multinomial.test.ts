@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { betaSliceMeans, numberPriorSamples, smoothedTailProbabilities, tailProbabilities } from '../../pkg-backend/src/engine/maths/index.ts';
+import { betaSliceMeans, numberPriorSamples, smoothedTailProbabilities, tailProbabilities } from '../../pkg-backend/src/engine/maths/multinomial.ts';
 import { mulberry32 } from './maths-rng.ts';
 
 const COUNTS = [10000, 12000, 29000, 39000, 4000, 6000];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { QDigest, ScoreNormalizer } from '../../pkg-backend/src/engine/maths/index.ts';
+import { ScoreNormalizer } from '../../pkg-backend/src/engine/maths/normalizer.ts';
+import { QDigest } from '../../pkg-backend/src/engine/maths/qdigest.ts';
 import { mulberry32 } from './maths-rng.ts';
 
 /** CContainerPrinter prints doubles with 7 significant digits. */

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   ATTRIBUTES_AGGREGATION,
-  DBL_MIN,
   DETECTORS_AGGREGATION,
   MAX_ANOMALOUS_PROBABILITY,
   PEOPLE_AGGREGATION,
   computeScore,
   inverseAnomalyScore,
   rawAnomalyScore,
-} from '../../pkg-backend/src/engine/maths/index.ts';
+} from '../../pkg-backend/src/engine/maths/score.ts';
+import { DBL_MIN } from '../../pkg-backend/src/engine/maths/special.ts';
 import { mulberry32 } from './maths-rng.ts';
 
 describe('rawAnomalyScore (CTools::anomalyScore)', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RarityDataSourceOptions } from '../../common/queryModel.ts';
 import { describeDetector, detectorSpec, pushdownPlan, type DetectorDefinition } from '../../pkg-backend/src/query/definition.ts';
 import { detectorKey } from '../../pkg-backend/src/query/detectorKey.ts';
-import { QueryError } from '../../pkg-backend/src/query/errors.ts';
+import { QueryError } from '../../pkg-backend/src/query/queryError.ts';
 import { detectorRequest, parseQuery } from '../../pkg-backend/src/query/request.ts';
 import type { ColumnInfo, TableInfo } from '../../pkg-backend/src/store/index.ts';
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedHandle } from '../../pkg-backend/src/store/embedded.ts';
+import { startEmbeddedPostgres, type EmbeddedHandle } from '../../pkg-backend/src/store/index.ts';
 
 let handle: EmbeddedHandle | undefined;
 let dataDir: string | undefined;

@@ -4,7 +4,7 @@
  * separate normalisers for buckets and records. Nothing is scored while the model is still learning.
  * The whole state serialises to JSON so detection can resume where it stopped.
  */
-import { computeScore, MAX_ANOMALOUS_PROBABILITY, ScoreNormalizer } from './maths/index.ts';
+import { computeScore, DETECTORS_AGGREGATION, MAX_ANOMALOUS_PROBABILITY, PEOPLE_AGGREGATION, ScoreNormalizer } from './maths/index.ts';
 import { RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
 import { explain } from './model/explain.ts';
 import type { CategoryModel, EntityObservation } from './model/observation.ts';
@@ -13,9 +13,9 @@ import { RareInTimeModel, type RareInTimeState } from './model/rareInTime.ts';
 import type { BucketInput, BucketResult, DetectorSpec, RecordResult } from './types.ts';
 
 /** People style {w_j 0, w_e 1, m 1..1}: a record's score is that of its own probability. */
-const RECORD_STYLE = { jointWeight: 0, extremeWeight: 1, minExtreme: 1, maxExtreme: 1, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
+const RECORD_STYLE = { ...PEOPLE_AGGREGATION, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
 /** Detector style {0.5, 0.5, 1, 1}. */
-const BUCKET_STYLE = { jointWeight: 0.5, extremeWeight: 0.5, minExtreme: 1, maxExtreme: 1, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
+const BUCKET_STYLE = { ...DETECTORS_AGGREGATION, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
 
 export interface DetectorState {
   version: 1;

@@ -2,7 +2,7 @@
  * Settings → pg.Pool for the instance manager, using the store's connection module so the plugin and the
  * command line build connections the same way (timeouts, TLS, application_name).
  */
-import { configFromDataSourceSettings, createPool } from '../store/connection.ts';
+import { configFromDataSourceSettings, createPool } from '../store/index.ts';
 import type { PoolFactory } from './instances.ts';
 
 export const connectionPoolFactory: PoolFactory = (settings) => {

@@ -7,8 +7,6 @@ import { dataError, type DataErrorResponse } from './contract.ts';
 import { QueryError } from './queryError.ts';
 import { SettingsError } from './settings.ts';
 
-export { QueryError };
-
 const STATUS: Record<string, number> = { connection: 502, auth: 502, database_missing: 502, timeout: 504, query: 500 };
 
 /** The per-refId answer for a failed query. */

@@ -9,7 +9,7 @@ import type { RarityDataSourceOptions } from '../../../common/queryModel.ts';
 import { StoreError } from './errors.ts';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
-export const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
+const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
 
 export interface ConnectionConfig {
   connectionString?: string;
@@ -31,8 +31,8 @@ export interface ConnectionConfig {
   max?: number;
 }
 
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function pem(valueOrPath: string | undefined, field: string): string | undefined {
   if (!valueOrPath) return undefined;

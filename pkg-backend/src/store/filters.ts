@@ -3,6 +3,7 @@
  * the catalogue, and values are always bind parameters cast to the column's own type, so '3' compares with
  * an integer column and nothing a user types can become SQL.
  */
+import { MAX_FILTERS } from '../../../common/limits.ts';
 import { FILTER_OPS, type FilterOp, type QueryFilter, type SuccessRule } from '../../../common/queryModel.ts';
 import { columnRef, resolveColumn, type ColumnInfo, type TableInfo } from './catalogue.ts';
 import { StoreError } from './errors.ts';
@@ -124,7 +125,7 @@ export function predicateSql(table: TableInfo, filter: QueryFilter | SuccessRule
 export function filtersSql(table: TableInfo, filters: readonly QueryFilter[] | undefined, params: Params): string {
   if (!filters || filters.length === 0) return 'TRUE';
   if (!Array.isArray(filters)) throw new StoreError('invalid_filter', 'filters must be a list of { field, op, value }');
-  if (filters.length > 50) throw new StoreError('invalid_filter', `${filters.length} filters given; at most 50 are allowed`);
+  if (filters.length > MAX_FILTERS) throw new StoreError('invalid_filter', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
   return filters.map((f) => `(${predicateSql(table, f, params)})`).join(' AND ');
 }
 

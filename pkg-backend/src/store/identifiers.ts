@@ -6,7 +6,7 @@
 import { StoreError } from './errors.ts';
 
 /** PostgreSQL truncates longer names (NAMEDATALEN − 1), which could silently address another object. */
-export const MAX_IDENTIFIER_BYTES = 63;
+const MAX_IDENTIFIER_BYTES = 63;
 
 export interface TableName {
   schema?: string;

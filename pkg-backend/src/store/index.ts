@@ -1,47 +1,20 @@
-/** The store's public API: the only module other layers import from pkg-backend/src/store. */
-export { StoreError, toStoreError, type StoreErrorKind, type ErrorContext } from './errors.ts';
-export {
-  createPool,
-  configFromDataSourceSettings,
-  parseHostPort,
-  poolConfig,
-  connectionTarget,
-  DEFAULT_STATEMENT_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  SSL_MODES,
-  type ConnectionConfig,
-  type DataSourceSettingsLike,
-  type SslMode,
-} from './connection.ts';
-export { parseTableName, parseColumnName, quoteIdent, quoteQualified, MAX_IDENTIFIER_BYTES, type TableName } from './identifiers.ts';
-export {
-  listTables,
-  describeTable,
-  resolveColumn,
-  tableColumn,
-  columnRef,
-  type TableSummary,
-  type TableInfo,
-  type ColumnInfo,
-  type ColumnPurpose,
-  type ColumnCategory,
-} from './catalogue.ts';
-export { Params, predicateSql, filtersSql, successSql } from './filters.ts';
-export {
-  pushdownSql,
-  streamBuckets,
-  DEFAULT_BATCH_SIZE,
-  type PushdownPlan,
-  type StreamOptions,
-} from './pushdown.ts';
-export { tableBounds, timeExtent, type BoundsRequest, type TableBounds } from './bounds.ts';
-export { hasLateRows, maxId, type LateRowsRequest } from './watermark.ts';
-export { fetchLogs, type LogsRequest, type LogRow } from './logs.ts';
-export { topValues, type TopValuesOptions, type ValueCount } from './values.ts';
-export { ping, run, type Statement } from './query.ts';
-export type { ColumnRef, TableRef } from './tableRef.ts';
+/**
+ * The store's public API: the only module other layers (query, plugin, cli, demo, bench, tests outside
+ * test/store) import from pkg-backend/src/store. It exports what they use and nothing more; the SQL behind it
+ * stays inside the store.
+ */
+export { StoreError } from './errors.ts';
+export { createPool, configFromDataSourceSettings } from './connection.ts';
 export { startEmbeddedPostgres, reachableDataDir, freePort, type EmbeddedHandle } from './embedded.ts';
-export { loadLogTable, emptyColumns, type IfTableExists, type InsertBatch, type RowColumns } from './demoTable.ts';
+export { ping } from './query.ts';
+export { listTables, describeTable, resolveColumn, type TableInfo, type ColumnInfo } from './catalogue.ts';
+export { streamBuckets, type PushdownPlan } from './pushdown.ts';
+export { tableBounds, timeExtent } from './bounds.ts';
+export { hasLateRows, maxId } from './watermark.ts';
+export { fetchLogs, type LogRow } from './logs.ts';
+export { topValues } from './values.ts';
+// The demo seed and the benchmarks.
+export { loadLogTable, emptyColumns, type IfTableExists, type RowColumns } from './demoTable.ts';
 export { ensureBenchTable } from './benchTable.ts';
 export { runBareAggregate } from './baseline.ts';
 export {

@@ -32,10 +32,10 @@ export interface PushdownPlan {
   successRule?: SuccessRule;
 }
 
-export const DEFAULT_BATCH_SIZE = 5000;
+const DEFAULT_BATCH_SIZE = 5000;
 
 /** Column order of the aggregate's rows. */
-export interface PushdownRow {
+interface PushdownRow {
   bucket: Date;
   by: string;
   over: string | null;

@@ -7,7 +7,7 @@ import { StoreError } from './errors.ts';
 import type { Params } from './filters.ts';
 
 /** The bound instant converted to the column's own type, for index-friendly comparisons. */
-export function boundSql(col: ColumnInfo, at: Date, params: Params): string {
+function boundSql(col: ColumnInfo, at: Date, params: Params): string {
   const p = params.typed(at.toISOString(), 'timestamptz');
   return col.timeKind === 'timestamptz' ? p : `(${p} AT TIME ZONE 'UTC')`;
 }

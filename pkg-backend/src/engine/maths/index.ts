@@ -1,50 +1,7 @@
-// Public API of the pure maths layer (ml-cpp lib/maths counterpart); see README.md.
+// Public API of the pure maths layer (ml-cpp lib/maths counterpart): what the models and the detector use; see
+// README.md. The functions these are built from are tested through their own modules.
 
-export {
-  DBL_MIN,
-  betaQuantile,
-  logBeta,
-  logGamma,
-  logRegularizedGammaQ,
-  normalCdf,
-  normalCdfComplement,
-  normalQuantile,
-  regularizedBeta,
-  regularizedGammaP,
-  regularizedGammaQ,
-} from './special.ts';
-export { betaSliceMeans, numberPriorSamples, smoothedTailProbabilities, tailProbabilities } from './multinomial.ts';
-export {
-  calibratedLogProbabilityOfMFromN,
-  extremeProbability,
-  jointProbability,
-  logExtremeProbability,
-  logJointProbability,
-  logJointProbabilityUpperBound,
-  logProbabilityOfMFromNExtremeSamples,
-} from './joint.ts';
-export {
-  ATTRIBUTES_AGGREGATION,
-  DETECTORS_AGGREGATION,
-  LARGEST_SIGNIFICANT_PROBABILITY,
-  MAX_ANOMALOUS_PROBABILITY,
-  MINUSCULE_PROBABILITY,
-  PEOPLE_AGGREGATION,
-  SMALL_PROBABILITY,
-  computeScore,
-  inverseAnomalyScore,
-  rawAnomalyScore,
-  type AggregationStyle,
-  type ScoreConfig,
-  type ScoreResult,
-} from './score.ts';
-export {
-  DEFAULT_DECAY_RATE,
-  DEFAULT_KNOT_POINTS,
-  STANDARD_BUCKET_LENGTH,
-  ScoreNormalizer,
-  type NormalizerConfig,
-  type ScoreNormalizerState,
-} from './normalizer.ts';
-export { QDigest, cdfQuantile, type QDigestState } from './qdigest.ts';
-export { logOneMinusX, oneMinusPowOneMinusX, powOneMinusX } from './tools.ts';
+export { smoothedTailProbabilities, tailProbabilities } from './multinomial.ts';
+export { jointProbability } from './joint.ts';
+export { DETECTORS_AGGREGATION, MAX_ANOMALOUS_PROBABILITY, PEOPLE_AGGREGATION, computeScore } from './score.ts';
+export { DEFAULT_DECAY_RATE, STANDARD_BUCKET_LENGTH, ScoreNormalizer } from './normalizer.ts';

@@ -258,8 +258,9 @@ function calibratedLogProbabilityOfMFromN(ps: readonly number[], m: number): num
 }
 
 /**
- * ln of the extreme probability used by CAnomalyScore::compute: the smallest calibrated
- * m-from-N probability over m ∈ [minExtreme, min(N, maxExtreme)].
+ * ln of the extreme probability used by CAnomalyScore::compute (CProbabilityOfExtremeSample): the
+ * smallest calibrated m-from-N probability over m ∈ [minExtreme, min(N, maxExtreme)]. With
+ * maxExtreme = 1 it is ln(1 − (1 − p_min)^N); 0 for no samples.
  */
 export function logExtremeProbability(ps: readonly number[], minExtreme: number, maxExtreme: number): number {
   validate(ps);

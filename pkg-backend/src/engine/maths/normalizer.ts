@@ -8,7 +8,7 @@ import { inverseAnomalyScore, LARGEST_SIGNIFICANT_PROBABILITY, rawAnomalyScore, 
 import { clamp } from './tools.ts';
 
 /** Elastic's knot points from percentile to normalised score (DEFAULT_NORMALIZED_SCORE_KNOT_POINTS). */
-export const DEFAULT_KNOT_POINTS: ReadonlyArray<readonly [number, number]> = Object.freeze([
+const DEFAULT_KNOT_POINTS: ReadonlyArray<readonly [number, number]> = Object.freeze([
   [0, 0],
   [70, 1],
   [85, 1.2],

@@ -1,4 +1,4 @@
-/** The persisted state of detection jobs (DESIGN.md §8), exported through store/index.ts. */
+/** The persisted state of detection jobs (docs/persistence.md), exported through store/index.ts. */
 export { openStateStore, type OpenStateOptions, type StateOpenResult, type StateReady, type StateUnavailable } from './open.ts';
 export { StateStore } from './store.ts';
 export { DEFAULT_STATE_SCHEMA, parseStateSchema, type StateSchema } from './schemaName.ts';

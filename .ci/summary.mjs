@@ -1,0 +1,26 @@
+// Prints the last line of a CI run, "N passed, N failed", from vitest's JSON report (the path in argv[2]), and
+// exits 1 when a test failed or when no test ran at all.
+import { readFileSync } from 'node:fs';
+
+let report;
+try {
+  report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+} catch (e) {
+  console.log(`no vitest JSON report (${e.message})`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+const passed = report.numPassedTests;
+// A file that fails outside its tests (an import error, a failing beforeAll) counts once: its tests only show as
+// skipped.
+const brokenFiles = report.testResults.filter(
+  (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+).length;
+const failed = report.numFailedTests + brokenFiles;
+const skipped = report.numPendingTests + report.numTodoTests;
+
+if (skipped) console.log(`${skipped} skipped`);
+if (passed + failed === 0) console.log('no test was executed');
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
