@@ -41,20 +41,28 @@ function npmChromium(): string {
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
   const cache = join(PROJECT_ROOT, 'node_modules', '.cache', `sparticuz-chromium-${version}`);
   const executable = join(cache, 'chromium');
-  if (existsSync(executable)) return executable;
+  if (existsSync(executable)) {
+    return executable;
+  }
   mkdirSync(dirname(cache), { recursive: true });
   const staging = mkdtempSync(`${cache}.tmp-`);
   try {
-    execFileSync(process.execPath, ['--input-type=module', '-e', "(await import('@sparticuz/chromium')).default.executablePath()"], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, TMPDIR: staging },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "(await import('@sparticuz/chromium')).default.executablePath()"],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TMPDIR: staging },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     renameSync(staging, cache);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     // Another process won the race: its complete copy is as good as ours.
-    if (!existsSync(executable)) throw error;
+    if (!existsSync(executable)) {
+      throw error;
+    }
   }
   return executable;
 }
@@ -62,14 +70,20 @@ function npmChromium(): string {
 /** The Chromium executable to drive, resolved once per process. */
 let resolved: string | undefined;
 export function chromiumExecutable(): string {
-  if (resolved) return resolved;
+  if (resolved) {
+    return resolved;
+  }
   const chosen = process.env.CHROMIUM_PATH;
   if (chosen) {
-    if (!runs(chosen)) throw new Error(`CHROMIUM_PATH=${chosen} does not run (\`${chosen} --version\` failed)`);
+    if (!runs(chosen)) {
+      throw new Error(`CHROMIUM_PATH=${chosen} does not run (\`${chosen} --version\` failed)`);
+    }
     return (resolved = chosen);
   }
   resolved = existsSync(SYSTEM_CHROMIUM) && runs(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : npmChromium();
-  if (!runs(resolved)) throw new Error(`Chromium at ${resolved} does not run (\`${resolved} --version\` failed)`);
+  if (!runs(resolved)) {
+    throw new Error(`Chromium at ${resolved} does not run (\`${resolved} --version\` failed)`);
+  }
   return resolved;
 }
 

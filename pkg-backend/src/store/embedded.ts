@@ -56,9 +56,13 @@ export interface EmbeddedOptions {
  */
 export function reachableDataDir(preferred: string): string {
   const account = serverAccount();
-  if (!account) return preferred;
+  if (!account) {
+    return preferred;
+  }
   mkdirSync(dirname(preferred), { recursive: true });
-  if (canReach(account, dirname(preferred))) return preferred;
+  if (canReach(account, dirname(preferred))) {
+    return preferred;
+  }
   const shared = join(SHARED_DATA, createHash('sha256').update(preferred).digest('hex').slice(0, 12));
   searchableFolder(shared);
   return join(shared, basename(preferred));
@@ -71,9 +75,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const account = serverAccount();
   const binaries = await postgresBinaries(account);
   if (account && !canReach(account, dirname(dataDir))) {
-    throw new Error(`PostgreSQL runs as "${account.name}", which cannot reach ${dirname(dataDir)}: put its data folder elsewhere (see reachableDataDir)`);
+    throw new Error(
+      `PostgreSQL runs as "${account.name}", which cannot reach ${dirname(dataDir)}: put its data folder elsewhere (see reachableDataDir)`,
+    );
   }
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(binaries.initdb, dataDir, account);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    await initialise(binaries.initdb, dataDir, account);
+  }
   const server = await startServer(binaries.postgres, dataDir, port, account);
   try {
     await ensureDatabase(port, database);
@@ -85,7 +93,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     stop: async () => {
       await server.stop();
-      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.persistent) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -106,14 +116,26 @@ async function initialise(initdb: string, dataDir: string, account: ServerAccoun
       chownSync(dataDir, account.uid, account.gid);
       chownSync(passwordFile, account.uid, account.gid);
     }
-    const args = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${MESSAGES.LC_MESSAGES}`];
+    const args = [
+      `--pgdata=${dataDir}`,
+      '--auth=password',
+      `--username=${USER}`,
+      `--pwfile=${passwordFile}`,
+      `--lc-messages=${MESSAGES.LC_MESSAGES}`,
+    ];
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(initdb, args, { ...asAccount(account, dataDir), env: { ...process.env, ...MESSAGES }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(initdb, args, {
+        ...asAccount(account, dataDir),
+        env: { ...process.env, ...MESSAGES },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.once('error', (e) => reject(new Error(`cannot run ${initdb}: ${e.message}`)));
-      child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `exit ${code}`}): ${output.trim()}`))));
+      child.once('close', (code, signal) =>
+        code === 0 ? resolve() : reject(new Error(`initdb failed (${signal ?? `exit ${code}`}): ${output.trim()}`)),
+      );
     });
   } finally {
     rmSync(passwordFile, { force: true });
@@ -124,7 +146,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(postgres: string, dataDir: string, port: number, account: ServerAccount | undefined): Promise<Server> {
+async function startServer(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  account: ServerAccount | undefined,
+): Promise<Server> {
   const child = spawn(postgres, ['-D', dataDir, '-p', String(port)], {
     ...asAccount(account, dataDir),
     env: { ...process.env, ...MESSAGES },
@@ -141,7 +168,9 @@ async function startServer(postgres: string, dataDir: string, port: number, acco
   await new Promise<void>((resolve, reject) => {
     // Read the log for as long as the server runs (a full pipe would stall it); keep it only until ready.
     child.stderr.on('data', (chunk: Buffer) => {
-      if (ready) return;
+      if (ready) {
+        return;
+      }
       log += chunk.toString();
       if (log.includes('database system is ready to accept connections')) {
         ready = true;
@@ -149,11 +178,15 @@ async function startServer(postgres: string, dataDir: string, port: number, acco
       }
     });
     child.once('error', (e) => reject(new Error(`cannot run ${postgres}: ${e.message}`)));
-    child.once('close', (code, signal) => reject(new Error(`postgres stopped (${signal ?? `exit ${code}`}) before accepting connections: ${log.trim()}`)));
+    child.once('close', (code, signal) =>
+      reject(new Error(`postgres stopped (${signal ?? `exit ${code}`}) before accepting connections: ${log.trim()}`)),
+    );
   });
   return {
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT');
+      }
       await exited;
     },
   };
@@ -164,7 +197,9 @@ async function ensureDatabase(port: number, database: string): Promise<void> {
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    }
   } finally {
     await client.end();
   }
