@@ -5,7 +5,13 @@
 import type pg from 'pg';
 import { runDetection } from '../pkg-backend/src/query/detection.ts';
 import { detectorRequest } from '../pkg-backend/src/query/request.ts';
-import { describeTable, ensureBenchTable, resolveColumn, runBareAggregate, type PushdownPlan } from '../pkg-backend/src/store/index.ts';
+import {
+  describeTable,
+  ensureBenchTable,
+  resolveColumn,
+  runBareAggregate,
+  type PushdownPlan,
+} from '../pkg-backend/src/store/index.ts';
 
 export const BENCH_TABLE = 'public.rarity_bench_logs';
 
@@ -34,7 +40,7 @@ export async function benchEndToEnd(pool: pg.Pool, repeats = 3) {
     to,
     successRule: { field: 'state', op: '=', value: '1' },
   };
-  const results: { bare: number; detect: number }[] = [];
+  const results: Array<{ bare: number; detect: number }> = [];
   for (let i = 0; i < repeats; i++) {
     // The baseline reads the whole aggregate result, as our stream does.
     const [, bareSeconds] = await timed(() => runBareAggregate(pool, plan));

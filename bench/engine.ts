@@ -5,7 +5,12 @@ import type { BucketInput, DetectorSpec } from '../pkg-backend/src/engine/types.
 import { Rng } from '../pkg-backend/src/demo/random.ts';
 
 /** Buckets shaped like the demo's freq_rare by state over ip: a few hundred IPs, a handful of states. */
-export function generateBuckets(buckets: number, tuplesPerBucket: number, population: boolean, seed = 1): BucketInput[] {
+export function generateBuckets(
+  buckets: number,
+  tuplesPerBucket: number,
+  population: boolean,
+  seed = 1,
+): BucketInput[] {
   const rng = new Rng(seed);
   const rand = () => rng.next();
   const out: BucketInput[] = [];
@@ -13,7 +18,9 @@ export function generateBuckets(buckets: number, tuplesPerBucket: number, popula
   for (let b = 0; b < buckets; b++) {
     const tuples = [];
     for (let i = 0; i < tuplesPerBucket; i++) {
-      const by = population ? String(rand() < 0.96 ? 1 : 2 + Math.floor(rand() * 3)) : `v${Math.floor(Math.pow(rand(), 3) * 500)}`;
+      const by = population
+        ? String(rand() < 0.96 ? 1 : 2 + Math.floor(rand() * 3))
+        : `v${Math.floor(Math.pow(rand(), 3) * 500)}`;
       const over = population ? `10.${Math.floor(rand() * 4)}.${Math.floor(rand() * 200)}.0` : null;
       const count = 1 + Math.floor(rand() * 5);
       tuples.push({ by, over, count, successful: count, minId: id, maxId: id + BigInt(count - 1) });
@@ -24,7 +31,10 @@ export function generateBuckets(buckets: number, tuplesPerBucket: number, popula
   return out;
 }
 
-export function benchEngine(spec: DetectorSpec, inputs: BucketInput[]): { tuples: number; seconds: number; perSecond: number } {
+export function benchEngine(
+  spec: DetectorSpec,
+  inputs: BucketInput[],
+): { tuples: number; seconds: number; perSecond: number } {
   const detector = new Detector(spec);
   let tuples = 0;
   const t0 = process.hrtime.bigint();

@@ -29,10 +29,16 @@ export async function benchSpansPanel(options: { groups?: number; runs?: number 
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${harness.url}/?view=bench&groups=${count}&width=1200&height=450`);
-      await page.waitForFunction(() => typeof (window as unknown as { drawMs?: number }).drawMs === 'number', undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => typeof (window as unknown as { drawMs?: number }).drawMs === 'number',
+        undefined,
+        { timeout: 60_000 },
+      );
       const ms = await page.evaluate(() => (window as unknown as { drawMs: number }).drawMs);
       await page.close();
-      if (errors.length) throw new Error(`bench page failed: ${errors.join(' | ')}`);
+      if (errors.length) {
+        throw new Error(`bench page failed: ${errors.join(' | ')}`);
+      }
       return ms;
     };
     // One warm-up of each (compilation, fonts), then alternate so drift hits both alike.

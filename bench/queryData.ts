@@ -8,7 +8,15 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { seedDemo } from '../pkg-backend/src/demo/seed.ts';
-import { backendOutDir, connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, type TestDatasource } from '../test/backend/host.ts';
+import {
+  backendOutDir,
+  connect,
+  dataQuery,
+  ensureBuiltExecutable,
+  pluginContext,
+  startPlugin,
+  type TestDatasource,
+} from '../test/backend/host.ts';
 
 export const DEMO_TABLE = 'public.rarity_bench_weblogs';
 const DAY = 86_400_000;
@@ -29,12 +37,14 @@ export interface QueryDataBenchResult {
   latenciesMs: number[];
   p50: number;
   p99: number;
-  sizes: { file: string; bytes: number }[];
+  sizes: Array<{ file: string; bytes: number }>;
 }
 
 /** Nearest-rank percentile. */
 export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
+  if (sorted.length === 0) {
+    return NaN;
+  }
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
@@ -92,13 +102,28 @@ export async function benchQueryData(pool: pg.Pool, options: QueryDataBenchOptio
         pluginContext: pluginContext(ds),
         headers: { 'X-Cache-Skip': 'true' },
         queries: [
-          dataQuery('A', { refId: 'A', queryType: 'scores', function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpan: '5m' }, { from: to - 7 * DAY, to, queryType: 'scores' }),
+          dataQuery(
+            'A',
+            {
+              refId: 'A',
+              queryType: 'scores',
+              function: 'freq_rare',
+              byField: 'state',
+              overField: 'ip',
+              bucketSpan: '5m',
+            },
+            { from: to - 7 * DAY, to, queryType: 'scores' },
+          ),
         ],
       });
       latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       const r = res.responses.A;
-      if (r.error) throw new Error(`scores query failed: ${r.error}`);
-      if (!r.frames?.length) throw new Error('scores query returned no frames');
+      if (r.error) {
+        throw new Error(`scores query failed: ${r.error}`);
+      }
+      if (!r.frames?.length) {
+        throw new Error('scores query returned no frames');
+      }
     }
   } finally {
     client.close();
@@ -110,5 +135,13 @@ export async function benchQueryData(pool: pg.Pool, options: QueryDataBenchOptio
   const sizes = readdirSync(dir)
     .filter((f) => f.startsWith('gpx_rarity_'))
     .map((file) => ({ file, bytes: statSync(join(dir, file)).size }));
-  return { rows: seed.rows, seedSeconds, handshakeMs, latenciesMs, p50: percentile(sorted, 50), p99: percentile(sorted, 99), sizes };
+  return {
+    rows: seed.rows,
+    seedSeconds,
+    handshakeMs,
+    latenciesMs,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    sizes,
+  };
 }

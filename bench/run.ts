@@ -37,11 +37,17 @@ console.log('(a) engine alone');
 for (const [label, spec, population] of [
   ['rare by v (500 values)', { function: 'rare', byField: 'v', bucketSpanSeconds: 300 }, false],
   ['rare by state over ip', { function: 'rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 }, true],
-  ['freq_rare by state over ip', { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 }, true],
+  [
+    'freq_rare by state over ip',
+    { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 },
+    true,
+  ],
 ] as const) {
   const inputs = generateBuckets(2000, 200, population);
   const r = benchEngine(spec, inputs);
-  console.log(`  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`);
+  console.log(
+    `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`,
+  );
 }
 const smoothing = benchSmoothing(30_000);
 console.log(
@@ -71,12 +77,20 @@ try {
   if (!values['skip-query-data']) {
     const days = Number(values['demo-days']);
     const rowsPerDay = Number(values['demo-rows-per-day']);
-    console.log(`\n(c) built executable over gRPC: scores (freq_rare by state over ip, 5m, 7-day ranges) on the demo, ${days} days × ${fmt(rowsPerDay)} rows`);
+    console.log(
+      `\n(c) built executable over gRPC: scores (freq_rare by state over ip, 5m, 7-day ranges) on the demo, ${days} days × ${fmt(rowsPerDay)} rows`,
+    );
     const q = await benchQueryData(pool, { databaseUrl: url, days, rowsPerDay, calls: Number(values.calls) });
     console.log(`  demo seeded: ${fmt(q.rows)} rows in ${q.seedSeconds.toFixed(1)} s`);
     console.log(`  handshake (spawn → first stdout line): ${q.handshakeMs.map((ms) => `${ms} ms`).join(', ')}`);
-    console.log(`  QueryData scores × ${q.latenciesMs.length} (X-Cache-Skip, distinct ranges): p50 ${q.p50.toFixed(0)} ms, p99 ${q.p99.toFixed(0)} ms (min ${Math.min(...q.latenciesMs).toFixed(0)}, max ${Math.max(...q.latenciesMs).toFixed(0)})`);
-    for (const s of q.sizes) console.log(`  ${s.file.padEnd(36)} ${s.bytes < 1e6 ? `${s.bytes} bytes (launcher)`.padStart(20) : `${(s.bytes / 1e6).toFixed(1)} MB`.padStart(20)}`);
+    console.log(
+      `  QueryData scores × ${q.latenciesMs.length} (X-Cache-Skip, distinct ranges): p50 ${q.p50.toFixed(0)} ms, p99 ${q.p99.toFixed(0)} ms (min ${Math.min(...q.latenciesMs).toFixed(0)}, max ${Math.max(...q.latenciesMs).toFixed(0)})`,
+    );
+    for (const s of q.sizes) {
+      console.log(
+        `  ${s.file.padEnd(36)} ${s.bytes < 1e6 ? `${s.bytes} bytes (launcher)`.padStart(20) : `${(s.bytes / 1e6).toFixed(1)} MB`.padStart(20)}`,
+      );
+    }
   }
 
   if (!values['skip-panels']) {
@@ -90,5 +104,7 @@ try {
 } finally {
   await pool.end();
   await stop?.();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

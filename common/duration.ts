@@ -1,6 +1,13 @@
 /** Grafana durations ("30s", "5m", "1h30m"), the form bucket spans are written in. */
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /**
  * Milliseconds of a duration such as "30s", "5m", "1h", "1d" or "1h30m"; NaN for anything else (signs,

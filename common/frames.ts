@@ -4,7 +4,13 @@
  */
 
 /** `name` of each frame; scores frames are named after their series instead. */
-export const FRAME_NAMES = { bucketScores: 'bucket', records: 'records', groups: 'groups', logs: 'logs', annotations: 'annotations' } as const;
+export const FRAME_NAMES = {
+  bucketScores: 'bucket',
+  records: 'records',
+  groups: 'groups',
+  logs: 'logs',
+  annotations: 'annotations',
+} as const;
 
 /** `scores` (timeseries-multi): one frame per series, the series told apart by the score field's labels. */
 export const SCORE_FIELDS = { time: 'time', score: 'score' } as const;
@@ -45,7 +51,13 @@ export const GROUP_FIELDS = {
 } as const;
 
 /** `logs`: Grafana's log-lines frame. */
-export const LOG_FIELDS = { timestamp: 'timestamp', body: 'body', severity: 'severity', id: 'id', labels: 'labels' } as const;
+export const LOG_FIELDS = {
+  timestamp: 'timestamp',
+  body: 'body',
+  severity: 'severity',
+  id: 'id',
+  labels: 'labels',
+} as const;
 /** Labels a log line carries besides its own columns: the success rule's verdict and its anomaly group. */
 export const LOG_LABELS = {
   successful: 'successful',

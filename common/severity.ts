@@ -28,16 +28,24 @@ export const SEVERITY_BANDS: readonly SeverityBand[] = [
 export const SEVERITY_ORDER: readonly SeverityName[] = SEVERITY_BANDS.map((band) => band.name);
 
 /** Lowest score of each band, e.g. SEVERITY_FROM.minor = 25. */
-export const SEVERITY_FROM = Object.fromEntries(SEVERITY_BANDS.map((band) => [band.name, band.from])) as Record<SeverityName, number>;
+export const SEVERITY_FROM = Object.fromEntries(SEVERITY_BANDS.map((band) => [band.name, band.from])) as Record<
+  SeverityName,
+  number
+>;
 
 /** Kibana's colour of each band. */
-export const SEVERITY_COLOURS = Object.fromEntries(SEVERITY_BANDS.map((band) => [band.name, band.color])) as Record<SeverityName, string>;
+export const SEVERITY_COLOURS = Object.fromEntries(SEVERITY_BANDS.map((band) => [band.name, band.color])) as Record<
+  SeverityName,
+  string
+>;
 
 /** Severity of a 0–100 score; NaN counts as low. Returns a fresh object. */
 export function severityOf(score: number): Severity {
   for (let i = SEVERITY_BANDS.length - 1; i > 0; i--) {
     const band = SEVERITY_BANDS[i];
-    if (score >= band.from) return { name: band.name, color: band.color };
+    if (score >= band.from) {
+      return { name: band.name, color: band.color };
+    }
   }
   return { name: SEVERITY_BANDS[0].name, color: SEVERITY_BANDS[0].color };
 }

@@ -74,8 +74,12 @@ function quote(value: unknown): string {
  */
 export function missingFields(query: Partial<RarityQuery>): Array<'byField' | 'overField'> {
   const missing: Array<'byField' | 'overField'> = [];
-  if (isBlank(query.byField)) missing.push('byField');
-  if ((query.function ?? 'rare') === 'freq_rare' && isBlank(query.overField)) missing.push('overField');
+  if (isBlank(query.byField)) {
+    missing.push('byField');
+  }
+  if ((query.function ?? 'rare') === 'freq_rare' && isBlank(query.overField)) {
+    missing.push('overField');
+  }
   return missing;
 }
 
@@ -84,12 +88,18 @@ export function missingFields(query: Partial<RarityQuery>): Array<'byField' | 'o
  * whole seconds, at least MIN_BUCKET_SPAN_MS and at most MAX_BUCKET_SPAN_MS.
  */
 function bucketSpanError(text: string, ms: number, label: string): string | undefined {
-  if (Number.isNaN(ms)) return `${label} ${quote(text)} is not a duration; use a number and a unit such as 30s, 5m, 1h or 1d`;
-  if (ms <= 0) return `${label} ${quote(text)} must be longer than zero, e.g. 5m`;
+  if (Number.isNaN(ms)) {
+    return `${label} ${quote(text)} is not a duration; use a number and a unit such as 30s, 5m, 1h or 1d`;
+  }
+  if (ms <= 0) {
+    return `${label} ${quote(text)} must be longer than zero, e.g. 5m`;
+  }
   if (ms < MIN_BUCKET_SPAN_MS || ms % 1000 !== 0) {
     return `${label} ${quote(text)} must be a whole number of seconds, at least ${MIN_BUCKET_SPAN_MS / 1000}s`;
   }
-  if (!Number.isSafeInteger(ms) || ms > MAX_BUCKET_SPAN_MS) return `${label} ${quote(text)} is too long; use at most ${MAX_BUCKET_SPAN_TEXT}`;
+  if (!Number.isSafeInteger(ms) || ms > MAX_BUCKET_SPAN_MS) {
+    return `${label} ${quote(text)} is too long; use at most ${MAX_BUCKET_SPAN_TEXT}`;
+  }
   return undefined;
 }
 
@@ -121,14 +131,20 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
   }
 
   if (missing.includes('overField')) {
-    add('overField', `${label.overField} is required for freq_rare: choose the entity field (e.g. a client IP) whose requests are compared`);
+    add(
+      'overField',
+      `${label.overField} is required for freq_rare: choose the entity field (e.g. a client IP) whose requests are compared`,
+    );
   } else if (
     !isBlank(query.overField) &&
     !isBlank(query.byField) &&
     query.overField!.trim() === query.byField!.trim() &&
     !unchecked(query.byField)
   ) {
-    add('overField', `${label.overField} ${quote(query.overField)} is the same as the by field; choose a different field`);
+    add(
+      'overField',
+      `${label.overField} ${quote(query.overField)} is the same as the by field; choose a different field`,
+    );
   }
 
   // An empty span means the default, as in the editor's placeholder.
@@ -137,7 +153,9 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
   if (!unchecked(span)) {
     bucketSpanMs = parseDurationMs(span);
     const problem = bucketSpanError(span, bucketSpanMs, label.bucketSpan);
-    if (problem) add('bucketSpan', problem);
+    if (problem) {
+      add('bucketSpan', problem);
+    }
   }
 
   if (query.minScore !== undefined && query.minScore !== null) {
@@ -155,14 +173,19 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
   }
 
   const filters = query.filters ?? [];
-  if (filters.length > MAX_FILTERS) add('filters', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
+  if (filters.length > MAX_FILTERS) {
+    add('filters', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
+  }
   filters.forEach((filter, i) => {
     const at = `filters.${i}`;
     if (isBlank(filter?.field)) {
       add(`${at}.field`, `Filter ${i + 1}: choose a field`);
     }
     if (!FILTER_OPS.includes(filter?.op)) {
-      add(`${at}.op`, `Filter ${i + 1}: operator ${quote(filter?.op)} is not allowed; use one of ${FILTER_OPS.join(', ')}`);
+      add(
+        `${at}.op`,
+        `Filter ${i + 1}: operator ${quote(filter?.op)} is not allowed; use one of ${FILTER_OPS.join(', ')}`,
+      );
       return;
     }
     if (NULL_OPS.includes(filter.op)) {
@@ -175,7 +198,10 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
         .split(',')
         .map((item) => item.trim());
       if (items.some((item) => item === '')) {
-        add(`${at}.value`, `Filter ${i + 1}: "${filter.op}" needs a comma-separated list without empty items, got ${quote(filter.value)}`);
+        add(
+          `${at}.value`,
+          `Filter ${i + 1}: "${filter.op}" needs a comma-separated list without empty items, got ${quote(filter.value)}`,
+        );
       }
     }
   });

@@ -84,4 +84,6 @@ const readme = existsSync(join(src, 'README.md')) ? join(src, 'README.md') : joi
 writeFileSync(join(dist, 'README.md'), fillPlaceholders(readFileSync(readme, 'utf8'), values));
 for (const name of ['CHANGELOG.md', 'LICENSE']) cpSync(join(root, name), join(dist, name));
 
-console.log(`front end built into ${relative(root, dist)}/ in ${((Date.now() - started) / 1000).toFixed(1)} s (${production ? 'production' : 'development'})`);
+console.log(
+  `front end built into ${relative(root, dist)}/ in ${((Date.now() - started) / 1000).toFixed(1)} s (${production ? 'production' : 'development'})`,
+);

@@ -16,7 +16,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { EXTERNAL_MODULES, AMD_PSEUDO_MODULES } = await import(pathToFileURL(join(root, '.config/bundler/externals.ts')).href);
+const { EXTERNAL_MODULES, AMD_PSEUDO_MODULES } = await import(
+  pathToFileURL(join(root, '.config/bundler/externals.ts')).href
+);
 
 export const PLUGIN_ID_PATTERN = /^[0-9a-z]+-([0-9a-z]+-)?(app|panel|datasource)$/;
 const PLUGIN_TYPES = ['app', 'panel', 'datasource'];
@@ -59,7 +61,8 @@ export function validateDist(distDir, options = {}) {
   const files = walk(dist);
   const pluginFiles = files.filter((f) => f.endsWith(`${sep}plugin.json`));
   if (!files.includes(join(dist, 'plugin.json'))) errors.push('plugin.json is missing at the top of dist/');
-  for (const name of ['README.md', 'LICENSE']) if (!existsSync(join(dist, name))) errors.push(`${name} is missing at the top of dist/`);
+  for (const name of ['README.md', 'LICENSE'])
+    if (!existsSync(join(dist, name))) errors.push(`${name} is missing at the top of dist/`);
   if (!existsSync(join(dist, 'CHANGELOG.md'))) warnings.push('CHANGELOG.md is missing at the top of dist/');
 
   const plugins = [];
@@ -78,7 +81,8 @@ export function validateDist(distDir, options = {}) {
     if (json.id && !PLUGIN_ID_PATTERN.test(json.id)) {
       errors.push(`${where}: id "${json.id}" does not match ${PLUGIN_ID_PATTERN} (org-name-type, lower case)`);
     }
-    if (json.type && !PLUGIN_TYPES.includes(json.type)) errors.push(`${where}: type "${json.type}" is not one of ${PLUGIN_TYPES.join(', ')}`);
+    if (json.type && !PLUGIN_TYPES.includes(json.type))
+      errors.push(`${where}: type "${json.type}" is not one of ${PLUGIN_TYPES.join(', ')}`);
     if (json.id && json.type && !json.id.endsWith(`-${json.type}`)) {
       errors.push(`${where}: id "${json.id}" must end in "-${json.type}" because type is "${json.type}"`);
     }
@@ -94,7 +98,8 @@ export function validateDist(distDir, options = {}) {
     for (const size of ['small', 'large']) {
       const logo = info.logos?.[size];
       if (!logo) errors.push(`${where}: info.logos.${size} is required`);
-      else if (!existsSync(join(dir, logo))) errors.push(`${where}: logo ${logo} does not exist (looked for ${rel(join(dir, logo))})`);
+      else if (!existsSync(join(dir, logo)))
+        errors.push(`${where}: logo ${logo} does not exist (looked for ${rel(join(dir, logo))})`);
     }
 
     const modulePath = join(dir, 'module.js');
@@ -112,8 +117,14 @@ export function validateDist(distDir, options = {}) {
   for (const { json, file } of plugins) {
     for (const include of json.includes ?? []) {
       if (include.type === 'datasource' || include.type === 'panel') {
-        const found = plugins.find((p) => p !== plugins.find((q) => q.file === file) && p.json.type === include.type && p.json.name === include.name);
-        if (!found) errors.push(`${rel(file)}: includes ${include.type} "${include.name}", but no nested ${include.type} plugin.json has that name`);
+        const found = plugins.find(
+          (p) =>
+            p !== plugins.find((q) => q.file === file) && p.json.type === include.type && p.json.name === include.name,
+        );
+        if (!found)
+          errors.push(
+            `${rel(file)}: includes ${include.type} "${include.name}", but no nested ${include.type} plugin.json has that name`,
+          );
       } else if (include.type === 'page' && !include.path && !include.component) {
         errors.push(`${rel(file)}: page include "${include.name}" needs a path`);
       }
@@ -121,7 +132,10 @@ export function validateDist(distDir, options = {}) {
     if (json.type === 'app') {
       for (const nested of plugins.filter((p) => p.file !== file)) {
         const listed = (json.includes ?? []).some((i) => i.type === nested.json.type && i.name === nested.json.name);
-        if (!listed) errors.push(`${rel(file)}: nested ${nested.json.type} ${nested.json.id} (${rel(nested.file)}) is not listed in includes`);
+        if (!listed)
+          errors.push(
+            `${rel(file)}: nested ${nested.json.type} ${nested.json.id} (${rel(nested.file)}) is not listed in includes`,
+          );
       }
     }
   }
@@ -132,12 +146,15 @@ export function validateDist(distDir, options = {}) {
     const text = readFileSync(file, 'utf8');
     const left = PLACEHOLDER.exec(text);
     if (left) errors.push(`${rel(file)}: placeholder ${left[0]} was not filled by the build`);
-    if (text.includes(root) && !name.endsWith('.md')) errors.push(`${rel(file)}: contains the build machine's path ${root}`);
+    if (text.includes(root) && !name.endsWith('.md'))
+      errors.push(`${rel(file)}: contains the build machine's path ${root}`);
   }
 
   const total = files.reduce((sum, f) => sum + statSync(f).size, 0);
   const frontEnd = files.filter((f) => !/gpx_/.test(f)).reduce((sum, f) => sum + statSync(f).size, 0);
-  notes.push(`${files.length} files, ${(total / 1e6).toFixed(1)} MB in all, front end ${(frontEnd / 1e3).toFixed(0)} kB`);
+  notes.push(
+    `${files.length} files, ${(total / 1e6).toFixed(1)} MB in all, front end ${(frontEnd / 1e3).toFixed(0)} kB`,
+  );
   return { errors, warnings, notes };
 
   function checkModule(modulePath) {
@@ -149,7 +166,8 @@ export function validateDist(distDir, options = {}) {
     } else {
       const allowed = new Set([...EXTERNAL_MODULES, ...AMD_PSEUDO_MODULES]);
       const bad = amd.deps.filter((dep) => !allowed.has(dep));
-      if (bad.length) errors.push(`${where} requires ${bad.join(', ')}, which Grafana does not provide; bundle them or drop them`);
+      if (bad.length)
+        errors.push(`${where} requires ${bad.join(', ')}, which Grafana does not provide; bundle them or drop them`);
       notes.push(`${where}: AMD, requires ${amd.deps.filter((d) => !AMD_PSEUDO_MODULES.includes(d)).join(', ')}`);
     }
     // A second copy of React or of @grafana/* singletons breaks hooks and services at run time.
@@ -184,9 +202,7 @@ export function validateDist(distDir, options = {}) {
     }
     const expected = targets.map((t) => `${json.executable}_${t}${t.startsWith('windows') ? '.exe' : ''}`);
     const present = expected.filter((name) => existsSync(join(dir, name)));
-    const elsewhere = files.filter(
-      (f) => dirname(f) !== dir && expected.includes(f.split(sep).pop()),
-    );
+    const elsewhere = files.filter((f) => dirname(f) !== dir && expected.includes(f.split(sep).pop()));
     if (present.length === 0) {
       if (elsewhere.length) {
         errors.push(
@@ -204,20 +220,28 @@ export function validateDist(distDir, options = {}) {
         errors.push(`${where}: executable ${rel(path)} is missing for a declared platform`);
         continue;
       }
-      if (!name.endsWith('.exe') && (statSync(path).mode & 0o111) === 0) errors.push(`${rel(path)} is not executable (chmod 0755)`);
+      if (!name.endsWith('.exe') && (statSync(path).mode & 0o111) === 0)
+        errors.push(`${rel(path)} is not executable (chmod 0755)`);
       const head = readFileSync(path).subarray(0, 512).toString('latin1');
-      if (head.startsWith('#!') && head.includes('\r\n')) errors.push(`${rel(path)} is a script with CRLF line endings`);
+      if (head.startsWith('#!') && head.includes('\r\n'))
+        errors.push(`${rel(path)} is a script with CRLF line endings`);
     }
   }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const distDir = process.argv[2] ?? join(root, 'dist');
-  const targets = process.env.RARITY_BACKEND_TARGETS?.split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = process.env.RARITY_BACKEND_TARGETS?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const { errors, warnings, notes } = validateDist(distDir, { targets });
   for (const note of notes) console.log(`  ${note}`);
   for (const warning of warnings) console.log(`warning: ${warning}`);
   for (const error of errors) console.log(`error: ${error}`);
-  console.log(errors.length ? `dist/ is NOT valid: ${errors.length} error(s), ${warnings.length} warning(s)` : `dist/ is valid (${warnings.length} warning(s))`);
+  console.log(
+    errors.length
+      ? `dist/ is NOT valid: ${errors.length} error(s), ${warnings.length} warning(s)`
+      : `dist/ is valid (${warnings.length} warning(s))`,
+  );
   process.exit(errors.length ? 1 : 0);
 }

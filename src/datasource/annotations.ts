@@ -14,23 +14,37 @@ function fieldNamed(frame: DataFrame, name: string): Field | undefined {
 }
 
 function toMillis(value: unknown): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.getTime();
+  if (value === null || value === undefined) {
+    return undefined;
+  }
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    return Number(value);
+  }
+  if (value instanceof Date) {
+    return value.getTime();
+  }
   const parsed = Date.parse(String(value));
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
 /** Tags may arrive as a string array, a JSON array text or a comma-separated text. */
 function toTags(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value !== 'string' || value.trim() === '') return [];
+  if (Array.isArray(value)) {
+    return value.map(String);
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    return [];
+  }
   const text = value.trim();
   if (text.startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed)) return parsed.map(String);
+      if (Array.isArray(parsed)) {
+        return parsed.map(String);
+      }
     } catch {
       // not JSON: fall through to the comma form
     }
@@ -45,7 +59,9 @@ export function framesToAnnotationEvents(frames: readonly DataFrame[]): Annotati
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
     const time = fieldNamed(frame, F.time);
-    if (!time) continue;
+    if (!time) {
+      continue;
+    }
     const timeEnd = fieldNamed(frame, F.timeEnd);
     const text = fieldNamed(frame, F.text);
     const title = fieldNamed(frame, F.title);
@@ -54,7 +70,9 @@ export function framesToAnnotationEvents(frames: readonly DataFrame[]): Annotati
     const id = fieldNamed(frame, F.id);
     for (let row = 0; row < frame.length; row++) {
       const start = toMillis(time.values[row]);
-      if (start === undefined) continue;
+      if (start === undefined) {
+        continue;
+      }
       const end = toMillis(timeEnd?.values[row]) ?? start;
       const rowScore = score ? Number(score.values[row]) : undefined;
       const event: AnnotationEvent = {
@@ -64,9 +82,15 @@ export function framesToAnnotationEvents(frames: readonly DataFrame[]): Annotati
         text: text ? String(text.values[row] ?? '') : '',
         tags: tags ? toTags(tags.values[row]) : [],
       };
-      if (title) event.title = String(title.values[row] ?? '');
-      if (id && id.values[row] !== null && id.values[row] !== undefined) event.id = String(id.values[row]);
-      if (rowScore !== undefined && Number.isFinite(rowScore)) event.color = severityOf(rowScore).color;
+      if (title) {
+        event.title = String(title.values[row] ?? '');
+      }
+      if (id && id.values[row] !== null && id.values[row] !== undefined) {
+        event.id = String(id.values[row]);
+      }
+      if (rowScore !== undefined && Number.isFinite(rowScore)) {
+        event.color = severityOf(rowScore).color;
+      }
       events.push(event);
     }
   }

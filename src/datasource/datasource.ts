@@ -45,7 +45,9 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
       // Any saved query becomes an `annotations` query: its frames carry time, timeEnd, text, tags, score.
       prepareQuery: (annotation: AnnotationQuery<RarityQuery>) => {
         const target = annotation.target;
-        if (!target || !target.byField) return undefined;
+        if (!target || !target.byField) {
+          return undefined;
+        }
         return { ...DEFAULT_QUERY, ...target, refId: target.refId || 'Anno', queryType: 'annotations' } as RarityQuery;
       },
       processEvents: (_annotation: AnnotationQuery<RarityQuery>, frames: DataFrame[]) =>
@@ -55,7 +57,9 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
 
   override getDefaultQuery(app: CoreApp): Partial<RarityQuery> {
     // Explore is where people read logs; alert rules need the numeric scores frames.
-    if (app === CoreApp.Explore) return { ...DEFAULT_QUERY, queryType: 'logs' };
+    if (app === CoreApp.Explore) {
+      return { ...DEFAULT_QUERY, queryType: 'logs' };
+    }
     return DEFAULT_QUERY;
   }
 
@@ -70,10 +74,18 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
       text === undefined ? undefined : templateSrv.replace(text, scopedVars, format);
     const interpolated: RarityQuery = { ...query, byField: replace(query.byField) ?? '' };
     // Dashboards switch between rare and freq_rare with a variable; the backend validates the result.
-    if (query.function !== undefined) interpolated.function = replace(query.function) as RarityQuery['function'];
-    if (query.table !== undefined) interpolated.table = replace(query.table);
-    if (query.overField !== undefined) interpolated.overField = replace(query.overField);
-    if (query.bucketSpan !== undefined) interpolated.bucketSpan = replace(query.bucketSpan);
+    if (query.function !== undefined) {
+      interpolated.function = replace(query.function) as RarityQuery['function'];
+    }
+    if (query.table !== undefined) {
+      interpolated.table = replace(query.table);
+    }
+    if (query.overField !== undefined) {
+      interpolated.overField = replace(query.overField);
+    }
+    if (query.bucketSpan !== undefined) {
+      interpolated.bucketSpan = replace(query.bucketSpan);
+    }
     if (query.filters) {
       interpolated.filters = query.filters.map((filter): QueryFilter => {
         const next: QueryFilter = { ...filter, field: replace(filter.field) ?? '' };
@@ -93,8 +105,7 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
   ): Promise<MetricFindValue[]> {
     const model = toVariableQuery(query);
     const templateSrv = getTemplateSrv();
-    const replace = (text: string | undefined) =>
-      text ? templateSrv.replace(text, options?.scopedVars) : undefined;
+    const replace = (text: string | undefined) => (text ? templateSrv.replace(text, options?.scopedVars) : undefined);
     const table = replace(model.table) || undefined;
     switch (model.kind) {
       case 'tables': {
@@ -107,7 +118,9 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
       }
       case 'values': {
         const field = replace(model.field);
-        if (!field) return [];
+        if (!field) {
+          return [];
+        }
         const values = await this.resources.values(table, field, replace(model.search) ?? '');
         return values.map((entry) => ({ text: entry.value, value: entry.value }));
       }

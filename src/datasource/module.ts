@@ -7,8 +7,11 @@ import type { RarityDataSourceOptions, RarityQuery, RaritySecureJsonData } from 
 
 // Variables and annotations are registered on the instance (CustomVariableSupport, AnnotationSupport),
 // the non-deprecated routes since Grafana 10.
-export const plugin = new DataSourcePlugin<RarityDataSource, RarityQuery, RarityDataSourceOptions, RaritySecureJsonData>(
+export const plugin = new DataSourcePlugin<
   RarityDataSource,
-)
+  RarityQuery,
+  RarityDataSourceOptions,
+  RaritySecureJsonData
+>(RarityDataSource)
   .setConfigEditor(ConfigEditor)
   .setQueryEditor(QueryEditor);

@@ -6,7 +6,13 @@
 import { getDataSourceSrv } from '@grafana/runtime';
 
 import { DEFAULT_VALUES_LIMIT } from '../../common/limits.ts';
-import { RESOURCE_PATHS, type FieldInfo, type FieldRole, type TableInfo, type ValueCount } from '../../common/resources.ts';
+import {
+  RESOURCE_PATHS,
+  type FieldInfo,
+  type FieldRole,
+  type TableInfo,
+  type ValueCount,
+} from '../../common/resources.ts';
 
 /** The one method of DataSourceWithBackend the client needs. */
 export interface ResourceFetcher {

@@ -8,7 +8,12 @@ import type { DataQuery } from '@grafana/schema';
 export * from '../../common/queryModel.ts';
 export * from '../../common/limits.ts';
 export * from '../../common/resources.ts';
-export { validateQuery, errorFor, containsTemplateVariable, type QueryValidationError } from '../../common/validateQuery.ts';
+export {
+  validateQuery,
+  errorFor,
+  containsTemplateVariable,
+  type QueryValidationError,
+} from '../../common/validateQuery.ts';
 
 import type {
   DetectorFunction,
@@ -48,9 +53,15 @@ export const DEFAULT_QUERY: Partial<RarityQuery> = {
 };
 
 export const QUERY_TYPE_LABELS: Record<QueryType, { label: string; description: string }> = {
-  scores: { label: 'Scores', description: 'Anomaly score time series 0–100 (bucket and per entity); use for alert rules' },
+  scores: {
+    label: 'Scores',
+    description: 'Anomaly score time series 0–100 (bucket and per entity); use for alert rules',
+  },
   records: { label: 'Records', description: 'One row per anomalous record: score, probability, typical, actual' },
-  groups: { label: 'Groups', description: 'Consecutive anomalous buckets of one entity, with Starting At / Ending At log ids' },
+  groups: {
+    label: 'Groups',
+    description: 'Consecutive anomalous buckets of one entity, with Starting At / Ending At log ids',
+  },
   logs: { label: 'Logs', description: 'Log lines with severity from the score and their anomaly group' },
   annotations: { label: 'Annotations', description: 'Regions of anomaly groups for time series panels' },
 };

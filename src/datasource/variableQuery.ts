@@ -21,7 +21,9 @@ export function parseVariableQuery(text: string): RarityVariableQuery {
     .split(',')
     .map((arg) => arg.trim())
     .filter((arg) => arg !== '');
-  if (kind === 'tables') return { refId: 'variable', kind };
+  if (kind === 'tables') {
+    return { refId: 'variable', kind };
+  }
   if (kind === 'fields') {
     const suits = args[1] as FieldRole | undefined;
     if (suits !== undefined && !ROLES.includes(suits)) {
@@ -29,12 +31,18 @@ export function parseVariableQuery(text: string): RarityVariableQuery {
     }
     return { refId: 'variable', kind, table: args[0], ...(suits ? { suits } : {}) };
   }
-  if (args.length === 0) throw new Error('values() needs a field: values(field) or values(table, field)');
-  if (args.length === 1) return { refId: 'variable', kind, field: args[0] };
+  if (args.length === 0) {
+    throw new Error('values() needs a field: values(field) or values(table, field)');
+  }
+  if (args.length === 1) {
+    return { refId: 'variable', kind, field: args[0] };
+  }
   return { refId: 'variable', kind, table: args[0], field: args[1], ...(args[2] ? { search: args[2] } : {}) };
 }
 
 export function toVariableQuery(query: RarityVariableQuery | string | undefined): RarityVariableQuery {
-  if (typeof query === 'string') return parseVariableQuery(query);
+  if (typeof query === 'string') {
+    return parseVariableQuery(query);
+  }
   return query ?? { refId: 'variable', kind: 'tables' };
 }

@@ -8,7 +8,15 @@ import pg from 'pg';
 import { QUIET_DAYS, seedDemo, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
 import { DAY, createDatabase, dropDatabase, grafanaDatasource } from './e2e.ts';
-import { connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, type PluginClients, type PluginProcess } from './host.ts';
+import {
+  connect,
+  dataQuery,
+  ensureBuiltExecutable,
+  pluginContext,
+  startPlugin,
+  type PluginClients,
+  type PluginProcess,
+} from './host.ts';
 
 export interface DemoBackend {
   seed: SeedResult;
@@ -24,14 +32,21 @@ export interface DemoBackend {
   close(): Promise<void>;
 }
 
-export async function startDemoBackend(database: string, options: { days?: number; rowsPerDay?: number; end?: Date; uid?: string } = {}): Promise<DemoBackend> {
+export async function startDemoBackend(
+  database: string,
+  options: { days?: number; rowsPerDay?: number; end?: Date; uid?: string } = {},
+): Promise<DemoBackend> {
   ensureBuiltExecutable();
   const url = await createDatabase(database);
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   let plugin: PluginProcess | undefined;
   let client: PluginClients | undefined;
   try {
-    const seed = await seedDemo(pool, { days: options.days ?? 10, rowsPerDay: options.rowsPerDay ?? 6000, end: options.end ?? new Date('2026-11-20T00:00:00Z') });
+    const seed = await seedDemo(pool, {
+      days: options.days ?? 10,
+      rowsPerDay: options.rowsPerDay ?? 6000,
+      end: options.end ?? new Date('2026-11-20T00:00:00Z'),
+    });
     plugin = await startPlugin();
     client = connect(plugin.address);
     const ds = grafanaDatasource(url, {}, options.uid ? { uid: options.uid } : {});

@@ -20,7 +20,11 @@ export const WEBLOGS_JSON = {
  * jsonData (url/database/user/sslmode), the password in decryptedSecureJsonData, top-level url/user/database
  * empty (Grafana's newer config editors only fill jsonData).
  */
-export function grafanaDatasource(databaseUrl: string, jsonData: Record<string, unknown> = {}, extra: Partial<TestDatasource> = {}): TestDatasource {
+export function grafanaDatasource(
+  databaseUrl: string,
+  jsonData: Record<string, unknown> = {},
+  extra: Partial<TestDatasource> = {},
+): TestDatasource {
   const u = new URL(databaseUrl);
   return {
     uid: 'rarity-e2e',
@@ -45,16 +49,36 @@ export function grafanaDatasource(databaseUrl: string, jsonData: Record<string, 
 const ALLOWED = new Set<string>(['Utf8', 'Float64', 'Int64', 'Bool', 'Timestamp<NANOSECOND>', 'Binary']);
 
 export function arrowTypeName(type: DataType): string {
-  if (DataType.isTimestamp(type)) return `Timestamp<${['SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND'][type.unit]}>${type.timezone ? `[${type.timezone}]` : ''}`;
-  if (DataType.isInt(type)) return `${type.isSigned ? 'Int' : 'Uint'}${type.bitWidth}`;
-  if (DataType.isFloat(type)) return ['Float16', 'Float32', 'Float64'][type.precision];
-  if (DataType.isUtf8(type)) return 'Utf8';
-  if (DataType.isLargeUtf8(type)) return 'LargeUtf8';
-  if (DataType.isBool(type)) return 'Bool';
-  if (DataType.isBinary(type)) return 'Binary';
-  if (DataType.isDictionary(type)) return 'Dictionary';
-  if (DataType.isDate(type)) return 'Date';
-  if (DataType.isNull(type)) return 'Null';
+  if (DataType.isTimestamp(type)) {
+    return `Timestamp<${['SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND'][type.unit]}>${type.timezone ? `[${type.timezone}]` : ''}`;
+  }
+  if (DataType.isInt(type)) {
+    return `${type.isSigned ? 'Int' : 'Uint'}${type.bitWidth}`;
+  }
+  if (DataType.isFloat(type)) {
+    return ['Float16', 'Float32', 'Float64'][type.precision];
+  }
+  if (DataType.isUtf8(type)) {
+    return 'Utf8';
+  }
+  if (DataType.isLargeUtf8(type)) {
+    return 'LargeUtf8';
+  }
+  if (DataType.isBool(type)) {
+    return 'Bool';
+  }
+  if (DataType.isBinary(type)) {
+    return 'Binary';
+  }
+  if (DataType.isDictionary(type)) {
+    return 'Dictionary';
+  }
+  if (DataType.isDate(type)) {
+    return 'Date';
+  }
+  if (DataType.isNull(type)) {
+    return 'Null';
+  }
   return String(type);
 }
 
@@ -64,7 +88,9 @@ export function badTypes(tables: Table[]): string[] {
   for (const t of tables) {
     for (const f of t.schema.fields) {
       const name = arrowTypeName(f.type);
-      if (!ALLOWED.has(name)) bad.push(`${t.schema.metadata.get('name')}.${f.name}: ${name}`);
+      if (!ALLOWED.has(name)) {
+        bad.push(`${t.schema.metadata.get('name')}.${f.name}: ${name}`);
+      }
     }
   }
   return bad;
@@ -85,7 +111,7 @@ export interface DecodedFrame {
   fields: DecodedField[];
   table: Table;
   field(name: string): DecodedField;
-  rows(): Record<string, unknown>[];
+  rows(): Array<Record<string, unknown>>;
 }
 
 function jsonOrUndefined(text: string | undefined): Record<string, unknown> | undefined {
@@ -103,16 +129,26 @@ export function readFrames(frames: readonly Uint8Array[] | undefined): DecodedFr
         // Grafana reads the raw int64 as nanoseconds; read it the same way (not via apache-arrow's ms conversion).
         for (const chunk of col.data) {
           const raw = chunk.values as BigInt64Array;
-          for (let r = 0; r < chunk.length; r++) values.push(chunk.getValid(r) ? Number(raw[chunk.offset + r] / 1_000_000n) : null);
+          for (let r = 0; r < chunk.length; r++) {
+            values.push(chunk.getValid(r) ? Number(raw[chunk.offset + r] / 1_000_000n) : null);
+          }
         }
       } else {
         for (let r = 0; r < table.numRows; r++) {
           let v = col.get(r) as unknown;
-          if (v !== null && type === 'Binary') v = JSON.parse(Buffer.from(v as Uint8Array).toString('utf8'));
+          if (v !== null && type === 'Binary') {
+            v = JSON.parse(Buffer.from(v as Uint8Array).toString('utf8'));
+          }
           values.push(v);
         }
       }
-      return { name: f.name, type, labels: jsonOrUndefined(f.metadata.get('labels')) as Record<string, string> | undefined, config: jsonOrUndefined(f.metadata.get('config')), values };
+      return {
+        name: f.name,
+        type,
+        labels: jsonOrUndefined(f.metadata.get('labels')) as Record<string, string> | undefined,
+        config: jsonOrUndefined(f.metadata.get('config')),
+        values,
+      };
     });
     const frame: DecodedFrame = {
       name: table.schema.metadata.get('name'),
@@ -122,11 +158,15 @@ export function readFrames(frames: readonly Uint8Array[] | undefined): DecodedFr
       table,
       field(name) {
         const f = fields.find((x) => x.name === name);
-        if (!f) throw new Error(`frame ${frame.name} has no field ${name}; fields: ${fields.map((x) => x.name).join(', ')}`);
+        if (!f) {
+          throw new Error(`frame ${frame.name} has no field ${name}; fields: ${fields.map((x) => x.name).join(', ')}`);
+        }
         return f;
       },
       rows() {
-        return Array.from({ length: table.numRows }, (_, r) => Object.fromEntries(fields.map((f) => [f.name, f.values[r]])));
+        return Array.from({ length: table.numRows }, (_, r) =>
+          Object.fromEntries(fields.map((f) => [f.name, f.values[r]])),
+        );
       },
     };
     return frame;

@@ -10,7 +10,9 @@ function decode(fields: Field[], extra: Partial<Parameters<typeof encodeFrame>[0
   expect(Buffer.from(bytes.subarray(0, 6)).toString('latin1')).toBe('ARROW1');
   expect(Buffer.from(bytes.subarray(bytes.length - 6)).toString('latin1')).toBe('ARROW1');
   const table = tableFromIPC(bytes);
-  for (const f of table.schema.fields) expect(REJECTED).not.toContain(f.typeId);
+  for (const f of table.schema.fields) {
+    expect(REJECTED).not.toContain(f.typeId);
+  }
   return table;
 }
 
@@ -25,7 +27,14 @@ describe('encodeFrame', () => {
       { name: 'j', type: 'json', values: [{ a: [1] }] },
     ]);
     const types = Object.fromEntries(t.schema.fields.map((f) => [f.name, String(f.type)]));
-    expect(types).toEqual({ time: 'Timestamp<NANOSECOND>', n: 'Float64', s: 'Utf8', b: 'Bool', i: 'Int64', j: 'Binary' });
+    expect(types).toEqual({
+      time: 'Timestamp<NANOSECOND>',
+      n: 'Float64',
+      s: 'Utf8',
+      b: 'Bool',
+      i: 'Int64',
+      j: 'Binary',
+    });
     expect(t.schema.fields.find((f) => f.name === 'time')!.type.timezone ?? null).toBeNull();
     const row = t.get(0)!;
     expect(t.getChild('time')!.data[0].values[0]).toBe(1_700_000_000_123_000_000n);
@@ -42,11 +51,23 @@ describe('encodeFrame', () => {
   });
 
   it('writes schema metadata name/refId/meta and field metadata labels/config', () => {
-    const t = decode([{ name: 'v', type: 'number', values: [1], labels: { by: 'ip' }, config: { unit: 'percent', displayNameFromDS: 'Score' } }, { name: 'w', type: 'number', values: [2], labels: {} }], {
-      name: 'scores',
-      refId: 'A',
-      meta: { type: 'timeseries-multi', typeVersion: [0, 1], executedQueryString: 'select 1' },
-    });
+    const t = decode(
+      [
+        {
+          name: 'v',
+          type: 'number',
+          values: [1],
+          labels: { by: 'ip' },
+          config: { unit: 'percent', displayNameFromDS: 'Score' },
+        },
+        { name: 'w', type: 'number', values: [2], labels: {} },
+      ],
+      {
+        name: 'scores',
+        refId: 'A',
+        meta: { type: 'timeseries-multi', typeVersion: [0, 1], executedQueryString: 'select 1' },
+      },
+    );
     expect(t.schema.metadata.get('name')).toBe('scores');
     expect(t.schema.metadata.get('refId')).toBe('A');
     expect(JSON.parse(t.schema.metadata.get('meta')!)).toMatchObject({ type: 'timeseries-multi', typeVersion: [0, 1] });
@@ -59,11 +80,22 @@ describe('encodeFrame', () => {
 
   it('empty frames keep their declared types (never Null)', () => {
     const t = decode(
-      (['time', 'number', 'string', 'boolean', 'int64', 'json'] as const).map((type) => ({ name: type, type, values: [] })),
+      (['time', 'number', 'string', 'boolean', 'int64', 'json'] as const).map((type) => ({
+        name: type,
+        type,
+        values: [],
+      })),
       { name: 'empty' },
     );
     expect(t.numRows).toBe(0);
-    expect(t.schema.fields.map((f) => String(f.type))).toEqual(['Timestamp<NANOSECOND>', 'Float64', 'Utf8', 'Bool', 'Int64', 'Binary']);
+    expect(t.schema.fields.map((f) => String(f.type))).toEqual([
+      'Timestamp<NANOSECOND>',
+      'Float64',
+      'Utf8',
+      'Bool',
+      'Int64',
+      'Binary',
+    ]);
     expect(t.schema.metadata.has('meta')).toBe(false);
   });
 
@@ -105,11 +137,23 @@ describe('encodeFrame', () => {
   });
 
   it('rejects unequal lengths and wrong values with a message naming the field', () => {
-    expect(() => encodeFrame({ name: 'f', fields: [{ name: 'a', type: 'number', values: [1, 2] }, { name: 'b', type: 'number', values: [1] }] })).toThrow(FrameEncodingError);
+    expect(() =>
+      encodeFrame({
+        name: 'f',
+        fields: [
+          { name: 'a', type: 'number', values: [1, 2] },
+          { name: 'b', type: 'number', values: [1] },
+        ],
+      }),
+    ).toThrow(FrameEncodingError);
     expect(() => encodeFrame({ fields: [{ name: 'i', type: 'int64', values: [1.5] }] })).toThrow(/field "i" \(int64\)/);
     expect(() => encodeFrame({ fields: [{ name: 'b', type: 'boolean', values: ['yes'] }] })).toThrow(/field "b"/);
-    expect(() => encodeFrame({ fields: [{ name: 't', type: 'time', values: ['not a date'] }] })).toThrow(/invalid time/);
-    expect(() => encodeFrame({ fields: [{ name: 'n', type: 'number', values: [null], nullable: false }] })).toThrow(/non-nullable/);
+    expect(() => encodeFrame({ fields: [{ name: 't', type: 'time', values: ['not a date'] }] })).toThrow(
+      /invalid time/,
+    );
+    expect(() => encodeFrame({ fields: [{ name: 'n', type: 'number', values: [null], nullable: false }] })).toThrow(
+      /non-nullable/,
+    );
   });
 
   it('encodeFrames stamps the refId only where missing', () => {

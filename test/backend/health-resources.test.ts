@@ -33,13 +33,15 @@ afterAll(() => backend?.close());
 
 let uidCounter = 0;
 /** Each configuration is its own datasource (Grafana would bump lastUpdatedMS on save; a new uid is simpler). */
-const ds = (jsonData: Record<string, unknown> = {}) => grafanaDatasource(databaseUrl, jsonData, { uid: `health-${++uidCounter}` });
+const ds = (jsonData: Record<string, unknown> = {}) =>
+  grafanaDatasource(databaseUrl, jsonData, { uid: `health-${++uidCounter}` });
 
 const spaced = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
 
 describe('CheckHealth', () => {
   it('on the demo: "Connected to weblogs: N rows from … to …; time column ts timestamp with time zone, id column id bigint"', async () => {
-    const sql = (await pool.query(`SELECT count(*)::int AS n, min(ts) AS lo, max(ts) AS hi FROM public.weblogs`)).rows[0];
+    const sql = (await pool.query(`SELECT count(*)::int AS n, min(ts) AS lo, max(ts) AS hi FROM public.weblogs`))
+      .rows[0];
     const res = await client.checkHealth({ pluginContext: pluginContext(ds()), headers: {} });
     expect(res.status).toBe('OK');
     expect(res.message).toBe(
@@ -50,19 +52,55 @@ describe('CheckHealth', () => {
     expect(details.rows).toBe(sql.n);
   });
 
-  const BAD: { name: string; jsonData: Record<string, unknown>; message: RegExp }[] = [
-    { name: 'missing time column', jsonData: { timeColumn: 'created' }, message: /column "created" does not exist in table public\.weblogs.*ts \(timestamp with time zone\)/s },
-    { name: 'time column of the wrong type', jsonData: { timeColumn: 'ip' }, message: /column "ip" of public\.weblogs has type text, but time needs a time column/ },
-    { name: 'id column of the wrong type', jsonData: { idColumn: 'ts' }, message: /column "ts" of public\.weblogs has type timestamp with time zone, but id needs an id column/ },
-    { name: 'missing id column', jsonData: { idColumn: 'uuid' }, message: /column "uuid" does not exist in table public\.weblogs/ },
-    { name: 'missing table', jsonData: { table: 'public.weblog' }, message: /table "public\.weblog" does not exist or is not readable.*public\.weblogs/s },
+  const BAD: Array<{ name: string; jsonData: Record<string, unknown>; message: RegExp }> = [
+    {
+      name: 'missing time column',
+      jsonData: { timeColumn: 'created' },
+      message: /column "created" does not exist in table public\.weblogs.*ts \(timestamp with time zone\)/s,
+    },
+    {
+      name: 'time column of the wrong type',
+      jsonData: { timeColumn: 'ip' },
+      message: /column "ip" of public\.weblogs has type text, but time needs a time column/,
+    },
+    {
+      name: 'id column of the wrong type',
+      jsonData: { idColumn: 'ts' },
+      message: /column "ts" of public\.weblogs has type timestamp with time zone, but id needs an id column/,
+    },
+    {
+      name: 'missing id column',
+      jsonData: { idColumn: 'uuid' },
+      message: /column "uuid" does not exist in table public\.weblogs/,
+    },
+    {
+      name: 'missing table',
+      jsonData: { table: 'public.weblog' },
+      message: /table "public\.weblog" does not exist or is not readable.*public\.weblogs/s,
+    },
     { name: 'missing schema', jsonData: { table: 'logs.weblogs' }, message: /table "logs\.weblogs" does not exist/ },
-    { name: 'time column stored as text', jsonData: { table: 'public.texttime' }, message: /column "ts" of public\.texttime has type text, but time needs a time column/ },
+    {
+      name: 'time column stored as text',
+      jsonData: { table: 'public.texttime' },
+      message: /column "ts" of public\.texttime has type text, but time needs a time column/,
+    },
     { name: 'no time column configured', jsonData: { timeColumn: '' }, message: /no time column is configured/ },
-    { name: 'success rule on a missing column', jsonData: { successRule: { field: 'status', op: '=', value: '1' } }, message: /success rule: column "status" does not exist/ },
-    { name: 'message column of the wrong type', jsonData: { messageColumn: 'product' }, message: /column "product" of public\.weblogs has type integer, but message needs a text or json column/ },
+    {
+      name: 'success rule on a missing column',
+      jsonData: { successRule: { field: 'status', op: '=', value: '1' } },
+      message: /success rule: column "status" does not exist/,
+    },
+    {
+      name: 'message column of the wrong type',
+      jsonData: { messageColumn: 'product' },
+      message: /column "product" of public\.weblogs has type integer, but message needs a text or json column/,
+    },
     { name: 'no table configured', jsonData: { table: '' }, message: /no log table is configured/ },
-    { name: 'invalid table name', jsonData: { table: 'weblogs; DROP TABLE weblogs' }, message: /table "weblogs; DROP TABLE weblogs" is not a valid name/ },
+    {
+      name: 'invalid table name',
+      jsonData: { table: 'weblogs; DROP TABLE weblogs' },
+      message: /table "weblogs; DROP TABLE weblogs" is not a valid name/,
+    },
   ];
   for (const c of BAD) {
     it(`ERROR for ${c.name}, naming it`, async () => {
@@ -80,10 +118,18 @@ describe('CheckHealth', () => {
 });
 
 async function resource(path: string, url = path, method = 'GET', jsonData: Record<string, unknown> = {}) {
-  const messages = await client.callResource({ pluginContext: pluginContext(ds(jsonData)), path, method, url, headers: {} });
+  const messages = await client.callResource({
+    pluginContext: pluginContext(ds(jsonData)),
+    path,
+    method,
+    url,
+    headers: {},
+  });
   expect(messages.length).toBeGreaterThanOrEqual(1);
   const text = Buffer.concat(messages.map((m) => Buffer.from(m.body ?? []))).toString('utf8');
-  const headers = Object.fromEntries(Object.entries(messages[0].headers ?? {}).map(([k, v]) => [k.toLowerCase(), (v as { values: string[] }).values]));
+  const headers = Object.fromEntries(
+    Object.entries(messages[0].headers ?? {}).map(([k, v]) => [k.toLowerCase(), (v as { values: string[] }).values]),
+  );
   return { code: messages[0].code, headers, body: JSON.parse(text) as unknown };
 }
 
@@ -92,7 +138,7 @@ describe('CallResource', () => {
     const r = await resource('tables');
     expect(r.code).toBe(200);
     expect(r.headers['content-type']).toEqual(['application/json']);
-    const tables = r.body as { schema: string; name: string; qualified: string }[];
+    const tables = r.body as Array<{ schema: string; name: string; qualified: string }>;
     expect(tables).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ schema: 'public', name: 'weblogs', qualified: '"public"."weblogs"' }),
@@ -105,7 +151,9 @@ describe('CallResource', () => {
   it('GET fields?table= gives each column its type and suits flags', async () => {
     const r = await resource('fields', 'fields?table=public.weblogs');
     expect(r.code).toBe(200);
-    const fields = Object.fromEntries((r.body as { name: string; type: string; suits: Record<string, boolean> }[]).map((f) => [f.name, f]));
+    const fields = Object.fromEntries(
+      (r.body as Array<{ name: string; type: string; suits: Record<string, boolean> }>).map((f) => [f.name, f]),
+    );
     expect(Object.keys(fields)).toEqual(['id', 'ts', 'ip', 'key', 'product', 'state', 'machine_code', 'country']);
     expect(fields.ts).toMatchObject({ type: 'timestamp with time zone', suits: { time: true, id: false, by: false } });
     expect(fields.id).toMatchObject({ type: 'bigint', suits: { id: true, time: false } });
@@ -115,21 +163,25 @@ describe('CallResource', () => {
     const byDefault = await resource('fields');
     expect(byDefault.body).toEqual(r.body);
     const other = await resource('fields', 'fields?table=other.events');
-    expect((other.body as { name: string }[]).map((f) => f.name)).toEqual(['id', 'at', 'kind']);
+    expect((other.body as Array<{ name: string }>).map((f) => f.name)).toEqual(['id', 'at', 'kind']);
   });
 
   it('GET values?field=state: counts match SQL, most frequent first', async () => {
     const r = await resource('values', 'values?field=state');
     expect(r.code).toBe(200);
-    const sql = await pool.query(`SELECT state::text AS value, count(*)::int AS count FROM public.weblogs GROUP BY 1 ORDER BY 2 DESC, 1`);
+    const sql = await pool.query(
+      `SELECT state::text AS value, count(*)::int AS count FROM public.weblogs GROUP BY 1 ORDER BY 2 DESC, 1`,
+    );
     expect(r.body).toEqual(sql.rows);
-    expect((r.body as { value: string }[]).map((v) => v.value)).toContain('7');
+    expect((r.body as Array<{ value: string }>).map((v) => v.value)).toContain('7');
   });
 
   it('GET values with q filters case-insensitively and literally; limit applies', async () => {
     const r = await resource('values', 'values?field=country&q=e');
     expect(r.code).toBe(200);
-    const sql = await pool.query(`SELECT country AS value, count(*)::int AS count FROM public.weblogs WHERE country ILIKE '%e%' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`);
+    const sql = await pool.query(
+      `SELECT country AS value, count(*)::int AS count FROM public.weblogs WHERE country ILIKE '%e%' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`,
+    );
     expect(r.body).toEqual(sql.rows);
     expect((r.body as unknown[]).length).toBeGreaterThan(0);
     const pct = await resource('values', 'values?field=ip&q=%25');
@@ -144,7 +196,9 @@ describe('CallResource', () => {
     expect((table.body as { message: string }).message).toMatch(/table "public\.nope" does not exist/);
     const field = await resource('values', 'values?field=nope');
     expect(field.code).toBe(404);
-    expect((field.body as { message: string }).message).toMatch(/column "nope" does not exist in table public\.weblogs/);
+    expect((field.body as { message: string }).message).toMatch(
+      /column "nope" does not exist in table public\.weblogs/,
+    );
     const missing = await resource('values', 'values');
     expect(missing.code).toBe(400);
     expect((missing.body as { message: string }).message).toMatch(/field is required/);
@@ -157,7 +211,9 @@ describe('CallResource', () => {
     expect((post.body as { message: string }).message).toMatch(/POST is not allowed on tables; use GET/);
     const unknown = await resource('nothing');
     expect(unknown.code).toBe(404);
-    expect((unknown.body as { message: string }).message).toMatch(/unknown resource "nothing"; available: tables, fields, values/);
+    expect((unknown.body as { message: string }).message).toMatch(
+      /unknown resource "nothing"; available: tables, fields, values/,
+    );
     const injected = await resource('fields', `fields?table=${encodeURIComponent('weblogs; DROP TABLE weblogs')}`);
     expect(injected.code).toBe(400);
     expect((injected.body as { message: string }).message).toMatch(/is not a valid name/);

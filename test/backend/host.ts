@@ -53,12 +53,20 @@ function newestMtime(dir: string): number {
 export function ensureBuiltExecutable(): string {
   const exe = executablePath();
   const compiled = exe.replace(/(\.exe)?$/, (m) => (platform() === 'linux' ? '_glibc' : m));
-  const stale = !existsSync(exe) || !existsSync(compiled) || statSync(compiled).mtimeMs < newestMtime(join(ROOT, 'pkg-backend', 'src'));
+  const stale =
+    !existsSync(exe) ||
+    !existsSync(compiled) ||
+    statSync(compiled).mtimeMs < newestMtime(join(ROOT, 'pkg-backend', 'src'));
   if (stale) {
     const goarch = arch() === 'x64' ? 'amd64' : arch();
     const target = `${platform() === 'win32' ? 'windows' : platform()}-${goarch}`;
-    const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-backend.mjs'), `--targets=${target}`], { cwd: ROOT, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`building the backend failed:\n${result.stdout}\n${result.stderr}`);
+    const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-backend.mjs'), `--targets=${target}`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) {
+      throw new Error(`building the backend failed:\n${result.stdout}\n${result.stderr}`);
+    }
   }
   return exe;
 }
@@ -92,7 +100,10 @@ export class PluginProcess {
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null; at: number };
   private readonly exited: Promise<void>;
 
-  constructor(readonly child: ChildProcess, readonly cwd: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly cwd: string,
+  ) {
     this.exited = new Promise((resolveExit) =>
       child.on('exit', (code, signal) => {
         this.exitInfo = { code, signal, at: Date.now() };
@@ -110,7 +121,9 @@ export class PluginProcess {
         let json: Record<string, unknown> | undefined;
         try {
           const parsed: unknown = JSON.parse(raw);
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+            json = parsed as Record<string, unknown>;
+          }
         } catch {
           // kept as raw; assertStderrIsJson reports it
         }
@@ -126,7 +139,10 @@ export class PluginProcess {
     stdout.setEncoding('utf8');
     let buffered = '';
     await new Promise<void>((resolveLine, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no handshake within ${timeoutMs} ms; stderr:\n${this.stderrText()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no handshake within ${timeoutMs} ms; stderr:\n${this.stderrText()}`)),
+        timeoutMs,
+      );
       const onData = (chunk: string): void => {
         if (this.handshake) {
           this.extraStdout += chunk;
@@ -134,7 +150,9 @@ export class PluginProcess {
         }
         buffered += chunk;
         const nl = buffered.indexOf('\n');
-        if (nl < 0) return;
+        if (nl < 0) {
+          return;
+        }
         this.handshake = buffered.slice(0, nl);
         this.extraStdout += buffered.slice(nl + 1);
         clearTimeout(timer);
@@ -143,12 +161,20 @@ export class PluginProcess {
       stdout.on('data', onData);
       this.child.on('exit', (code) => {
         clearTimeout(timer);
-        if (!this.handshake) reject(new Error(`plugin exited (${code}) before the handshake; stdout: ${JSON.stringify(buffered)}; stderr:\n${this.stderrText()}`));
+        if (!this.handshake) {
+          reject(
+            new Error(
+              `plugin exited (${code}) before the handshake; stdout: ${JSON.stringify(buffered)}; stderr:\n${this.stderrText()}`,
+            ),
+          );
+        }
       });
     });
     this.handshakeMs = Date.now() - started;
     const match = HANDSHAKE_RE.exec(this.handshake);
-    if (!match) throw new Error(`malformed handshake line ${JSON.stringify(this.handshake)}`);
+    if (!match) {
+      throw new Error(`malformed handshake line ${JSON.stringify(this.handshake)}`);
+    }
     this.port = Number(match[1]);
   }
 
@@ -163,7 +189,13 @@ export class PluginProcess {
   /** Lines Grafana would not parse as structured logs. */
   nonJsonStderr(): string[] {
     return this.stderr
-      .filter((l) => !l.json || typeof l.json['@level'] !== 'string' || typeof l.json['@message'] !== 'string' || '@timestamp' in l.json)
+      .filter(
+        (l) =>
+          !l.json ||
+          typeof l.json['@level'] !== 'string' ||
+          typeof l.json['@message'] !== 'string' ||
+          '@timestamp' in l.json,
+      )
       .map((l) => l.raw);
   }
 
@@ -196,11 +228,18 @@ export class PluginProcess {
 /** Spawns the executable the way Grafana does: no shell, no arguments, only Grafana's env, cwd elsewhere. */
 export function spawnPlugin(options: { exe?: string; env?: Record<string, string> } = {}): PluginProcess {
   const cwd = mkdtempSync(join(tmpdir(), 'rarity-grafana-cwd-'));
-  const child = spawn(options.exe ?? executablePath(), [], { cwd, env: options.env ?? grafanaEnv(), stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+  const child = spawn(options.exe ?? executablePath(), [], {
+    cwd,
+    env: options.env ?? grafanaEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    shell: false,
+  });
   return new PluginProcess(child, cwd);
 }
 
-export async function startPlugin(options: { exe?: string; env?: Record<string, string> } = {}): Promise<PluginProcess> {
+export async function startPlugin(
+  options: { exe?: string; env?: Record<string, string> } = {},
+): Promise<PluginProcess> {
   const plugin = spawnPlugin(options);
   await plugin.waitForHandshake();
   return plugin;
@@ -232,8 +271,12 @@ export function datasourceFromDatabaseUrl(databaseUrl = process.env.DATABASE_URL
   };
 }
 
-export function pluginContext(ds: TestDatasource | null, user: PbPluginContext['user'] | null = { login: 'admin', name: 'Admin', email: 'admin@localhost', role: 'Admin' }): Record<string, unknown> {
-  const jsonData = ds?.jsonData === undefined ? '' : typeof ds.jsonData === 'string' ? ds.jsonData : JSON.stringify(ds.jsonData);
+export function pluginContext(
+  ds: TestDatasource | null,
+  user: PbPluginContext['user'] | null = { login: 'admin', name: 'Admin', email: 'admin@localhost', role: 'Admin' },
+): Record<string, unknown> {
+  const jsonData =
+    ds?.jsonData === undefined ? '' : typeof ds.jsonData === 'string' ? ds.jsonData : JSON.stringify(ds.jsonData);
   return {
     orgId: 1,
     pluginId: 'rarity-anomaly-datasource',
@@ -259,7 +302,11 @@ export function pluginContext(ds: TestDatasource | null, user: PbPluginContext['
   };
 }
 
-export function dataQuery(refId: string, json: unknown, options: { raw?: string; queryType?: string; from?: number; to?: number } = {}): Record<string, unknown> {
+export function dataQuery(
+  refId: string,
+  json: unknown,
+  options: { raw?: string; queryType?: string; from?: number; to?: number } = {},
+): Record<string, unknown> {
   const to = options.to ?? Date.now();
   return {
     refId,
@@ -275,9 +322,9 @@ export function dataQuery(refId: string, json: unknown, options: { raw?: string;
 
 function promisify<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res> {
   return new Promise((resolveCall, reject) => {
-    (client as unknown as Record<string, (r: unknown, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[method](request, (err, value) =>
-      err ? reject(err) : resolveCall(value),
-    );
+    (client as unknown as Record<string, (r: unknown, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[
+      method
+    ](request, (err, value) => (err ? reject(err) : resolveCall(value)));
   });
 }
 
@@ -292,11 +339,21 @@ function collectStream<Res>(client: grpc.Client, method: string, request: unknow
 }
 
 export interface PluginClients {
-  queryData(req: { pluginContext: unknown; headers?: Record<string, string>; queries: unknown[] }): Promise<PbQueryDataResponse>;
-  queryChunkedData(req: { pluginContext: unknown; headers?: Record<string, string>; queries: unknown[] }): Promise<PbQueryChunkedDataResponse[]>;
+  queryData(req: {
+    pluginContext: unknown;
+    headers?: Record<string, string>;
+    queries: unknown[];
+  }): Promise<PbQueryDataResponse>;
+  queryChunkedData(req: {
+    pluginContext: unknown;
+    headers?: Record<string, string>;
+    queries: unknown[];
+  }): Promise<PbQueryChunkedDataResponse[]>;
   checkHealth(req: { pluginContext: unknown; headers?: Record<string, string> }): Promise<PbCheckHealthResponse>;
   collectMetrics(req: { pluginContext?: unknown }): Promise<PbCollectMetricsResponse>;
-  callResource(req: Omit<Partial<PbCallResourceRequest>, 'pluginContext'> & { pluginContext: unknown }): Promise<PbCallResourceResponse[]>;
+  callResource(
+    req: Omit<Partial<PbCallResourceRequest>, 'pluginContext'> & { pluginContext: unknown },
+  ): Promise<PbCallResourceResponse[]>;
   subscribeStream(req: unknown): Promise<unknown>;
   publishStream(req: unknown): Promise<unknown>;
   runStream(req: unknown): Promise<unknown[]>;
@@ -333,7 +390,9 @@ export function connect(address: string): PluginClients {
 export function decodeFrames(frames: readonly Uint8Array[] | undefined): Table[] {
   return (frames ?? []).map((bytes) => {
     const magic = Buffer.from(bytes.subarray(0, 6)).toString('latin1');
-    if (magic !== 'ARROW1') throw new Error(`frame is not an Arrow IPC file (starts with ${JSON.stringify(magic)})`);
+    if (magic !== 'ARROW1') {
+      throw new Error(`frame is not an Arrow IPC file (starts with ${JSON.stringify(magic)})`);
+    }
     return tableFromIPC(bytes);
   });
 }
@@ -341,12 +400,19 @@ export function decodeFrames(frames: readonly Uint8Array[] | undefined): Table[]
 /** Checks Prometheus text exposition format line by line; returns sample name → value (first label set). */
 export function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN))$/;
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN))$/;
   for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
+    if (line === '') {
+      continue;
+    }
+    if (/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) {
+      continue;
+    }
     const m = sample.exec(line);
-    if (!m) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
+    if (!m) {
+      throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
+    }
     const key = `${m[1]}${m[2] ?? ''}`;
     samples.set(key, Number(m[3]));
   }

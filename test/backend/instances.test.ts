@@ -8,7 +8,10 @@ import { SettingsError } from '../../pkg-backend/src/query/settings.ts';
 import { datasourceFromDatabaseUrl } from './host.ts';
 
 const logs: string[] = [];
-const manager = new InstanceManager({ logger: createLogger({ level: 'debug', sink: (l) => logs.push(l) }), createPool: connectionPoolFactory });
+const manager = new InstanceManager({
+  logger: createLogger({ level: 'debug', sink: (l) => logs.push(l) }),
+  createPool: connectionPoolFactory,
+});
 
 function settings(overrides: Partial<PbDataSourceInstanceSettings> = {}): PbDataSourceInstanceSettings {
   const ds = datasourceFromDatabaseUrl();
@@ -65,11 +68,16 @@ describe('InstanceManager', () => {
   });
 
   it('a bad url is a SettingsError naming the problem', () => {
-    expect(() => manager.get(settings({ uid: 'bad-url', url: 'host:notaport:1' }))).toThrow(/cannot configure the connection/);
+    expect(() => manager.get(settings({ uid: 'bad-url', url: 'host:notaport:1' }))).toThrow(
+      /cannot configure the connection/,
+    );
   });
 
   it('closeAll ends every pool and refuses new work', async () => {
-    const m = new InstanceManager({ logger: createLogger({ sink: () => undefined }), createPool: connectionPoolFactory });
+    const m = new InstanceManager({
+      logger: createLogger({ sink: () => undefined }),
+      createPool: connectionPoolFactory,
+    });
     const inst = m.get(settings({ uid: 'c' }));
     await m.closeAll();
     expect((inst.pool as unknown as { ending: boolean }).ending).toBe(true);

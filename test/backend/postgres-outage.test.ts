@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { seedDemo, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
 import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../../pkg-backend/src/store/index.ts';
-import { connect, dataQuery, ensureBuiltExecutable, pluginContext, startPlugin, type PluginClients, type PluginProcess } from './host.ts';
+import {
+  connect,
+  dataQuery,
+  ensureBuiltExecutable,
+  pluginContext,
+  startPlugin,
+  type PluginClients,
+  type PluginProcess,
+} from './host.ts';
 import { DAY, createDatabase, dropDatabase, grafanaDatasource, readFrames } from './e2e.ts';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
 
@@ -35,7 +43,10 @@ afterAll(async () => {
 
 const SCORES = { refId: 'A', queryType: 'scores', function: 'rare', byField: 'state', bucketSpan: '5m' };
 
-async function query(ds: ReturnType<typeof grafanaDatasource>, range: { from: number; to: number }): Promise<PbDataResponse> {
+async function query(
+  ds: ReturnType<typeof grafanaDatasource>,
+  range: { from: number; to: number },
+): Promise<PbDataResponse> {
   const res = await client.queryData({
     pluginContext: pluginContext(ds),
     // Fresh detection every time: the short result cache must not hide the outage.
@@ -71,7 +82,9 @@ describe('PostgreSQL stops and starts again under a running plugin', () => {
 
   afterAll(async () => {
     await handle?.stop().catch(() => undefined);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('answers while the database is up', async () => {
@@ -101,7 +114,12 @@ describe('PostgreSQL stops and starts again under a running plugin', () => {
     expect(health.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));
     expect(health.message).toMatch(/cannot connect/);
     // Resources fail the same way, with a status instead of a dropped stream.
-    const res = await client.callResource({ pluginContext: pluginContext(ds), path: 'tables', method: 'GET', url: 'tables' });
+    const res = await client.callResource({
+      pluginContext: pluginContext(ds),
+      path: 'tables',
+      method: 'GET',
+      url: 'tables',
+    });
     expect(res[0].code).toBeGreaterThanOrEqual(500);
     expect(Buffer.concat(res.map((m) => Buffer.from(m.body ?? []))).toString()).toMatch(/cannot connect to PostgreSQL/);
     expect(plugin.alive).toBe(true);
@@ -114,7 +132,9 @@ describe('PostgreSQL stops and starts again under a running plugin', () => {
     // The server accepts connections once start() resolved; allow a few retries for the pool's backoff.
     for (let i = 0; i < 10; i++) {
       r = await query(ds, range());
-      if (!r.error) break;
+      if (!r.error) {
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     expect(r!.error ?? '').toBe('');
@@ -124,7 +144,10 @@ describe('PostgreSQL stops and starts again under a running plugin', () => {
     const check = new pg.Client({ connectionString: url });
     await check.connect();
     const buckets = await check
-      .query(`SELECT count(DISTINCT date_bin('5 minutes', ts, 'epoch'))::int AS n FROM public.weblogs WHERE ts >= $1 AND ts < $2`, [new Date(range().from), new Date(range().to)])
+      .query(
+        `SELECT count(DISTINCT date_bin('5 minutes', ts, 'epoch'))::int AS n FROM public.weblogs WHERE ts >= $1 AND ts < $2`,
+        [new Date(range().from), new Date(range().to)],
+      )
       .finally(() => check.end());
     const { from, to } = range();
     const spanMs = 300_000;
@@ -153,7 +176,9 @@ describe('a statement slower than the datasource query timeout', () => {
     pool = new pg.Pool({ connectionString: url, max: 1 });
     seed = await seedDemo(pool, { days: 4, rowsPerDay: 500, end: END });
     // A view that takes 3 s whatever is asked of it (the sleep runs once per statement).
-    await pool.query(`CREATE VIEW public.slowlogs AS SELECT w.* FROM public.weblogs w CROSS JOIN (SELECT pg_sleep(3)) AS s(x)`);
+    await pool.query(
+      `CREATE VIEW public.slowlogs AS SELECT w.* FROM public.weblogs w CROSS JOIN (SELECT pg_sleep(3)) AS s(x)`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -162,7 +187,11 @@ describe('a statement slower than the datasource query timeout', () => {
   });
 
   const slowDs = (seconds: number | undefined, uid: string) =>
-    grafanaDatasource(url, { table: 'public.slowlogs', ...(seconds === undefined ? {} : { queryTimeoutSeconds: seconds }) }, { uid });
+    grafanaDatasource(
+      url,
+      { table: 'public.slowlogs', ...(seconds === undefined ? {} : { queryTimeoutSeconds: seconds }) },
+      { uid },
+    );
 
   it('queryTimeoutSeconds: 1 → a 504 downstream timeout naming the 1000 ms limit', async () => {
     const r = await query(slowDs(1, 'rarity-slow'), { from: seed.from.getTime() + 3 * DAY, to: seed.to.getTime() });
@@ -180,7 +209,10 @@ describe('a statement slower than the datasource query timeout', () => {
   });
 
   it('the same view with the default timeout (30 s) answers', async () => {
-    const r = await query(slowDs(undefined, 'rarity-slow-default'), { from: seed.from.getTime() + 3 * DAY, to: seed.to.getTime() });
+    const r = await query(slowDs(undefined, 'rarity-slow-default'), {
+      from: seed.from.getTime() + 3 * DAY,
+      to: seed.to.getTime(),
+    });
     expect(r.error ?? '').toBe('');
     expect(readFrames(r.frames).length).toBeGreaterThan(0);
   });

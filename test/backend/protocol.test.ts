@@ -28,7 +28,9 @@ beforeAll(() => {
 
 describe('executable file', () => {
   it('the Linux entry point is a #!/bin/sh launcher using built-ins only, with LF endings', () => {
-    if (process.platform !== 'linux') return;
+    if (process.platform !== 'linux') {
+      return;
+    }
     const text = readFileSync(executablePath(), 'utf8');
     expect(text.startsWith('#!/bin/sh\n')).toBe(true);
     expect(text).not.toContain('\r');
@@ -39,7 +41,9 @@ describe('executable file', () => {
   });
 
   it('the musl build is linked against musl (it cannot run on this glibc machine)', () => {
-    if (process.platform !== 'linux') return;
+    if (process.platform !== 'linux') {
+      return;
+    }
     const musl = readFileSync(executablePath() + '_musl');
     expect(musl.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
     expect(musl.includes(Buffer.from('/lib/ld-musl-'))).toBe(true);
@@ -96,11 +100,15 @@ describe('handshake and lifecycle', () => {
   });
 
   it('exits when orphaned (Grafana SIGKILLed): parent pid watch', async () => {
-    if (process.platform !== 'linux') return;
+    if (process.platform !== 'linux') {
+      return;
+    }
     // sh starts the plugin in the background and exits, so the plugin is re-parented.
     const compiled = executablePath() + '_glibc';
     const sh = spawn('/bin/sh', ['-c', `"${compiled}" >/dev/null 2>&1 & echo $!; sleep 0.5`], { env: grafanaEnv() });
-    const pid = Number((await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString())))).trim());
+    const pid = Number(
+      (await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString())))).trim(),
+    );
     await new Promise((r) => sh.on('exit', r));
     const alive = (): boolean => {
       try {
@@ -111,9 +119,13 @@ describe('handshake and lifecycle', () => {
       }
     };
     const deadline = Date.now() + 6_000;
-    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (alive() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const stillAlive = alive();
-    if (stillAlive) process.kill(pid, 'SIGKILL');
+    if (stillAlive) {
+      process.kill(pid, 'SIGKILL');
+    }
     expect(stillAlive).toBe(false);
   });
 
@@ -170,7 +182,10 @@ describe('pluginv2 over gRPC', () => {
   });
 
   it('CheckHealth with invalid jsonData says so', async () => {
-    const res = await client.checkHealth({ pluginContext: pluginContext({ ...ds(), uid: 'bad-json', jsonData: '{not json' }), headers: {} });
+    const res = await client.checkHealth({
+      pluginContext: pluginContext({ ...ds(), uid: 'bad-json', jsonData: '{not json' }),
+      headers: {},
+    });
     expect(res.status).toBe('ERROR');
     expect(res.message).toMatch(/jsonData is not valid JSON/);
   });
@@ -180,7 +195,11 @@ describe('pluginv2 over gRPC', () => {
       pluginContext: pluginContext(ds(), null),
       headers: { FromAlert: 'true' },
       queries: [
-        dataQuery('A', { refId: 'A', queryType: 'scores', function: 'rare', byField: 'state' }, { queryType: 'scores' }),
+        dataQuery(
+          'A',
+          { refId: 'A', queryType: 'scores', function: 'rare', byField: 'state' },
+          { queryType: 'scores' },
+        ),
         dataQuery('B', null, { raw: '{"refId": "B", ' }),
         dataQuery('C', null, { raw: '' }),
         dataQuery('D', { refId: 'D', queryType: 'records', function: 'rare', byField: 'state' }),
@@ -200,13 +219,19 @@ describe('pluginv2 over gRPC', () => {
   });
 
   it('QueryData without datasource settings answers each refId with an error', async () => {
-    const res = await client.queryData({ pluginContext: pluginContext(null), queries: [dataQuery('A', {}), dataQuery('B', {})] });
+    const res = await client.queryData({
+      pluginContext: pluginContext(null),
+      queries: [dataQuery('A', {}), dataQuery('B', {})],
+    });
     expect(Object.keys(res.responses).sort()).toEqual(['A', 'B']);
     expect(res.responses.A.error).toMatch(/no datasource settings/);
   });
 
   it('QueryChunkedData answers one message with status 501', async () => {
-    const messages = await client.queryChunkedData({ pluginContext: pluginContext(ds()), queries: [dataQuery('A', {})] });
+    const messages = await client.queryChunkedData({
+      pluginContext: pluginContext(ds()),
+      queries: [dataQuery('A', {})],
+    });
     expect(messages).toHaveLength(1);
     expect(messages[0].status).toBe(501);
     expect(messages[0].error).toBeTruthy();
@@ -234,7 +259,11 @@ describe('pluginv2 over gRPC', () => {
   });
 
   it('CallResource with unusable settings is a 400, still one message', async () => {
-    const messages = await client.callResource({ pluginContext: pluginContext({ ...ds(), uid: 'bad-json-2', jsonData: '[1,' }), path: 'x', method: 'GET' });
+    const messages = await client.callResource({
+      pluginContext: pluginContext({ ...ds(), uid: 'bad-json-2', jsonData: '[1,' }),
+      path: 'x',
+      method: 'GET',
+    });
     expect(messages).toHaveLength(1);
     expect(messages[0].code).toBe(400);
   });
@@ -265,7 +294,13 @@ describe('pluginv2 over gRPC', () => {
     );
     expect(garbage?.code).toBeDefined();
     const unknown = await new Promise<grpc.ServiceError | null>((resolve) =>
-      raw.makeUnaryRequest('/pluginv2.Nope/Nothing', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err) => resolve(err)),
+      raw.makeUnaryRequest(
+        '/pluginv2.Nope/Nothing',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (err) => resolve(err),
+      ),
     );
     expect(unknown?.code).toBe(grpc.status.UNIMPLEMENTED);
     raw.close();

@@ -52,7 +52,13 @@ async function run(
   const res = await client.queryData({
     pluginContext: pluginContext(ds(), options.user === false ? null : undefined),
     headers: options.headers ?? {},
-    queries: [dataQuery(refId, { refId, ...json }, { from: options.from ?? from, to: options.to ?? to, queryType: String(json.queryType ?? '') })],
+    queries: [
+      dataQuery(
+        refId,
+        { refId, ...json },
+        { from: options.from ?? from, to: options.to ?? to, queryType: String(json.queryType ?? '') },
+      ),
+    ],
   });
   expect(Object.keys(res.responses)).toEqual([refId]);
   return res.responses[refId];
@@ -69,20 +75,28 @@ async function frames(json: Record<string, unknown>, options: Parameters<typeof 
 const RARE_STATE = { function: 'rare', byField: 'state', bucketSpan: '5m' };
 
 async function sqlIdsOfState(state: number): Promise<{ min: bigint; max: bigint; count: number }> {
-  const r = await pool.query(`SELECT min(id)::text AS min, max(id)::text AS max, count(*)::int AS count FROM public.weblogs WHERE state = $1`, [state]);
+  const r = await pool.query(
+    `SELECT min(id)::text AS min, max(id)::text AS max, count(*)::int AS count FROM public.weblogs WHERE state = $1`,
+    [state],
+  );
   return { min: BigInt(r.rows[0].min), max: BigInt(r.rows[0].max), count: r.rows[0].count };
 }
 
 describe('every query type: Grafana-decodable frames', () => {
   for (const queryType of ['scores', 'records', 'groups', 'logs', 'annotations']) {
     it(`${queryType}: only Utf8/Float64/Int64/Bool/TimestampNanosecond/Binary, name and refId in the schema metadata`, async () => {
-      const decoded = await frames({ queryType, ...RARE_STATE, minScore: queryType === 'scores' ? 0 : 25 }, { refId: `R_${queryType}` });
+      const decoded = await frames(
+        { queryType, ...RARE_STATE, minScore: queryType === 'scores' ? 0 : 25 },
+        { refId: `R_${queryType}` },
+      );
       expect(decoded.length).toBeGreaterThan(0);
       for (const f of decoded) {
         expect(f.name, 'frame name').toBeTruthy();
         expect(f.refId).toBe(`R_${queryType}`);
         // Every column has the same length (Arrow would refuse otherwise, but check what Grafana reads).
-        for (const field of f.fields) expect(field.values.length).toBe(f.table.numRows);
+        for (const field of f.fields) {
+          expect(field.values.length).toBe(f.table.numRows);
+        }
       }
       // A result with data: the injected anomalies are in range, so no type returns an empty table.
       expect(decoded.some((f) => f.table.numRows > 0)).toBe(true);
@@ -104,7 +118,9 @@ describe('scores', () => {
       expect(f.fields.map((x) => x.type)).toEqual(['Timestamp<NANOSECOND>', 'Float64']);
       expect(f.fields[1].labels && Object.keys(f.fields[1].labels).length).toBeGreaterThan(0);
       const times = f.fields[0].values as number[];
-      for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThan(times[i - 1]);
+      for (let i = 1; i < times.length; i++) {
+        expect(times[i]).toBeGreaterThan(times[i - 1]);
+      }
       for (const v of f.fields[1].values as number[]) {
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThanOrEqual(100);
@@ -125,7 +141,12 @@ describe('scores', () => {
 
   it('field config names the series and carries the Kibana severity thresholds', () => {
     for (const f of decoded) {
-      const config = f.fields[1].config as { displayNameFromDS?: string; thresholds?: { steps: { value: number | null; color: string }[] }; min?: number; max?: number };
+      const config = f.fields[1].config as {
+        displayNameFromDS?: string;
+        thresholds?: { steps: Array<{ value: number | null; color: string }> };
+        min?: number;
+        max?: number;
+      };
       expect(config.displayNameFromDS).toBeTruthy();
       expect(config.min).toBe(0);
       expect(config.max).toBe(100);
@@ -140,13 +161,20 @@ describe('scores', () => {
 
   it('the injected state 7 has its own series, scoring ≥ 50 inside the injected window', () => {
     const seven = decoded.find((f) => f.fields[1].labels?.by === newState.entity);
-    expect(seven, `series for by=${newState.entity}; have ${decoded.map((f) => JSON.stringify(f.fields[1].labels)).join(' ')}`).toBeDefined();
+    expect(
+      seven,
+      `series for by=${newState.entity}; have ${decoded.map((f) => JSON.stringify(f.fields[1].labels)).join(' ')}`,
+    ).toBeDefined();
     expect((seven!.fields[1].config as { displayNameFromDS: string }).displayNameFromDS).toBe('7');
-    const points = (seven!.fields[0].values as number[]).map((t, i) => [t, seven!.fields[1].values[i] as number] as const);
+    const points = (seven!.fields[0].values as number[]).map(
+      (t, i) => [t, seven!.fields[1].values[i] as number] as const,
+    );
     const inWindow = points.filter(([t]) => t + 300_000 > Date.parse(newState.start) && t < Date.parse(newState.end));
     expect(Math.max(...inWindow.map(([, v]) => v))).toBeGreaterThanOrEqual(50);
     // Nothing scored for state 7 outside its window: it never occurs elsewhere.
-    expect(points.filter(([t]) => t + 300_000 <= Date.parse(newState.start) || t >= Date.parse(newState.end))).toEqual([]);
+    expect(points.filter(([t]) => t + 300_000 <= Date.parse(newState.start) || t >= Date.parse(newState.end))).toEqual(
+      [],
+    );
     // The bucket score peaks there too.
     const bucket = decoded.find((f) => f.fields[1].labels?.score === 'bucket')!;
     const bt = bucket.fields[0].values as number[];
@@ -161,14 +189,22 @@ describe('scores', () => {
     const threshold = 50;
     const strong = await frames({ queryType: 'scores', ...RARE_STATE, minScore: threshold });
     expect(strong.filter((f) => f.fields[1].labels?.score === 'bucket')).toHaveLength(1);
-    const expected = all.filter((f) => max(f) >= threshold).map((f) => f.fields[1].labels!.by).sort();
-    expect(strong.filter((f) => f.fields[1].labels?.by !== undefined).map((f) => f.fields[1].labels!.by).sort()).toEqual(expected);
+    const expected = all
+      .filter((f) => max(f) >= threshold)
+      .map((f) => f.fields[1].labels!.by)
+      .sort();
+    expect(
+      strong
+        .filter((f) => f.fields[1].labels?.by !== undefined)
+        .map((f) => f.fields[1].labels!.by)
+        .sort(),
+    ).toEqual(expected);
     expect(expected).toContain('7');
   });
 });
 
 describe('groups, records, logs, annotations against the ground truth', () => {
-  let groups: Record<string, unknown>[];
+  let groups: Array<Record<string, unknown>>;
   beforeAll(async () => {
     const [f] = await frames({ queryType: 'groups', ...RARE_STATE, minScore: 50 });
     expect(f.name).toBe('groups');
@@ -178,7 +214,18 @@ describe('groups, records, logs, annotations against the ground truth', () => {
   it('groups: entity 7 overlaps the injected window with maxScore ≥ 50; Starting/Ending At = min/max id of the state-7 rows', async () => {
     const seven = groups.filter((g) => g.entity === newState.entity);
     expect(seven).toHaveLength(1);
-    const g = seven[0] as { groupId: string; start: number; end: number; startingAt: bigint; endingAt: bigint; maxScore: number; requests: number; successful: number; unsuccessful: number; severity: string };
+    const g = seven[0] as {
+      groupId: string;
+      start: number;
+      end: number;
+      startingAt: bigint;
+      endingAt: bigint;
+      maxScore: number;
+      requests: number;
+      successful: number;
+      unsuccessful: number;
+      severity: string;
+    };
     expect(g.start).toBeLessThan(Date.parse(newState.end));
     expect(g.end).toBeGreaterThan(Date.parse(newState.start));
     expect(g.maxScore).toBeGreaterThanOrEqual(50);
@@ -197,7 +244,16 @@ describe('groups, records, logs, annotations against the ground truth', () => {
   it('groups: typed columns and display names', async () => {
     const [f] = await frames({ queryType: 'groups', ...RARE_STATE, minScore: 50 });
     const types = Object.fromEntries(f.fields.map((x) => [x.name, x.type]));
-    expect(types).toMatchObject({ groupId: 'Utf8', entity: 'Utf8', start: 'Timestamp<NANOSECOND>', end: 'Timestamp<NANOSECOND>', startingAt: 'Int64', endingAt: 'Int64', maxScore: 'Float64', open: 'Bool' });
+    expect(types).toMatchObject({
+      groupId: 'Utf8',
+      entity: 'Utf8',
+      start: 'Timestamp<NANOSECOND>',
+      end: 'Timestamp<NANOSECOND>',
+      startingAt: 'Int64',
+      endingAt: 'Int64',
+      maxScore: 'Float64',
+      open: 'Bool',
+    });
     expect(f.field('startingAt').config?.displayNameFromDS).toBe('Starting At');
     expect(f.field('endingAt').config?.displayNameFromDS).toBe('Ending At');
     expect(f.field('entity').config?.displayNameFromDS).toBe('Entity (state)');
@@ -205,7 +261,15 @@ describe('groups, records, logs, annotations against the ground truth', () => {
 
   it('groups: every group row agrees with SQL (requests and successes inside its id/time window)', async () => {
     expect(groups.length).toBeGreaterThan(0);
-    for (const g of groups as { entity: string; start: number; end: number; startingAt: bigint; endingAt: bigint; requests: number; successful: number }[]) {
+    for (const g of groups as Array<{
+      entity: string;
+      start: number;
+      end: number;
+      startingAt: bigint;
+      endingAt: bigint;
+      requests: number;
+      successful: number;
+    }>) {
       const r = await pool.query(
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE state = 1)::int AS ok, min(id)::text AS lo, max(id)::text AS hi
            FROM public.weblogs WHERE state::text = $1 AND ts >= $2 AND ts < $3`,
@@ -220,7 +284,14 @@ describe('groups, records, logs, annotations against the ground truth', () => {
 
   it('records: the state-7 records lie in the injected window and carry the group id', async () => {
     const [f] = await frames({ queryType: 'records', ...RARE_STATE, minScore: 25 });
-    const rows = f.rows() as { time: number; by: string; score: number; groupId: string | null; severity: string; count: number }[];
+    const rows = f.rows() as Array<{
+      time: number;
+      by: string;
+      score: number;
+      groupId: string | null;
+      severity: string;
+      count: number;
+    }>;
     const seven = rows.filter((r) => r.by === '7');
     expect(seven.length).toBeGreaterThan(0);
     const group = groups.find((g) => g.entity === '7')!;
@@ -248,20 +319,38 @@ describe('groups, records, logs, annotations against the ground truth', () => {
       ['labels', 'Binary'],
     ]);
     const expected = new Map<string, { groupId: string; startingAt: string; endingAt: string }>();
-    for (const g of groups as { groupId: string; entity: string; start: number; end: number; startingAt: bigint; endingAt: bigint }[]) {
-      const r = await pool.query(`SELECT id::text FROM public.weblogs WHERE state::text = $1 AND id BETWEEN $2 AND $3 AND ts >= $4 AND ts < $5`, [
-        g.entity,
-        g.startingAt.toString(),
-        g.endingAt.toString(),
-        new Date(g.start),
-        new Date(g.end),
-      ]);
-      for (const row of r.rows) expected.set(row.id, { groupId: g.groupId, startingAt: g.startingAt.toString(), endingAt: g.endingAt.toString() });
+    for (const g of groups as Array<{
+      groupId: string;
+      entity: string;
+      start: number;
+      end: number;
+      startingAt: bigint;
+      endingAt: bigint;
+    }>) {
+      const r = await pool.query(
+        `SELECT id::text FROM public.weblogs WHERE state::text = $1 AND id BETWEEN $2 AND $3 AND ts >= $4 AND ts < $5`,
+        [g.entity, g.startingAt.toString(), g.endingAt.toString(), new Date(g.start), new Date(g.end)],
+      );
+      for (const row of r.rows) {
+        expected.set(row.id, {
+          groupId: g.groupId,
+          startingAt: g.startingAt.toString(),
+          endingAt: g.endingAt.toString(),
+        });
+      }
     }
     const ids = f.field('id').values as string[];
     expect([...ids].sort()).toEqual([...expected.keys()].sort());
-    const rows = f.rows() as { timestamp: number; id: string; labels: Record<string, string>; severity: string; body: string }[];
-    const times = await pool.query(`SELECT id::text, ts, state FROM public.weblogs WHERE id = ANY($1::bigint[])`, [ids]);
+    const rows = f.rows() as Array<{
+      timestamp: number;
+      id: string;
+      labels: Record<string, string>;
+      severity: string;
+      body: string;
+    }>;
+    const times = await pool.query(`SELECT id::text, ts, state FROM public.weblogs WHERE id = ANY($1::bigint[])`, [
+      ids,
+    ]);
     const byId = new Map(times.rows.map((r) => [r.id as string, r as { ts: Date; state: number }]));
     for (const row of rows) {
       expect(row.labels).toMatchObject(expected.get(row.id)!);
@@ -274,16 +363,26 @@ describe('groups, records, logs, annotations against the ground truth', () => {
 
   it('logs (minScore 0): the newest rows of the range, ordinary rows without group labels', async () => {
     const [f] = await frames({ queryType: 'logs', ...RARE_STATE, limit: 50 });
-    const rows = f.rows() as { id: string; labels: Record<string, string>; timestamp: number }[];
+    const rows = f.rows() as Array<{ id: string; labels: Record<string, string>; timestamp: number }>;
     expect(rows).toHaveLength(50);
-    const r = await pool.query(`SELECT id::text FROM public.weblogs WHERE ts >= $1 AND ts < $2 ORDER BY ts DESC, id DESC LIMIT 50`, [new Date(from), new Date(to)]);
+    const r = await pool.query(
+      `SELECT id::text FROM public.weblogs WHERE ts >= $1 AND ts < $2 ORDER BY ts DESC, id DESC LIMIT 50`,
+      [new Date(from), new Date(to)],
+    );
     expect(rows.map((x) => x.id)).toEqual(r.rows.map((x) => x.id));
     expect(rows.every((x) => x.labels.groupId === undefined)).toBe(true);
   });
 
   it('annotations: regions with time < timeEnd, severity tags and the group in the text', async () => {
     const [f] = await frames({ queryType: 'annotations', ...RARE_STATE, minScore: 50 });
-    const rows = f.rows() as { time: number; timeEnd: number; text: string; tags: string[]; score: number; id: string }[];
+    const rows = f.rows() as Array<{
+      time: number;
+      timeEnd: number;
+      text: string;
+      tags: string[];
+      score: number;
+      id: string;
+    }>;
     expect(rows.length).toBe(groups.length);
     for (const a of rows) {
       expect(a.time).toBeLessThan(a.timeEnd);
@@ -304,7 +403,9 @@ describe('groups, records, logs, annotations against the ground truth', () => {
 
 /** Grafana's data-plane reader for timeseries-multi + Reduce(max) + Threshold(> limit): labels → firing. */
 function evaluateAlert(decoded: DecodedFrame[], limit: number): Map<string, { max: number; firing: boolean }> {
-  if (decoded.length === 0) return new Map(); // NoData
+  if (decoded.length === 0) {
+    return new Map();
+  } // NoData
   const first = decoded[0];
   const typeVersion = first.meta?.typeVersion as number[] | undefined;
   if (first.meta?.type !== 'timeseries-multi' || !typeVersion || (typeVersion[0] === 0 && typeVersion[1] === 0)) {
@@ -314,11 +415,17 @@ function evaluateAlert(decoded: DecodedFrame[], limit: number): Map<string, { ma
   for (const f of decoded) {
     const times = f.fields.filter((x) => x.type.startsWith('Timestamp'));
     const numbers = f.fields.filter((x) => /^(Float|Int|Uint)/.test(x.type));
-    if (f.fields.some((x) => x.type === 'Utf8')) throw new Error(`frame ${f.name} has a string field: a "long" frame, evaluation fails`);
-    if (times.length !== 1 || numbers.length !== 1) throw new Error(`frame ${f.name}: ${times.length} time and ${numbers.length} number fields`);
+    if (f.fields.some((x) => x.type === 'Utf8')) {
+      throw new Error(`frame ${f.name} has a string field: a "long" frame, evaluation fails`);
+    }
+    if (times.length !== 1 || numbers.length !== 1) {
+      throw new Error(`frame ${f.name}: ${times.length} time and ${numbers.length} number fields`);
+    }
     const key = JSON.stringify(Object.fromEntries(Object.entries(numbers[0].labels ?? {}).sort()));
-    if (out.has(key)) throw new Error(`duplicate series ${key}`);
-    const values = numbers[0].values as (number | null)[];
+    if (out.has(key)) {
+      throw new Error(`duplicate series ${key}`);
+    }
+    const values = numbers[0].values as Array<number | null>;
     const present = values.filter((v): v is number => v !== null && !Number.isNaN(v));
     const max = present.length ? Math.max(...present) : NaN;
     out.set(key, { max, firing: max > limit });
@@ -329,7 +436,10 @@ function evaluateAlert(decoded: DecodedFrame[], limit: number): Map<string, { ma
 describe('alert rule evaluation (FromAlert, no user, intervalMS 1000, maxDataPoints 43200)', () => {
   const ALERT_QUERY = { queryType: 'scores', function: 'rare', byField: 'state', bucketSpan: '1m' };
 
-  async function alertFrames(headers: Record<string, string>, range: { from: number; to: number }): Promise<DecodedFrame[]> {
+  async function alertFrames(
+    headers: Record<string, string>,
+    range: { from: number; to: number },
+  ): Promise<DecodedFrame[]> {
     const res = await client.queryData({
       pluginContext: pluginContext(ds(), null),
       headers,
@@ -342,10 +452,19 @@ describe('alert rule evaluation (FromAlert, no user, intervalMS 1000, maxDataPoi
     return readFrames(r.frames);
   }
 
-  const injected = () => ({ from: Date.parse(newState.start) - 2 * 3_600_000, to: Date.parse(newState.end) + 2 * 3_600_000 });
-  const quiet = () => ({ from: seed.from.getTime() + QUIET_DAYS * DAY, to: seed.from.getTime() + (QUIET_DAYS + 1) * DAY });
+  const injected = () => ({
+    from: Date.parse(newState.start) - 2 * 3_600_000,
+    to: Date.parse(newState.end) + 2 * 3_600_000,
+  });
+  const quiet = () => ({
+    from: seed.from.getTime() + QUIET_DAYS * DAY,
+    to: seed.from.getTime() + (QUIET_DAYS + 1) * DAY,
+  });
 
-  const alertHeaders: Record<string, string>[] = [{ FromAlert: 'true', 'X-Cache-Skip': 'true', 'X-Rule-Uid': 'rule-1', 'X-Grafana-Org-Id': '1' }, { fromalert: 'TRUE' }];
+  const alertHeaders: Array<Record<string, string>> = [
+    { FromAlert: 'true', 'X-Cache-Skip': 'true', 'X-Rule-Uid': 'rule-1', 'X-Grafana-Org-Id': '1' },
+    { fromalert: 'TRUE' },
+  ];
   for (const headers of alertHeaders) {
     it(`the injected entity's series fires; nothing else does (headers ${JSON.stringify(headers)})`, async () => {
       const decoded = await alertFrames(headers, injected());
@@ -355,7 +474,9 @@ describe('alert rule evaluation (FromAlert, no user, intervalMS 1000, maxDataPoi
       expect(result.get(JSON.stringify({ by: '7' }))?.firing, JSON.stringify([...result])).toBe(true);
       // Only the injected state (and possibly the bucket score at the same moment) fires.
       const firing = [...result].filter(([, v]) => v.firing).map(([k]) => k);
-      expect(firing.every((k) => k === JSON.stringify({ by: '7' }) || k === JSON.stringify({ score: 'bucket' }))).toBe(true);
+      expect(firing.every((k) => k === JSON.stringify({ by: '7' }) || k === JSON.stringify({ score: 'bucket' }))).toBe(
+        true,
+      );
     });
   }
 
@@ -392,7 +513,9 @@ describe('one request, many refIds', () => {
     expect(res.responses.badfield.error).toMatch(/column "nope" does not exist/);
     expect(res.responses.badfn.error).toMatch(/function "mean" is not known/);
     expect(res.responses.badspan.error).toMatch(/bucketSpan "soon"/);
-    for (const bad of ['badjson', 'badfield', 'badfn', 'badspan']) expect(res.responses[bad].status).toBe(400);
+    for (const bad of ['badjson', 'badfield', 'badfn', 'badspan']) {
+      expect(res.responses[bad].status).toBe(400);
+    }
     const g = readFrames(res.responses.good1.frames)[0].rows();
     expect(g.some((x) => x.entity === '7')).toBe(true);
   });
@@ -407,11 +530,14 @@ describe('result cache', () => {
     const count = async (headers: Record<string, string>) => {
       const r = await run(json, { ...range, headers });
       expect(r.error ?? '').toBe('');
-      const stats = readFrames(r.frames)[0].meta?.stats as { displayName: string; value: number }[];
+      const stats = readFrames(r.frames)[0].meta?.stats as Array<{ displayName: string; value: number }>;
       return stats.find((s) => s.displayName === 'Requests in range')!.value;
     };
     expect(await count({})).toBe(0);
-    await pool.query(`INSERT INTO public.weblogs (ts, ip, key, product, state, machine_code, country) VALUES ($1, '1.2.3.0', 'K', 1, 1, 'm', 'US')`, [new Date(t0 + 60_000)]);
+    await pool.query(
+      `INSERT INTO public.weblogs (ts, ip, key, product, state, machine_code, country) VALUES ($1, '1.2.3.0', 'K', 1, 1, 'm', 'US')`,
+      [new Date(t0 + 60_000)],
+    );
     try {
       expect(await count({})).toBe(0); // cached (10 s)
       expect(await count({ 'X-Cache-Skip': 'true' })).toBe(1);

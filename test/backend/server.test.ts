@@ -4,7 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { dataError, type DataResponseOut, type DatasourceHandlers, type RequestContext } from '../../pkg-backend/src/query/contract.ts';
+import {
+  dataError,
+  type DataResponseOut,
+  type DatasourceHandlers,
+  type RequestContext,
+} from '../../pkg-backend/src/query/contract.ts';
 import { InstanceManager } from '../../pkg-backend/src/plugin/instances.ts';
 import { createLogger } from '../../pkg-backend/src/plugin/logger.ts';
 import { PluginMetrics } from '../../pkg-backend/src/plugin/metrics.ts';
@@ -18,14 +23,29 @@ const logLines: string[] = [];
 const handlers: DatasourceHandlers = {
   async queryData(ctx, queries) {
     seen.ctx = ctx;
-    if (queries.some((q) => (q.json as { boom?: boolean }).boom)) throw new Error('batch exploded');
+    if (queries.some((q) => (q.json as { boom?: boolean }).boom)) {
+      throw new Error('batch exploded');
+    }
     const out = new Map<string, DataResponseOut>();
     for (const q of queries) {
       const model = q.json as { mode?: string };
-      if (model.mode === 'skip') continue;
-      if (model.mode === 'error') out.set(q.refId, dataError('table missing', 400, 'downstream'));
-      else if (model.mode === 'badframe') out.set(q.refId, { frames: [{ fields: [{ name: 'a', type: 'number', values: [1] }, { name: 'b', type: 'number', values: [] }] }] });
-      else
+      if (model.mode === 'skip') {
+        continue;
+      }
+      if (model.mode === 'error') {
+        out.set(q.refId, dataError('table missing', 400, 'downstream'));
+      } else if (model.mode === 'badframe') {
+        out.set(q.refId, {
+          frames: [
+            {
+              fields: [
+                { name: 'a', type: 'number', values: [1] },
+                { name: 'b', type: 'number', values: [] },
+              ],
+            },
+          ],
+        });
+      } else {
         out.set(q.refId, {
           frames: [
             {
@@ -38,17 +58,32 @@ const handlers: DatasourceHandlers = {
             },
           ],
         });
+      }
     }
     return out;
   },
   async checkHealth(ctx) {
-    return { status: 'OK', message: `hello ${ctx.instance.settings.jsonData.table ?? ''}`, details: { verboseMessage: 'all good' } };
+    return {
+      status: 'OK',
+      message: `hello ${ctx.instance.settings.jsonData.table ?? ''}`,
+      details: { verboseMessage: 'all good' },
+    };
   },
   async callResource(_ctx, req) {
-    if (req.path === 'big') return { status: 200, body: new Uint8Array(RESOURCE_CHUNK_BYTES * 2 + 10).fill(65) };
-    if (req.path === 'throw') throw new Error('resource exploded');
-    if (req.path === 'text') return { status: 201, body: 'plain' };
-    return { status: 200, headers: { 'X-Echo': [req.method] }, body: { path: req.path, body: new TextDecoder().decode(req.body) } };
+    if (req.path === 'big') {
+      return { status: 200, body: new Uint8Array(RESOURCE_CHUNK_BYTES * 2 + 10).fill(65) };
+    }
+    if (req.path === 'throw') {
+      throw new Error('resource exploded');
+    }
+    if (req.path === 'text') {
+      return { status: 201, body: 'plain' };
+    }
+    return {
+      status: 200,
+      headers: { 'X-Echo': [req.method] },
+      body: { path: req.path, body: new TextDecoder().decode(req.body) },
+    };
   },
 };
 
@@ -66,7 +101,13 @@ beforeAll(async () => {
       return { on: () => undefined, end: async () => undefined } as unknown as pg.Pool;
     },
   });
-  server = await startServer({ handlers, instances, logger, metrics: new PluginMetrics(), onShutdownRequested: () => undefined });
+  server = await startServer({
+    handlers,
+    instances,
+    logger,
+    metrics: new PluginMetrics(),
+    onShutdownRequested: () => undefined,
+  });
   client = connect(`127.0.0.1:${server.port}`);
 });
 
@@ -79,7 +120,10 @@ const ds = { uid: 'fake', jsonData: { table: 'public.weblogs' } };
 
 describe('QueryData', () => {
   it('encodes frames as Arrow files with the refId stamped', async () => {
-    const res = await client.queryData({ pluginContext: pluginContext(ds), queries: [dataQuery('A', { mode: 'ok' }, { from: 1_000, to: 2_000 })] });
+    const res = await client.queryData({
+      pluginContext: pluginContext(ds),
+      queries: [dataQuery('A', { mode: 'ok' }, { from: 1_000, to: 2_000 })],
+    });
     expect(res.responses.A.error ?? '').toBe('');
     const [table] = decodeFrames(res.responses.A.frames);
     expect(table.schema.metadata.get('refId')).toBe('A');
@@ -121,7 +165,11 @@ describe('QueryData', () => {
   });
 
   it('passes the context: settings, user absent for alerts, FromAlert case-insensitive, time range', async () => {
-    await client.queryData({ pluginContext: pluginContext(ds, null), headers: { fromalert: 'true', 'X-Rule-Uid': 'r1' }, queries: [dataQuery('A', { mode: 'ok' })] });
+    await client.queryData({
+      pluginContext: pluginContext(ds, null),
+      headers: { fromalert: 'true', 'X-Rule-Uid': 'r1' },
+      queries: [dataQuery('A', { mode: 'ok' })],
+    });
     const ctx = seen.ctx!;
     expect(ctx.fromAlert).toBe(true);
     expect(ctx.user).toBeUndefined();
@@ -129,7 +177,11 @@ describe('QueryData', () => {
     expect(ctx.instance.settings.jsonData.table).toBe('public.weblogs');
     expect(ctx.orgId).toBe(1);
     expect(ctx.signal).toBeInstanceOf(AbortSignal);
-    await client.queryData({ pluginContext: pluginContext(ds), headers: { FromAlert: 'false' }, queries: [dataQuery('A', { mode: 'ok' })] });
+    await client.queryData({
+      pluginContext: pluginContext(ds),
+      headers: { FromAlert: 'false' },
+      queries: [dataQuery('A', { mode: 'ok' })],
+    });
     expect(seen.ctx!.fromAlert).toBe(false);
     expect(seen.ctx!.user?.login).toBe('admin');
   });
@@ -138,7 +190,10 @@ describe('QueryData', () => {
     const before = pools;
     await client.queryData({ pluginContext: pluginContext(ds), queries: [dataQuery('A', { mode: 'ok' })] });
     expect(pools).toBe(before);
-    await client.queryData({ pluginContext: pluginContext({ ...ds, lastUpdatedMS: 1_800_000_000_000 }), queries: [dataQuery('A', { mode: 'ok' })] });
+    await client.queryData({
+      pluginContext: pluginContext({ ...ds, lastUpdatedMS: 1_800_000_000_000 }),
+      queries: [dataQuery('A', { mode: 'ok' })],
+    });
     expect(pools).toBe(before + 1);
   });
 });
@@ -154,7 +209,12 @@ describe('CheckHealth', () => {
 
 describe('CallResource', () => {
   it('JSON body, headers, request body', async () => {
-    const msgs = await client.callResource({ pluginContext: pluginContext(ds), path: 'echo', method: 'POST', body: Buffer.from('hi') });
+    const msgs = await client.callResource({
+      pluginContext: pluginContext(ds),
+      path: 'echo',
+      method: 'POST',
+      body: Buffer.from('hi'),
+    });
     expect(msgs).toHaveLength(1);
     expect(msgs[0].code).toBe(200);
     expect(msgs[0].headers!['X-Echo'].values).toEqual(['POST']);

@@ -48,7 +48,19 @@ describe('handshake', () => {
 });
 
 describe('settings', () => {
-  const base = { id: '3', name: 'n', url: 'db:5432', user: 'u', database: 'd', basicAuthEnabled: false, basicAuthUser: '', decryptedSecureJsonData: { password: 'p' }, lastUpdatedMS: '17', uid: 'abc', apiVersion: '' };
+  const base = {
+    id: '3',
+    name: 'n',
+    url: 'db:5432',
+    user: 'u',
+    database: 'd',
+    basicAuthEnabled: false,
+    basicAuthUser: '',
+    decryptedSecureJsonData: { password: 'p' },
+    lastUpdatedMS: '17',
+    uid: 'abc',
+    apiVersion: '',
+  };
   it('empty jsonData is {}; invalid JSON is a clear SettingsError', () => {
     expect(parseJsonData(new Uint8Array())).toEqual({});
     expect(parseJsonData(Buffer.from('  '))).toEqual({});
@@ -57,7 +69,13 @@ describe('settings', () => {
   });
   it('parses ids, secrets and jsonData', () => {
     const s = parseDataSourceSettings({ ...base, jsonData: Buffer.from('{"table":"t"}') });
-    expect(s).toMatchObject({ id: 3, uid: 'abc', lastUpdatedMS: 17, jsonData: { table: 't' }, secureJsonData: { password: 'p' } });
+    expect(s).toMatchObject({
+      id: 3,
+      uid: 'abc',
+      lastUpdatedMS: 17,
+      jsonData: { table: 't' },
+      secureJsonData: { password: 'p' },
+    });
     expect(() => parseDataSourceSettings(null)).toThrow(/no datasource settings/);
   });
 });
@@ -91,21 +109,65 @@ describe('metrics', () => {
 describe('embedded protos', () => {
   it('protos.ts matches proto/*.proto (run `node scripts/build-backend.mjs --protos-only` after editing)', () => {
     const dir = join(ROOT, 'pkg-backend/src/plugin/proto');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.proto')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.proto'))
+      .sort();
     expect(Object.keys(PROTO_FILES).sort()).toEqual(files);
-    for (const f of files) expect(PROTO_FILES[f]).toBe(readFileSync(join(dir, f), 'utf8'));
+    for (const f of files) {
+      expect(PROTO_FILES[f]).toBe(readFileSync(join(dir, f), 'utf8'));
+    }
   });
 
   it('field numbers match docs/protocol.md (Field numbers)', () => {
-    const root = protocol() as unknown as { pluginv2: Record<string, { type: { field: Array<{ name: string; number: number }> } }> };
+    const root = protocol() as unknown as {
+      pluginv2: Record<string, { type: { field: Array<{ name: string; number: number }> } }>;
+    };
     const numbers = (msg: string) => Object.fromEntries(root.pluginv2[msg].type.field.map((f) => [f.name, f.number]));
-    expect(numbers('PluginContext')).toEqual({ orgId: 1, pluginId: 2, user: 3, appInstanceSettings: 4, dataSourceInstanceSettings: 5, grafanaConfig: 6, pluginVersion: 7, userAgent: 8, apiVersion: 9, namespace: 10 });
-    expect(numbers('DataSourceInstanceSettings')).toMatchObject({ jsonData: 8, decryptedSecureJsonData: 9, lastUpdatedMS: 10, uid: 11, apiVersion: 12 });
-    expect(numbers('DataQuery')).toEqual({ refId: 1, maxDataPoints: 2, intervalMS: 3, timeRange: 4, json: 5, queryType: 6 });
+    expect(numbers('PluginContext')).toEqual({
+      orgId: 1,
+      pluginId: 2,
+      user: 3,
+      appInstanceSettings: 4,
+      dataSourceInstanceSettings: 5,
+      grafanaConfig: 6,
+      pluginVersion: 7,
+      userAgent: 8,
+      apiVersion: 9,
+      namespace: 10,
+    });
+    expect(numbers('DataSourceInstanceSettings')).toMatchObject({
+      jsonData: 8,
+      decryptedSecureJsonData: 9,
+      lastUpdatedMS: 10,
+      uid: 11,
+      apiVersion: 12,
+    });
+    expect(numbers('DataQuery')).toEqual({
+      refId: 1,
+      maxDataPoints: 2,
+      intervalMS: 3,
+      timeRange: 4,
+      json: 5,
+      queryType: 6,
+    });
     expect(numbers('QueryDataRequest')).toEqual({ pluginContext: 1, headers: 2, queries: 3 });
     expect(numbers('DataResponse')).toEqual({ frames: 1, error: 2, jsonMeta: 3, status: 4, errorSource: 5 });
-    expect(numbers('QueryChunkedDataResponse')).toEqual({ refId: 1, frameId: 2, frame: 3, error: 4, status: 5, errorSource: 6 });
-    expect(numbers('CallResourceRequest')).toEqual({ pluginContext: 1, path: 2, method: 3, url: 4, headers: 5, body: 6 });
+    expect(numbers('QueryChunkedDataResponse')).toEqual({
+      refId: 1,
+      frameId: 2,
+      frame: 3,
+      error: 4,
+      status: 5,
+      errorSource: 6,
+    });
+    expect(numbers('CallResourceRequest')).toEqual({
+      pluginContext: 1,
+      path: 2,
+      method: 3,
+      url: 4,
+      headers: 5,
+      body: 6,
+    });
     expect(numbers('CallResourceResponse')).toEqual({ code: 1, headers: 2, body: 3 });
     expect(numbers('CheckHealthResponse')).toEqual({ status: 1, message: 2, jsonDetails: 3 });
   });
@@ -117,10 +179,13 @@ describe('conventions', () => {
     const walk = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (p.endsWith('.ts')) {
+        if (e.isDirectory()) {
+          walk(p);
+        } else if (p.endsWith('.ts')) {
           const text = readFileSync(p, 'utf8');
-          if (/console\.(log|info|debug|warn|error|trace)\(/.test(text) || /process\.stdout\.write/.test(text)) offenders.push(p);
+          if (/console\.(log|info|debug|warn|error|trace)\(/.test(text) || /process\.stdout\.write/.test(text)) {
+            offenders.push(p);
+          }
         }
       }
     };

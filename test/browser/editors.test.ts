@@ -51,7 +51,10 @@ async function open(page: Page, view: 'config' | 'query', theme: string) {
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(`${server.url}/?view=${view}&theme=${theme}&table=${encodeURIComponent(TABLE)}`);
   try {
-    await page.getByText(view === 'config' ? 'Log table' : 'Query type').first().waitFor({ timeout: 15_000 });
+    await page
+      .getByText(view === 'config' ? 'Log table' : 'Query type')
+      .first()
+      .waitFor({ timeout: 15_000 });
   } catch (error) {
     // Say why the page did not render instead of only that it timed out.
     throw new Error(`the ${view} harness did not render: ${problems.join(' | ') || (error as Error).message}`);
@@ -73,7 +76,9 @@ async function choose(page: Page, inputId: string, option: RegExp) {
 
 beforeAll(async () => {
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('DATABASE_URL is not set (test/setup/postgres.ts sets it)');
+  if (!databaseUrl) {
+    throw new Error('DATABASE_URL is not set (test/setup/postgres.ts sets it)');
+  }
   await createLogTable(databaseUrl);
 
   outDir = mkdtempSync(join(tmpdir(), 'rarity-harness-'));
@@ -96,7 +101,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  if (outDir) {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });
 
 describe.each(THEMES)('editors in the %s theme', (theme) => {
@@ -125,7 +132,8 @@ describe.each(THEMES)('editors in the %s theme', (theme) => {
     expect(states[0]).toMatch(/^1/);
     await page.getByRole('option', { name: /^1/ }).click();
 
-    const jsonData = () => page.evaluate(() => (window as unknown as { harnessOptions: { jsonData: unknown } }).harnessOptions.jsonData);
+    const jsonData = () =>
+      page.evaluate(() => (window as unknown as { harnessOptions: { jsonData: unknown } }).harnessOptions.jsonData);
     // React commits the last pick after the click returns.
     await expect.poll(jsonData).toMatchObject({
       table: TABLE,

@@ -63,21 +63,38 @@ beforeAll(async () => {
     const end = Date.parse(anomaly.end);
     // Hammering is by an IP with state 4: rare by state names state 4, the other two name their entity.
     const entity = anomaly.kind === 'failed_hammering' ? '4' : anomaly.entity;
-    const group = groups.filter((g) => g.entity === entity && g.start < end && g.end > start).sort((a, b) => b.maxScore - a.maxScore)[0];
-    if (group) detected.set(anomaly.kind, group);
+    const group = groups
+      .filter((g) => g.entity === entity && g.start < end && g.end > start)
+      .sort((a, b) => b.maxScore - a.maxScore)[0];
+    if (group) {
+      detected.set(anomaly.kind, group);
+    }
   }
 
   const newState = seed.injected.find((a) => a.kind === 'new_state')!;
   // The newest entries up to 20 minutes after the new_state anomaly: the group among ordinary requests.
   const around = { from, to: Date.parse(newState.end) + 20 * MINUTE };
   harness = await startPanelsHarness();
-  harness.fixtures.set('spans', { frames: arrowToDataFrameJSON([...scores, ...keyScores.slice(1), ...byState, ...byKey]), from, to, options: { groupsRefId: '' } });
-  harness.fixtures.set('logs', { frames: arrowToDataFrameJSON(await frames({ refId: 'A', queryType: 'logs', ...RARE_STATE, limit: 300 }, around)), ...around });
+  harness.fixtures.set('spans', {
+    frames: arrowToDataFrameJSON([...scores, ...keyScores.slice(1), ...byState, ...byKey]),
+    from,
+    to,
+    options: { groupsRefId: '' },
+  });
+  harness.fixtures.set('logs', {
+    frames: arrowToDataFrameJSON(await frames({ refId: 'A', queryType: 'logs', ...RARE_STATE, limit: 300 }, around)),
+    ...around,
+  });
   const anomalousLogs = [
     ...(await frames({ refId: 'A', queryType: 'logs', ...RARE_STATE, minScore: 25 })),
     ...(await frames({ refId: 'B', queryType: 'logs', ...COUNTRY_OVER_KEY, minScore: 25 })),
   ];
-  harness.fixtures.set('logs-anomalous', { frames: arrowToDataFrameJSON(anomalousLogs), from, to, options: { onlyAnomalous: true } });
+  harness.fixtures.set('logs-anomalous', {
+    frames: arrowToDataFrameJSON(anomalousLogs),
+    from,
+    to,
+    options: { onlyAnomalous: true },
+  });
   browser = await launchChromium();
   mkdirSync(screenshots, { recursive: true });
 }, 600_000);
@@ -88,17 +105,34 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function open(view: 'spans' | 'logs', fixture: string, theme: string, size: { width: number; height: number }, extra = ''): Promise<{ page: Page; errors: string[] }> {
+async function open(
+  view: 'spans' | 'logs',
+  fixture: string,
+  theme: string,
+  size: { width: number; height: number },
+  extra = '',
+): Promise<{ page: Page; errors: string[] }> {
   // Room below the panel for tooltips; screenshots of the panel alone are clipped to it.
-  const page = await browser.newPage({ viewport: { width: size.width + 60, height: size.height + (view === 'spans' ? 280 : 60) } });
+  const page = await browser.newPage({
+    viewport: { width: size.width + 60, height: size.height + (view === 'spans' ? 280 : 60) },
+  });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   // Grafana serves the Inter font from its own public/fonts; @grafana/ui does not ship it, so the page falls back.
-  page.on('response', (r) => r.status() >= 400 && !r.url().includes('/public/fonts/') && errors.push(`${r.status()} ${r.url()}`));
-  await page.goto(`${harness.url}/?view=${view}&frames=${fixture}&theme=${theme}&width=${size.width}&height=${size.height}${extra}`);
-  await page.waitForFunction(() => typeof (window as unknown as { drawMs?: number }).drawMs === 'number', undefined, { timeout: 20_000 }).catch(() => {
-    throw new Error(`the ${view} harness did not render: ${errors.join(' | ')}`);
-  });
+  page.on(
+    'response',
+    (r) => r.status() >= 400 && !r.url().includes('/public/fonts/') && errors.push(`${r.status()} ${r.url()}`),
+  );
+  await page.goto(
+    `${harness.url}/?view=${view}&frames=${fixture}&theme=${theme}&width=${size.width}&height=${size.height}${extra}`,
+  );
+  await page
+    .waitForFunction(() => typeof (window as unknown as { drawMs?: number }).drawMs === 'number', undefined, {
+      timeout: 20_000,
+    })
+    .catch(() => {
+      throw new Error(`the ${view} harness did not render: ${errors.join(' | ')}`);
+    });
   return { page, errors };
 }
 
@@ -113,7 +147,9 @@ function visibleGroups(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const rows = [...document.querySelectorAll<HTMLElement>('[role="row"][data-group]')];
     const viewport = rows[0]?.parentElement?.parentElement?.getBoundingClientRect();
-    if (!viewport) return [];
+    if (!viewport) {
+      return [];
+    }
     const inside = rows.filter((r) => {
       const box = r.getBoundingClientRect();
       return box.bottom > viewport.top + 2 && box.top < viewport.bottom - 2;
@@ -125,7 +161,9 @@ function visibleGroups(page: Page): Promise<string[]> {
 
 it('the strongest demo groups are the injected anomalies, as the spans panel will show them', () => {
   expect([...detected.keys()].sort()).toEqual(['failed_hammering', 'key_new_country', 'new_state']);
-  for (const group of detected.values()) expect(group.maxScore).toBeGreaterThanOrEqual(25);
+  for (const group of detected.values()) {
+    expect(group.maxScore).toBeGreaterThanOrEqual(25);
+  }
 });
 
 describe.each(THEMES)('spans panel, %s theme', (theme) => {
@@ -141,12 +179,15 @@ describe.each(THEMES)('spans panel, %s theme', (theme) => {
           const canvas = document.querySelector('.uplot canvas') as HTMLCanvasElement;
           const r = canvas.getBoundingClientRect();
           const ratio = canvas.width / r.width;
-          const d = canvas.getContext('2d')!.getImageData(Math.round((x - r.left) * ratio), Math.round((y - r.top) * ratio), 1, 1).data;
+          const d = canvas
+            .getContext('2d')!
+            .getImageData(Math.round((x - r.left) * ratio), Math.round((y - r.top) * ratio), 1, 1).data;
           return [d[0], d[1], d[2]];
         },
         { x: at.x, y: box.y + 1.5 },
       );
-      const expected = group.maxScore >= 75 ? [0xfe, 0x50, 0x50] : group.maxScore >= 50 ? [0xfb, 0xa7, 0x40] : [0xfd, 0xec, 0x25];
+      const expected =
+        group.maxScore >= 75 ? [0xfe, 0x50, 0x50] : group.maxScore >= 50 ? [0xfb, 0xa7, 0x40] : [0xfd, 0xec, 0x25];
       expect(pixel, `${kind} span colour`).toEqual(expected);
     }
     await page.mouse.move(5, 5);
@@ -161,13 +202,26 @@ describe.each(THEMES)('spans panel, %s theme', (theme) => {
     const tooltip = page.getByTestId('rarity-span-tooltip');
     await tooltip.waitFor({ timeout: 5_000 });
     const text = await tooltip.textContent();
-    for (const part of ['Group Id', newState.groupId, 'Entity', 'Starting At', String(newState.startingAt), 'Ending At', String(newState.endingAt), 'Max score', 'Requests', 'successful']) {
+    for (const part of [
+      'Group Id',
+      newState.groupId,
+      'Entity',
+      'Starting At',
+      String(newState.startingAt),
+      'Ending At',
+      String(newState.endingAt),
+      'Max score',
+      'Requests',
+      'successful',
+    ]) {
       expect(text).toContain(part);
     }
     await page.screenshot({ path: join(screenshots, `spans-tooltip-${theme}.png`) });
 
     await page.mouse.click(at.x, at.y);
-    const zooms = await page.evaluate(() => (window as unknown as { harness: { zooms: Array<{ from: number; to: number }> } }).harness.zooms);
+    const zooms = await page.evaluate(
+      () => (window as unknown as { harness: { zooms: Array<{ from: number; to: number }> } }).harness.zooms,
+    );
     expect(zooms).toHaveLength(1);
     expect(zooms[0].from).toBeLessThanOrEqual(newState.start);
     expect(zooms[0].to).toBeGreaterThanOrEqual(newState.end);
@@ -186,7 +240,9 @@ describe.each(THEMES)('logs panel, %s theme', (theme) => {
     const group = detected.get('new_state')!;
     const rows = page.locator(`[role="row"][data-group="${group.groupId}"]`);
     // Only a screenful of rows exists (virtualised): jump to the group, then all of its entries are rendered.
-    for (let i = 0; i < 10 && (await visibleGroups(page))[0] !== group.groupId; i++) await page.getByRole('button', { name: 'Next group' }).click();
+    for (let i = 0; i < 10 && (await visibleGroups(page))[0] !== group.groupId; i++) {
+      await page.getByRole('button', { name: 'Next group' }).click();
+    }
     expect((await visibleGroups(page))[0]).toBe(group.groupId);
     // Its entries are banded among the ordinary requests of the same minutes; the first is its Starting At.
     const top = page.locator(`[role="row"][data-group="${group.groupId}"]`).first();
@@ -195,15 +251,27 @@ describe.each(THEMES)('logs panel, %s theme', (theme) => {
     expect(first).toContain(String(group.startingAt));
     expect(first).toContain(String(group.endingAt));
     expect(await page.locator('[role="row"][data-index]:not([data-group])').count()).toBeGreaterThan(0);
-    for (const header of ['Group Id (Anomaly)', 'Starting At (Anomaly)', 'Ending At (Anomaly)', 'Successful']) await page.getByText(header, { exact: true }).waitFor();
+    for (const header of ['Group Id (Anomaly)', 'Starting At (Anomaly)', 'Ending At (Anomaly)', 'Successful']) {
+      await page.getByText(header, { exact: true }).waitFor();
+    }
     await page.screenshot({ path: join(screenshots, `logs-${theme}.png`) });
 
     // Only anomalous: the group's entries alone, first and last marked.
     await page.getByText('Only anomalous').click();
     await expect.poll(() => page.locator('[role="row"][data-index]:not([data-group])').count()).toBe(0);
     expect(await rows.count()).toBeGreaterThanOrEqual(5);
-    expect(await page.locator(`[data-group="${group.groupId}"][data-mark="first"], [data-group="${group.groupId}"][data-mark="only"]`).count()).toBe(1);
-    expect(await page.locator(`[data-group="${group.groupId}"][data-mark="last"], [data-group="${group.groupId}"][data-mark="only"]`).count()).toBe(1);
+    expect(
+      await page
+        .locator(
+          `[data-group="${group.groupId}"][data-mark="first"], [data-group="${group.groupId}"][data-mark="only"]`,
+        )
+        .count(),
+    ).toBe(1);
+    expect(
+      await page
+        .locator(`[data-group="${group.groupId}"][data-mark="last"], [data-group="${group.groupId}"][data-mark="only"]`)
+        .count(),
+    ).toBe(1);
     await page.screenshot({ path: join(screenshots, `logs-only-anomalous-${theme}.png`) });
     expect(errors).toEqual([]);
     await page.close();
@@ -224,9 +292,13 @@ describe.each(THEMES)('logs panel, %s theme', (theme) => {
     const seen = new Set(await visibleGroups(page));
     for (let i = 0; i < 4; i++) {
       await page.getByRole('button', { name: 'Next group' }).click();
-      for (const id of await visibleGroups(page)) seen.add(id);
+      for (const id of await visibleGroups(page)) {
+        seen.add(id);
+      }
     }
-    for (const id of ids) expect(seen, `next group reaches ${id}`).toContain(id);
+    for (const id of ids) {
+      expect(seen, `next group reaches ${id}`).toContain(id);
+    }
     await page.getByRole('button', { name: 'Previous group' }).click();
     await page.getByRole('button', { name: 'Previous group' }).click();
     await page.getByRole('button', { name: 'Previous group' }).click();
@@ -235,9 +307,24 @@ describe.each(THEMES)('logs panel, %s theme', (theme) => {
     const target = detected.get('key_new_country')!;
     await page.goto(`${page.url()}&var-group=${target.groupId}`);
     await page.waitForFunction(() => typeof (window as unknown as { drawMs?: number }).drawMs === 'number');
-    await expect.poll(() => page.locator('[role="row"][data-group]').evaluateAll((r) => [...new Set(r.map((x) => x.getAttribute('data-group')))])).toEqual([target.groupId]);
+    await expect
+      .poll(() =>
+        page
+          .locator('[role="row"][data-group]')
+          .evaluateAll((r) => [...new Set(r.map((x) => x.getAttribute('data-group')))]),
+      )
+      .toEqual([target.groupId]);
     await page.getByRole('button', { name: `Group ${target.groupId}` }).click();
-    await expect.poll(async () => new Set(await page.locator('[role="row"][data-group]').evaluateAll((r) => r.map((x) => x.getAttribute('data-group')))).size).toBeGreaterThan(1);
+    await expect
+      .poll(
+        async () =>
+          new Set(
+            await page
+              .locator('[role="row"][data-group]')
+              .evaluateAll((r) => r.map((x) => x.getAttribute('data-group'))),
+          ).size,
+      )
+      .toBeGreaterThan(1);
     expect(errors).toEqual([]);
     await page.close();
   });

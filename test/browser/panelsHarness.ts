@@ -32,7 +32,14 @@ export async function startPanelsHarness(): Promise<PanelsHarness> {
     logLevel: 'warn',
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     esbuild: { jsx: 'automatic', jsxDev: false },
-    build: { outDir, emptyOutDir: true, sourcemap: false, target: 'es2022', chunkSizeWarningLimit: 20_000, reportCompressedSize: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      sourcemap: false,
+      target: 'es2022',
+      chunkSizeWarningLimit: 20_000,
+      reportCompressedSize: false,
+    },
   });
   const fixtures = new Map<string, unknown>();
   const server = createServer((req, res) => {
@@ -40,7 +47,9 @@ export async function startPanelsHarness(): Promise<PanelsHarness> {
     const fixture = /^\/frames\/([\w-]+)\.json$/.exec(url.pathname);
     if (fixture) {
       const body = fixtures.get(fixture[1]);
-      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? { message: 'no such fixture' }));
+      res
+        .writeHead(body ? 200 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify(body ?? { message: 'no such fixture' }));
       return;
     }
     serveStatic(res, url.pathname, outDir);

@@ -17,7 +17,11 @@ export interface HarnessServer {
   close(): Promise<void>;
 }
 
-export async function startHarnessServer(staticDir: string, databaseUrl: string, defaultTable: string): Promise<HarnessServer> {
+export async function startHarnessServer(
+  staticDir: string,
+  databaseUrl: string,
+  defaultTable: string,
+): Promise<HarnessServer> {
   ensureBuiltExecutable();
   const plugin = await startPlugin();
   const client = connect(plugin.address);
@@ -33,11 +37,19 @@ export async function startHarnessServer(staticDir: string, databaseUrl: string,
     const path = `${resource[1]}${url.search}`;
     requests.push(path);
     try {
-      const messages = await client.callResource({ pluginContext: context, path: resource[1], method: req.method ?? 'GET', url: path, headers: {} });
+      const messages = await client.callResource({
+        pluginContext: context,
+        path: resource[1],
+        method: req.method ?? 'GET',
+        url: path,
+        headers: {},
+      });
       const body = Buffer.concat(messages.map((m) => Buffer.from(m.body ?? [])));
       res.writeHead(messages[0].code || 500, { 'content-type': 'application/json' }).end(body);
     } catch (error) {
-      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: (error as Error).message }));
+      res
+        .writeHead(502, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: (error as Error).message }));
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ICONS_DIR = normalize(join(ROOT, 'node_modules/@grafana/ui/dist/public/img'));
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+};
 
 /** Answers `pathname` from `dir` (or the icons); 404 for anything outside them. */
 export function serveStatic(res: ServerResponse, pathname: string, dir: string): void {

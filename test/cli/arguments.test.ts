@@ -10,7 +10,9 @@ beforeAll(async () => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(`CREATE TABLE weblogs (id bigserial PRIMARY KEY, ts timestamptz NOT NULL, ip text, state int)`);
-  await client.query(`INSERT INTO weblogs (ts, ip, state) SELECT timestamptz '2026-01-01' + g * interval '1 minute', '10.0.0.' || (g % 3), 1 FROM generate_series(1, 500) g`);
+  await client.query(
+    `INSERT INTO weblogs (ts, ip, state) SELECT timestamptz '2026-01-01' + g * interval '1 minute', '10.0.0.' || (g % 3), 1 FROM generate_series(1, 500) g`,
+  );
   await client.end();
 });
 
@@ -19,7 +21,10 @@ const base = ['detect', '--table', 'public.weblogs', '--function', 'rare', '--by
 describe('rarity detect: bad arguments exit 2 with one clear line', () => {
   it.each([
     // Rules come from the validator the editor and the backend share, worded with the flags' names.
-    [['detect', '--table', 'public.weblogs', '--function', 'freq_rare', '--by', 'state'], /--over is required for freq_rare/],
+    [
+      ['detect', '--table', 'public.weblogs', '--function', 'freq_rare', '--by', 'state'],
+      /--over is required for freq_rare/,
+    ],
     [[...base, '--bucket-span', '0s'], /--bucket-span "0s" must be longer than zero/],
     [[...base, '--bucket-span', '500ms'], /--bucket-span "500ms" must be a whole number of seconds, at least 1s/],
     [[...base, '--bucket-span', '366d'], /--bucket-span "366d" is too long; use at most 365d/],
@@ -28,7 +33,10 @@ describe('rarity detect: bad arguments exit 2 with one clear line', () => {
     [[...base, '--bucket-span', 'soon'], /not a duration/],
     [[...base, '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], /--from .* must be before --to/],
     [[...base, '--from', 'yesterday'], /--from "yesterday" is not an ISO date/],
-    [['detect', '--table', 'public.weblogs', '--function', 'mean', '--by', 'state'], /--function "mean" is not known; use rare or freq_rare/],
+    [
+      ['detect', '--table', 'public.weblogs', '--function', 'mean', '--by', 'state'],
+      /--function "mean" is not known; use rare or freq_rare/,
+    ],
     [['detect', '--table', 'public.weblogs', '--by', 'state'], /--function is required/],
     [[...base, '--filter', 'state'], /--filter "state" is not a condition/],
     [[...base, '--format', 'xml'], /--format must be json or table/],
@@ -46,7 +54,10 @@ describe('rarity detect: bad arguments exit 2 with one clear line', () => {
   it.each([
     [[...base.slice(0, -1), 'colour'], /colour/],
     [['detect', '--table', 'public.nope', '--function', 'rare', '--by', 'state'], /nope/],
-    [['detect', '--table', 'weblogs; DROP TABLE weblogs', '--function', 'rare', '--by', 'state'], /weblogs; DROP TABLE weblogs/],
+    [
+      ['detect', '--table', 'weblogs; DROP TABLE weblogs', '--function', 'rare', '--by', 'state'],
+      /weblogs; DROP TABLE weblogs/,
+    ],
     [[...base, '--filter', 'missing=1'], /missing/],
     [[...base, '--time-column', 'ip'], /ip/],
   ])('names the unknown table/column: %j', async (args, message) => {

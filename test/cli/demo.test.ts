@@ -14,12 +14,20 @@ interface Injected {
   end: string;
   detector: { function: string; by: string; over?: string; bucketSpan: string };
 }
-interface Group { id: string; entity: string; start: string; end: string; maxScore: number; startingAt: string; endingAt: string }
+interface Group {
+  id: string;
+  entity: string;
+  start: string;
+  end: string;
+  maxScore: number;
+  startingAt: string;
+  endingAt: string;
+}
 
 let url: string;
 let injected: Injected[];
 /** Ordinary rows the seed turns into state 4: genuinely rare, so detectors may rightly flag them. */
-let benignRare: { ts: string; ip: string }[];
+let benignRare: Array<{ ts: string; ip: string }>;
 const detections = new Map<string, { groups: Group[] }>();
 
 function detectorArgs(d: Injected['detector']): string[] {
@@ -37,8 +45,21 @@ beforeAll(async () => {
   benignRare = seed.benignState4;
   for (const i of injected) {
     const key = JSON.stringify(i.detector);
-    if (detections.has(key)) continue;
-    const r = await rarity(['detect', '--database-url', url, '--table', 'public.weblogs', ...detectorArgs(i.detector), '--success', 'state=1', '--format', 'json']);
+    if (detections.has(key)) {
+      continue;
+    }
+    const r = await rarity([
+      'detect',
+      '--database-url',
+      url,
+      '--table',
+      'public.weblogs',
+      ...detectorArgs(i.detector),
+      '--success',
+      'state=1',
+      '--format',
+      'json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     detections.set(key, JSON.parse(r.stdout));
@@ -50,14 +71,19 @@ describe('demo ground truth', () => {
     expect(injected.map((i) => i.kind).sort()).toEqual(['failed_hammering', 'key_new_country', 'new_state']);
   });
 
-  it.each(['new_state', 'failed_hammering', 'key_new_country'])('finds %s with the detector it names, score ≥ 50', (kind) => {
-    const truth = injected.find((i) => i.kind === kind)!;
-    const { groups } = detections.get(JSON.stringify(truth.detector))!;
-    const hits = groups.filter((g) => g.entity === truth.entity && g.start < truth.end && g.end > truth.start);
-    expect(hits.length, `no group for ${truth.entity} in ${JSON.stringify(groups.slice(0, 5))}`).toBeGreaterThan(0);
-    expect(Math.max(...hits.map((g) => g.maxScore))).toBeGreaterThanOrEqual(50);
-    for (const g of hits) expect(BigInt(g.startingAt) <= BigInt(g.endingAt)).toBe(true);
-  });
+  it.each(['new_state', 'failed_hammering', 'key_new_country'])(
+    'finds %s with the detector it names, score ≥ 50',
+    (kind) => {
+      const truth = injected.find((i) => i.kind === kind)!;
+      const { groups } = detections.get(JSON.stringify(truth.detector))!;
+      const hits = groups.filter((g) => g.entity === truth.entity && g.start < truth.end && g.end > truth.start);
+      expect(hits.length, `no group for ${truth.entity} in ${JSON.stringify(groups.slice(0, 5))}`).toBeGreaterThan(0);
+      expect(Math.max(...hits.map((g) => g.maxScore))).toBeGreaterThanOrEqual(50);
+      for (const g of hits) {
+        expect(BigInt(g.startingAt) <= BigInt(g.endingAt)).toBe(true);
+      }
+    },
+  );
 
   it('keeps false alarms of the benign remainder low', () => {
     const overlapsInjected = (g: Group) => injected.some((i) => g.start < i.end && g.end > i.start);
@@ -69,7 +95,9 @@ describe('demo ground truth', () => {
       const rareRows = strong.filter(coversBenignRare).length;
       const unexplained = strong.length - rareRows;
       falseAlarms += unexplained;
-      report.push(`${key}: ${groups.length} groups; outside the injected windows ${strong.length} with score ≥ 50 (${rareRows} on the seeded rare state-4 rows, ${unexplained} unexplained)`);
+      report.push(
+        `${key}: ${groups.length} groups; outside the injected windows ${strong.length} with score ≥ 50 (${rareRows} on the seeded rare state-4 rows, ${unexplained} unexplained)`,
+      );
     }
     console.log(`false-alarm figure (demo, 30 days × 20 000 rows):\n  ${report.join('\n  ')}`);
     expect(falseAlarms).toBeLessThanOrEqual(1);

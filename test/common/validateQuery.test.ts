@@ -10,7 +10,9 @@ const fields = (query: Partial<RarityQuery>, allowTemplateVariables = false) =>
 describe('validateQuery', () => {
   it('accepts a complete rare query and a complete freq_rare query', () => {
     expect(validateQuery(base)).toEqual([]);
-    expect(validateQuery({ ...base, function: 'freq_rare', overField: 'ip', bucketSpan: '1h30m', minScore: 50, limit: 10 })).toEqual([]);
+    expect(
+      validateQuery({ ...base, function: 'freq_rare', overField: 'ip', bucketSpan: '1h30m', minScore: 50, limit: 10 }),
+    ).toEqual([]);
   });
 
   it('requires a by field', () => {
@@ -33,18 +35,28 @@ describe('validateQuery', () => {
     expect(errorFor(validateQuery({ ...base, function: 'mean' as never }), 'function')).toBe(
       'function "mean" is not known; use rare or freq_rare',
     );
-    expect(errorFor(validateQuery({ ...base, queryType: 'table' as never }), 'queryType')).toMatch(/"table" is not known; use one of scores, records/);
-    expect(errorFor(validateQuery({ ...base, bucketSpan: '5 min' }), 'bucketSpan')).toMatch(/"5 min" is not a duration/);
+    expect(errorFor(validateQuery({ ...base, queryType: 'table' as never }), 'queryType')).toMatch(
+      /"table" is not known; use one of scores, records/,
+    );
+    expect(errorFor(validateQuery({ ...base, bucketSpan: '5 min' }), 'bucketSpan')).toMatch(
+      /"5 min" is not a duration/,
+    );
     expect(errorFor(validateQuery({ ...base, bucketSpan: '0m' }), 'bucketSpan')).toMatch(/longer than zero/);
-    expect(errorFor(validateQuery({ ...base, minScore: 101 }), 'minScore')).toBe('minScore 101 must be a number from 0 to 100');
+    expect(errorFor(validateQuery({ ...base, minScore: 101 }), 'minScore')).toBe(
+      'minScore 101 must be a number from 0 to 100',
+    );
     expect(errorFor(validateQuery({ ...base, limit: 2.5 }), 'limit')).toMatch(/whole number from 1 to 100000/);
     expect(errorFor(validateQuery({ ...base, limit: 0 }), 'limit')).toMatch(/whole number/);
   });
 
   it('holds bucket spans to the limits the backend enforces: whole seconds, at least 1s, at most 365d', () => {
-    expect(errorFor(validateQuery({ ...base, bucketSpan: '500ms' }), 'bucketSpan')).toBe('bucketSpan "500ms" must be a whole number of seconds, at least 1s');
+    expect(errorFor(validateQuery({ ...base, bucketSpan: '500ms' }), 'bucketSpan')).toBe(
+      'bucketSpan "500ms" must be a whole number of seconds, at least 1s',
+    );
     expect(errorFor(validateQuery({ ...base, bucketSpan: '1500ms' }), 'bucketSpan')).toMatch(/whole number of seconds/);
-    expect(errorFor(validateQuery({ ...base, bucketSpan: '366d' }), 'bucketSpan')).toBe('bucketSpan "366d" is too long; use at most 365d');
+    expect(errorFor(validateQuery({ ...base, bucketSpan: '366d' }), 'bucketSpan')).toBe(
+      'bucketSpan "366d" is too long; use at most 365d',
+    );
     expect(fields({ bucketSpan: '1s' })).toEqual([]);
     expect(fields({ bucketSpan: '365d' })).toEqual([]);
     expect(fields({ bucketSpan: '2000ms' })).toEqual([]);
@@ -59,13 +71,17 @@ describe('validateQuery', () => {
 
   it('words messages with the labels the caller gives (the command line names its flags)', () => {
     const labels = { function: '--function', byField: '--by', overField: '--over', bucketSpan: '--bucket-span' };
-    const messages = validateQuery({ ...base, function: 'freq_rare', byField: '', bucketSpan: '0s' }, { labels }).map((e) => e.message);
+    const messages = validateQuery({ ...base, function: 'freq_rare', byField: '', bucketSpan: '0s' }, { labels }).map(
+      (e) => e.message,
+    );
     expect(messages).toEqual([
       '--by is required: choose the categorical field whose rare values are searched for',
       '--over is required for freq_rare: choose the entity field (e.g. a client IP) whose requests are compared',
       '--bucket-span "0s" must be longer than zero, e.g. 5m',
     ]);
-    expect(errorFor(validateQuery({ ...base, function: 'mean' as never }, { labels }), 'function')).toBe('--function "mean" is not known; use rare or freq_rare');
+    expect(errorFor(validateQuery({ ...base, function: 'mean' as never }, { labels }), 'function')).toBe(
+      '--function "mean" is not known; use rare or freq_rare',
+    );
   });
 
   it('names what a query cannot run without', () => {
@@ -87,11 +103,18 @@ describe('validateQuery', () => {
         { field: 'product', op: 'not in', value: '3, 4' },
       ],
     });
-    expect(errors.map((e) => e.field)).toEqual(['filters.0.field', 'filters.1.op', 'filters.2.value', 'filters.3.value']);
+    expect(errors.map((e) => e.field)).toEqual([
+      'filters.0.field',
+      'filters.1.op',
+      'filters.2.value',
+      'filters.3.value',
+    ]);
     expect(errorFor(errors, 'filters.1.op')).toMatch(/operator "between" is not allowed; use one of =, !=/);
     expect(errorFor(errors, 'filters.2.value')).toBe('Filter 3: "=" needs a value');
     const many = Array.from({ length: 51 }, () => ({ field: 'state', op: '!=' as const, value: '9' }));
-    expect(errorFor(validateQuery({ ...base, filters: many }), 'filters')).toBe('51 filters given; at most 50 are allowed');
+    expect(errorFor(validateQuery({ ...base, filters: many }), 'filters')).toBe(
+      '51 filters given; at most 50 are allowed',
+    );
   });
 
   it('lets the editor accept template variables it cannot check yet, and the backend refuse them', () => {

@@ -26,7 +26,9 @@ function randomBuckets(seed: number, n: number, population: boolean): BucketInpu
 
 describe('Detector', () => {
   it('refuses a learning period shorter than 20 buckets unless asked explicitly', () => {
-    expect(() => new Detector({ function: 'rare', byField: 's', bucketSpanSeconds: SPAN, learningBuckets: 5 })).toThrow(/at least 20/);
+    expect(() => new Detector({ function: 'rare', byField: 's', bucketSpanSeconds: SPAN, learningBuckets: 5 })).toThrow(
+      /at least 20/,
+    );
     expect(() => new Detector({ function: 'freq_rare', byField: 's', bucketSpanSeconds: SPAN })).toThrow(/overField/);
     expect(() => new Detector({ function: 'rare', byField: 's', bucketSpanSeconds: 0 })).toThrow(/positive/);
   });
@@ -35,9 +37,13 @@ describe('Detector', () => {
     const d = new Detector({ function: 'rare', byField: 'state', bucketSpanSeconds: SPAN });
     const results: BucketResult[] = [];
     // A first occurrence inside the learning period (bucket 10) must not be flagged.
-    for (let b = 0; b < 20; b++) results.push(d.process(bucket(b, SPAN, [tuple('1', null, 10), ...(b === 10 ? [tuple('9')] : [])])));
+    for (let b = 0; b < 20; b++) {
+      results.push(d.process(bucket(b, SPAN, [tuple('1', null, 10), ...(b === 10 ? [tuple('9')] : [])])));
+    }
     expect(results.every((r) => r.learning && r.score === 0 && r.records.length === 0)).toBe(true);
-    for (let b = 20; b < 2000; b++) results.push(d.process(bucket(b, SPAN, [tuple('1', null, 10)])));
+    for (let b = 20; b < 2000; b++) {
+      results.push(d.process(bucket(b, SPAN, [tuple('1', null, 10)])));
+    }
     expect(results.slice(20).every((r) => !r.learning && r.records.length === 0)).toBe(true);
     const hit = d.process(bucket(2000, SPAN, [tuple('1', null, 10), tuple('7', null, 3)]));
     expect(hit.learning).toBe(false);
@@ -74,10 +80,18 @@ describe('Detector', () => {
     // Same history, except the value under test was seen in fewer buckets each time.
     let previous = Infinity;
     for (const seen of [40, 20, 10, 5, 2, 0]) {
-      const d = new Detector({ function: 'rare', byField: 'v', bucketSpanSeconds: SPAN, learningBuckets: 0, allowShortLearning: true });
+      const d = new Detector({
+        function: 'rare',
+        byField: 'v',
+        bucketSpanSeconds: SPAN,
+        learningBuckets: 0,
+        allowShortLearning: true,
+      });
       for (let b = 0; b < 60; b++) {
         const tuples = [tuple('common'), tuple(`b${b % 5}`)];
-        if (b < seen) tuples.push(tuple('x'));
+        if (b < seen) {
+          tuples.push(tuple('x'));
+        }
         d.process(bucket(b, SPAN, tuples));
       }
       const r = d.process(bucket(60, SPAN, [tuple('common'), tuple('x')]));

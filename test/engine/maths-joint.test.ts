@@ -9,7 +9,8 @@ import { DBL_MIN, logRegularizedGammaQ, normalQuantile } from '../../pkg-backend
 import { mulberry32 } from './maths-rng.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
-const extremeProbability = (ps: number[], minExtreme: number, maxExtreme: number) => Math.exp(logExtremeProbability(ps, minExtreme, maxExtreme));
+const extremeProbability = (ps: number[], minExtreme: number, maxExtreme: number) =>
+  Math.exp(logExtremeProbability(ps, minExtreme, maxExtreme));
 
 describe('jointProbability (weighted χ², CJointProbabilityOfLessLikelySamples)', () => {
   it('one probability is its own joint', () => {

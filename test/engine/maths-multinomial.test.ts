@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { betaSliceMeans, numberPriorSamples, smoothedTailProbabilities, tailProbabilities } from '../../pkg-backend/src/engine/maths/multinomial.ts';
+import {
+  betaSliceMeans,
+  numberPriorSamples,
+  smoothedTailProbabilities,
+  tailProbabilities,
+} from '../../pkg-backend/src/engine/maths/multinomial.ts';
 import { mulberry32 } from './maths-rng.ts';
 
 const COUNTS = [10000, 12000, 29000, 39000, 4000, 6000];
@@ -38,11 +43,15 @@ describe('smoothedTailProbabilities (CCategoryProbabilityCache)', () => {
     const s = betaSliceMeans(3, 97, 7);
     expect(s).toHaveLength(7);
     expect(s.reduce((x, y) => x + y) / 7).toBeCloseTo(0.03, 12);
-    for (let i = 1; i < s.length; i++) expect(s[i]).toBeGreaterThan(s[i - 1]);
+    for (let i = 1; i < s.length; i++) {
+      expect(s[i]).toBeGreaterThan(s[i - 1]);
+    }
   });
   it('(E) CMultinomialConjugateTest Dirichlet check: within 0.1 of Monte Carlo, total error < 0.7', () => {
-    const probs = [0.02, 0.05, 0.01, 0.2, 0.001, 0.03, 0.02, 0.005, 0.1, 0.03, 0.04, 0.01, 0.001, 0.006, 0.02, 0.05, 0.001, 0.001,
-      0.01, 0.01, 0.2, 0.01, 0.02, 0.07, 0.01, 0.002, 0.01, 0.02, 0.03, 0.013];
+    const probs = [
+      0.02, 0.05, 0.01, 0.2, 0.001, 0.03, 0.02, 0.005, 0.1, 0.03, 0.04, 0.01, 0.001, 0.006, 0.02, 0.05, 0.001, 0.001,
+      0.01, 0.01, 0.2, 0.01, 0.02, 0.07, 0.01, 0.002, 0.01, 0.02, 0.03, 0.013,
+    ];
     const conc = probs.map((p) => p * 100);
     const rng = mulberry32(42);
     const expected = new Array(conc.length).fill(0);
@@ -55,7 +64,9 @@ describe('smoothedTailProbabilities (CCategoryProbabilityCache)', () => {
       // up to and including position j + 1 (1 for the largest).
       const cum: number[] = [];
       let acc = 0;
-      for (const i of idx) cum.push((acc += g[i] / total));
+      for (const i of idx) {
+        cum.push((acc += g[i] / total));
+      }
       cum.push(1);
       idx.forEach((i, j) => (expected[i] += cum[j + 1] / samples));
     }
@@ -73,14 +84,18 @@ describe('smoothedTailProbabilities (CCategoryProbabilityCache)', () => {
       const k = 1 + Math.floor(rng() * 40);
       const scale = [0.05, 1, 30, 500][trial % 4];
       const counts = Array.from({ length: k }, () => Math.floor(rng() * 20) * scale * rng());
-      if (!counts.some((c) => c > 0)) counts[0] = 1;
+      if (!counts.some((c) => c > 0)) {
+        counts[0] = 1;
+      }
       const p = smoothedTailProbabilities(counts);
       const order = counts.map((_, i) => i).sort((i, j) => counts[i] - counts[j]);
       for (let i = 0; i < k; i++) {
         expect(p[i]).toBeGreaterThanOrEqual(0);
         expect(p[i]).toBeLessThanOrEqual(1);
       }
-      for (let i = 1; i < k; i++) expect(p[order[i]]).toBeGreaterThanOrEqual(p[order[i - 1]] - 1e-12);
+      for (let i = 1; i < k; i++) {
+        expect(p[order[i]]).toBeGreaterThanOrEqual(p[order[i - 1]] - 1e-12);
+      }
     }
   });
   it('handles tens of thousands of categories (its speed is in `npm run bench`)', () => {
@@ -95,7 +110,9 @@ describe('smoothedTailProbabilities (CCategoryProbabilityCache)', () => {
 
 /** Marsaglia–Tsang gamma sampler (shape a, scale 1). */
 function gammaSample(a: number, rng: () => number): number {
-  if (a < 1) return gammaSample(a + 1, rng) * Math.pow(rng(), 1 / a);
+  if (a < 1) {
+    return gammaSample(a + 1, rng) * Math.pow(rng(), 1 / a);
+  }
   const d = a - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
@@ -109,6 +126,8 @@ function gammaSample(a: number, rng: () => number): number {
     } while (v <= 0);
     v = v * v * v;
     const u = rng();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) {
+      return d * v;
+    }
   }
 }

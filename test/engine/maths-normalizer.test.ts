@@ -22,11 +22,17 @@ describe('ScoreNormalizer, (E) CAnomalyScoreTest::testNormalizeScoresNearZero', 
   for (const [nonZero, expected] of cases) {
     it(`${nonZero} noise scores of 0.0055 → ${expected}`, () => {
       const samples = new Array(500).fill(0);
-      for (let j = 0; j < nonZero; j++) if (!anomalyTimes.includes(j)) samples[j] += 0.0055;
+      for (let j = 0; j < nonZero; j++) {
+        if (!anomalyTimes.includes(j)) {
+          samples[j] += 0.0055;
+        }
+      }
       anomalyTimes.forEach((t, i) => (samples[t] += anomalies[i]));
       // As Elastic's test: update with all 500 raws first, then normalise the five anomalies.
       const normalizer = new ScoreNormalizer({ bucketLength: 1800 });
-      for (const s of samples) normalizer.update(s);
+      for (const s of samples) {
+        normalizer.update(s);
+      }
       expect(print(anomalyTimes.map((t) => normalizer.normalize(samples[t])))).toBe(expected);
     });
   }
@@ -46,7 +52,9 @@ describe('ScoreNormalizer behaviour', () => {
     const times = [50, 110, 190, 220, 290];
     [2, 4, 4, 5, 20].forEach((a, i) => (samples[times[i]] += a));
     const n = new ScoreNormalizer();
-    for (const s of samples) n.update(s);
+    for (const s of samples) {
+      n.update(s);
+    }
     const scores = times.map((t) => n.normalize(samples[t]));
     expect(Math.max(...scores)).toBe(scores[4]);
     expect(scores[4]).toBeGreaterThan(90);
@@ -60,15 +68,21 @@ describe('ScoreNormalizer behaviour', () => {
     const rng = mulberry32(9);
     const raws = Array.from({ length: 1200 }, () => rng() * 50);
     const n = new ScoreNormalizer({ bucketLength: 300 });
-    for (const r of raws) n.update(r);
+    for (const r of raws) {
+      n.update(r);
+    }
     const sorted = [...raws].sort((a, b) => a - b);
     const normalised = sorted.map((r) => n.normalize(r));
-    for (let i = 1; i < normalised.length; i++) expect(normalised[i] - normalised[i - 1]).toBeGreaterThan(-0.01);
+    for (let i = 1; i < normalised.length; i++) {
+      expect(normalised[i] - normalised[i - 1]).toBeGreaterThan(-0.01);
+    }
   });
   it('keeps a bounded history however many scores it sees', () => {
     const rng = mulberry32(4);
     const n = new ScoreNormalizer();
-    for (let i = 0; i < 50_000; i++) n.update(-Math.log(rng() + 1e-12) * 3);
+    for (let i = 0; i < 50_000; i++) {
+      n.update(-Math.log(rng() + 1e-12) * 3);
+    }
     const state = n.toJSON();
     expect(state.quantiles.n).toBe(50_000);
     expect(state.quantiles.nodes.length).toBeLessThan(3 * 201 + 2);
@@ -86,7 +100,9 @@ describe('ScoreNormalizer behaviour', () => {
   });
   it('decay: quantile counts age every 20 buckets', () => {
     const n = new ScoreNormalizer({ decayRate: 0.05 });
-    for (let i = 0; i < 1000; i++) n.update(i % 7);
+    for (let i = 0; i < 1000; i++) {
+      n.update(i % 7);
+    }
     n.age(19);
     expect(n.toJSON().quantiles.n).toBe(1000);
     n.age(1);
@@ -99,7 +115,9 @@ describe('ScoreNormalizer behaviour', () => {
     const n = new ScoreNormalizer({ bucketLength: 600 });
     for (let i = 0; i < 3000; i++) {
       n.update(rng() < 0.95 ? rng() * 0.5 : rng() * 40, i % 3 === 0 ? 'x' : '');
-      if (i % 10 === 0) n.age(1);
+      if (i % 10 === 0) {
+        n.age(1);
+      }
     }
     const json = JSON.stringify(n.toJSON());
     const restored = ScoreNormalizer.fromJSON(JSON.parse(json));
@@ -123,7 +141,9 @@ describe('ScoreNormalizer behaviour', () => {
 describe('QDigest', () => {
   it('exact while n < k: cdf bounds coincide and quantiles are exact', () => {
     const d = new QDigest(201);
-    for (let v = 1; v <= 100; v++) d.add(v);
+    for (let v = 1; v <= 100; v++) {
+      d.add(v);
+    }
     expect(d.cdf(50)).toEqual([0.5, 0.5]);
     expect(d.quantile(0.5)).toBe(50);
     expect(d.quantile(0.9)).toBe(90);
@@ -132,7 +152,9 @@ describe('QDigest', () => {
     const rng = mulberry32(8);
     const d = new QDigest(20);
     const values = Array.from({ length: 5000 }, () => Math.floor(rng() * rng() * 1000));
-    for (const v of values) d.add(v);
+    for (const v of values) {
+      d.add(v);
+    }
     expect(d.size).toBeLessThanOrEqual(3 * 20 + 2);
     for (const x of [0, 10, 100, 300, 999]) {
       const truth = values.filter((v) => v <= x).length / values.length;

@@ -28,7 +28,9 @@ describe('logGamma', () => {
 
 describe('regularised incomplete gamma', () => {
   it('Q(1, x) = e^−x', () => {
-    for (const x of [0.01, 0.5, 1, 3, 20, 200]) expect(rel(regularizedGammaQ(1, x), Math.exp(-x))).toBeLessThan(1e-13);
+    for (const x of [0.01, 0.5, 1, 3, 20, 200]) {
+      expect(rel(regularizedGammaQ(1, x), Math.exp(-x))).toBeLessThan(1e-13);
+    }
   });
   it('Q(a, 0) = 1', () => {
     expect(regularizedGammaQ(3, 0)).toBe(1);
@@ -62,7 +64,12 @@ describe('regularised incomplete beta and its quantile', () => {
   it('betaQuantile inverts the c.d.f.', () => {
     expect(rel(betaQuantile(0.15, 30.33, 70.33), 0.25408733057890454)).toBeLessThan(1e-10);
     expect(rel(betaQuantile(0.85, 1 / 3, 500.33), 0.0013980635357354423)).toBeLessThan(1e-9);
-    for (const [p, a, b] of [[0.01, 2, 5], [0.5, 0.7, 3], [0.99, 40, 2], [1 / 7, 3, 97]]) {
+    for (const [p, a, b] of [
+      [0.01, 2, 5],
+      [0.5, 0.7, 3],
+      [0.99, 40, 2],
+      [1 / 7, 3, 97],
+    ]) {
       expect(regularizedBeta(betaQuantile(p, a, b), a, b)).toBeCloseTo(p, 12);
     }
   });

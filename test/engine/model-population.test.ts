@@ -29,7 +29,11 @@ describe('population rare and freq_rare (CEventRatePopulationModel)', () => {
   });
 
   it('joins several attributes with the χ² joint (R): {200, 503} and {200, 404}', () => {
-    const a = scoreX(false, [...entities('a', 19, '200'), ...entities('b', 10, '404')], [tuple('200', 'X'), tuple('503', 'X')]);
+    const a = scoreX(
+      false,
+      [...entities('a', 19, '200'), ...entities('b', 10, '404')],
+      [tuple('200', 'X'), tuple('503', 'X')],
+    );
     expectClose(a.x.probability, 0.10895);
     expect(a.x.causes[0].by).toBe('503');
     const b = scoreX(
@@ -57,7 +61,11 @@ describe('population rare and freq_rare (CEventRatePopulationModel)', () => {
   });
 
   it('lists causes with P ≤ max(1.1 · min P, 0.05), strongest first', () => {
-    const { x } = scoreX(false, [...entities('a', 19, '200'), ...entities('b', 10, '404')], [tuple('200', 'X'), tuple('503', 'X')]);
+    const { x } = scoreX(
+      false,
+      [...entities('a', 19, '200'), ...entities('b', 10, '404')],
+      [tuple('200', 'X'), tuple('503', 'X')],
+    );
     expect(x.causes.map((c) => c.by)).toEqual(['503']);
     expect(x.firstOccurrence).toBe(true);
   });
@@ -66,12 +74,18 @@ describe('population rare and freq_rare (CEventRatePopulationModel)', () => {
     const decay = 0.05; // window = 80 buckets
     const model = new PopulationModel(false, decay, SPAN * 1000);
     model.addBucket(bucket(0, SPAN, []).start, entities('old', 50, 'v'));
-    for (let b = 1; b < 200; b++) model.addBucket(bucket(b, SPAN, []).start, [tuple('w', 'fresh')]);
+    for (let b = 1; b < 200; b++) {
+      model.addBucket(bucket(b, SPAN, []).start, [tuple('w', 'fresh')]);
+    }
     expect(model.pairCount).toBe(1);
   });
 
   it('round-trips its state through JSON exactly', () => {
-    const { model } = scoreX(true, [...entities('a', 19, '200'), ...entities('b', 10, '404')], [tuple('200', 'X', 3), tuple('503', 'X')]);
+    const { model } = scoreX(
+      true,
+      [...entities('a', 19, '200'), ...entities('b', 10, '404')],
+      [tuple('200', 'X', 3), tuple('503', 'X')],
+    );
     const restored = PopulationModel.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
     const t = bucket(5, SPAN, []).start;
     const next = [tuple('404', 'Y', 2), tuple('503', 'Y', 1), tuple('200', 'Z', 1)];

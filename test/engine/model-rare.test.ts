@@ -8,9 +8,19 @@ const HOUR = 3600;
 function runTestRare(decay: number) {
   const model = new RareInTimeModel(decay);
   let i = 0;
-  for (let b = 0; b < 10; b++) model.addBucket(bucket(i++, HOUR, []).start, [tuple('p1'), tuple('p2')]);
-  for (let b = 0; b < 40; b++) model.addBucket(bucket(i++, HOUR, []).start, ['p1', 'p2', 'p3', 'p4'].map((v) => tuple(v)));
-  const last = model.addBucket(bucket(i++, HOUR, []).start, ['p1', 'p2', 'p3', 'p4', 'p5'].map((v) => tuple(v)));
+  for (let b = 0; b < 10; b++) {
+    model.addBucket(bucket(i++, HOUR, []).start, [tuple('p1'), tuple('p2')]);
+  }
+  for (let b = 0; b < 40; b++) {
+    model.addBucket(
+      bucket(i++, HOUR, []).start,
+      ['p1', 'p2', 'p3', 'p4'].map((v) => tuple(v)),
+    );
+  }
+  const last = model.addBucket(
+    bucket(i++, HOUR, []).start,
+    ['p1', 'p2', 'p3', 'p4', 'p5'].map((v) => tuple(v)),
+  );
   const p = Object.fromEntries(last.map((o) => [o.entity, o.probability]));
   return { model, p, last };
 }
@@ -36,10 +46,20 @@ describe('rare in time (CEventRateModel)', () => {
 
   it('reproduces testRareWithInfluence probabilities (R)', () => {
     const model = new RareInTimeModel(0);
-    for (let b = 0; b < 50; b++) model.addBucket(bucket(b, HOUR, []).start, ['p1', 'p2', 'p3', 'p4'].map((v) => tuple(v)));
-    const last = model.addBucket(bucket(50, HOUR, []).start, ['p1', 'p2', 'p3', 'p4', 'p5'].map((v) => tuple(v)));
+    for (let b = 0; b < 50; b++) {
+      model.addBucket(
+        bucket(b, HOUR, []).start,
+        ['p1', 'p2', 'p3', 'p4'].map((v) => tuple(v)),
+      );
+    }
+    const last = model.addBucket(
+      bucket(50, HOUR, []).start,
+      ['p1', 'p2', 'p3', 'p4', 'p5'].map((v) => tuple(v)),
+    );
     const p = Object.fromEntries(last.map((o) => [o.entity, o.probability]));
-    for (const v of ['p1', 'p2', 'p3']) expect(p[v]).toBeCloseTo(p.p4, 12);
+    for (const v of ['p1', 'p2', 'p3']) {
+      expect(p[v]).toBeCloseTo(p.p4, 12);
+    }
     expect(p.p4).toBeGreaterThan(50 * p.p5);
     expectClose(p.p1, 0.97078);
     expectClose(p.p5, 0.01119);
@@ -63,9 +83,14 @@ describe('rare in time (CEventRateModel)', () => {
     [30, 0.0343, 0.0332],
     [100, 0.0104, 0.0103],
   ])('learning curve (R): a new value after %i buckets of one value', (n, alone, withOld) => {
-    for (const [includeOld, expected] of [[false, alone], [true, withOld]] as const) {
+    for (const [includeOld, expected] of [
+      [false, alone],
+      [true, withOld],
+    ] as const) {
       const model = new RareInTimeModel(0);
-      for (let b = 0; b < n; b++) model.addBucket(bucket(b, HOUR, []).start, [tuple('old')]);
+      for (let b = 0; b < n; b++) {
+        model.addBucket(bucket(b, HOUR, []).start, [tuple('old')]);
+      }
       const tuples = includeOld ? [tuple('old'), tuple('new')] : [tuple('new')];
       const obs = model.addBucket(bucket(n, HOUR, []).start, tuples);
       const fresh = obs.find((o) => o.entity === 'new')!;
@@ -76,7 +101,9 @@ describe('rare in time (CEventRateModel)', () => {
 
   it('explains relative rarity as median count over the value count', () => {
     const model = new RareInTimeModel(0);
-    for (let b = 0; b < 9; b++) model.addBucket(bucket(b, HOUR, []).start, [tuple('a'), tuple('b'), tuple('c')]);
+    for (let b = 0; b < 9; b++) {
+      model.addBucket(bucket(b, HOUR, []).start, [tuple('a'), tuple('b'), tuple('c')]);
+    }
     const obs = model.addBucket(bucket(9, HOUR, []).start, [tuple('a'), tuple('b'), tuple('c'), tuple('d')]);
     const d = obs.find((o) => o.entity === 'd')!;
     expect(d.relativeRarity).toBeCloseTo(10 / 1, 12); // counts {10,10,10,1}: median 10

@@ -14,9 +14,15 @@ import { FIELDS, TABLES, VALUES } from './helpers/fixtures.ts';
 type Settings = DataSourceSettings<RarityDataSourceOptions, RaritySecureJsonData>;
 
 const getResource = vi.fn(async (path: string) => {
-  if (path === 'tables') return TABLES;
-  if (path === 'fields') return FIELDS;
-  if (path === 'values') return VALUES;
+  if (path === 'tables') {
+    return TABLES;
+  }
+  if (path === 'fields') {
+    return FIELDS;
+  }
+  if (path === 'values') {
+    return VALUES;
+  }
   throw new Error(path);
 });
 
@@ -113,19 +119,25 @@ describe('ConfigEditor', () => {
     await waitFor(() => expect(getResource).toHaveBeenCalledWith('fields', { table: '"public"."weblogs"' }));
 
     await user.click(screen.getByLabelText(/^Table \*/));
-    const tables = within(await screen.findByRole('listbox')).getAllByRole('option').map((o) => o.textContent);
+    const tables = within(await screen.findByRole('listbox'))
+      .getAllByRole('option')
+      .map((o) => o.textContent);
     expect(tables.some((t) => t?.startsWith('public.weblogs'))).toBe(true);
     await user.keyboard('{Escape}');
 
     await user.click(screen.getByLabelText(/^Time column/));
-    const times = within(await screen.findByRole('listbox')).getAllByRole('option').map((o) => o.textContent ?? '');
+    const times = within(await screen.findByRole('listbox'))
+      .getAllByRole('option')
+      .map((o) => o.textContent ?? '');
     expect(times).toHaveLength(1);
     expect(times[0]).toMatch(/^ts/);
     await user.click(screen.getByRole('option', { name: /^ts/ }));
     expect(last().jsonData.timeColumn).toBe('ts');
 
     await user.click(screen.getByLabelText(/^ID column/));
-    const ids = within(await screen.findByRole('listbox')).getAllByRole('option').map((o) => (o.textContent ?? '').split(/\s/)[0]);
+    const ids = within(await screen.findByRole('listbox'))
+      .getAllByRole('option')
+      .map((o) => (o.textContent ?? '').split(/\s/)[0]);
     expect(ids.map((t) => t.replace(/(bigint|integer)$/, ''))).toEqual(['id', 'state']);
   });
 

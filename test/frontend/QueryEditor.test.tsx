@@ -19,7 +19,13 @@ function setup(initial: Partial<RarityQuery> = {}) {
   const onRunQuery = vi.fn();
   const changes: RarityQuery[] = [];
   function Harness() {
-    const [query, setQuery] = useState<RarityQuery>({ refId: 'A', queryType: 'scores', function: 'rare', byField: '', ...initial });
+    const [query, setQuery] = useState<RarityQuery>({
+      refId: 'A',
+      queryType: 'scores',
+      function: 'rare',
+      byField: '',
+      ...initial,
+    });
     return (
       <QueryEditor
         datasource={datasource}

@@ -58,8 +58,16 @@ describe('VariableQueryEditor', () => {
     await user.click(screen.getByRole('radio', { name: 'Fields of a table' }));
     expect(last().kind).toBe('fields');
     await user.click(screen.getByLabelText(/^Fit for/));
-    const roles = within(await screen.findByRole('listbox')).getAllByRole('option').map((o) => o.textContent ?? '');
-    expect(roles.map((r) => r.split(/(categorical|entity)/)[0])).toEqual(['by field', 'over field', 'time column', 'id column', 'message column']);
+    const roles = within(await screen.findByRole('listbox'))
+      .getAllByRole('option')
+      .map((o) => o.textContent ?? '');
+    expect(roles.map((r) => r.split(/(categorical|entity)/)[0])).toEqual([
+      'by field',
+      'over field',
+      'time column',
+      'id column',
+      'message column',
+    ]);
     await user.click(screen.getByRole('option', { name: /^time column/ }));
     expect(last()).toMatchObject({ kind: 'fields', suits: 'time' });
   });
@@ -75,5 +83,10 @@ describe('VariableQueryEditor', () => {
 
 // Type-level check that the editor fits CustomVariableSupport's editor slot.
 export const editorType: import('react').ComponentType<
-  import('@grafana/data').QueryEditorProps<RarityDataSource, RarityQuery, import('../../src/datasource/types.ts').RarityDataSourceOptions, RarityVariableQuery>
+  import('@grafana/data').QueryEditorProps<
+    RarityDataSource,
+    RarityQuery,
+    import('../../src/datasource/types.ts').RarityDataSourceOptions,
+    RarityVariableQuery
+  >
 > = VariableQueryEditor;

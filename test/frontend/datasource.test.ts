@@ -25,9 +25,15 @@ function datasourceWithResources() {
   // The boundary DataSourceWithBackend.getResource crosses; answers as the backend gives them.
   const getResource = vi.spyOn(ds, 'getResource').mockImplementation(async (path: string, params?: unknown) => {
     const p = (params ?? {}) as Record<string, string>;
-    if (path === 'tables') return TABLES;
-    if (path === 'fields') return FIELDS;
-    if (path === 'values') return VALUES.filter((v) => v.value.includes(p.q ?? ''));
+    if (path === 'tables') {
+      return TABLES;
+    }
+    if (path === 'fields') {
+      return FIELDS;
+    }
+    if (path === 'values') {
+      return VALUES.filter((v) => v.value.includes(p.q ?? ''));
+    }
     throw new Error(`unexpected resource ${path}`);
   });
   return { ds, getResource };
@@ -35,7 +41,16 @@ function datasourceWithResources() {
 
 describe('RarityDataSource', () => {
   beforeEach(() => {
-    setTemplateSrv(new TestTemplateSrv({ by: 'state', entity: 'ip', span: '10m', states: ['1', '2'], tbl: 'public.weblogs', product: '3' }));
+    setTemplateSrv(
+      new TestTemplateSrv({
+        by: 'state',
+        entity: 'ip',
+        span: '10m',
+        states: ['1', '2'],
+        tbl: 'public.weblogs',
+        product: '3',
+      }),
+    );
   });
 
   describe('applyTemplateVariables', () => {
@@ -80,7 +95,12 @@ describe('RarityDataSource', () => {
 
     it('does not add keys the query did not have', () => {
       const { ds } = datasourceWithResources();
-      expect(Object.keys(ds.applyTemplateVariables(query(), {})).sort()).toEqual(['byField', 'function', 'queryType', 'refId']);
+      expect(Object.keys(ds.applyTemplateVariables(query(), {})).sort()).toEqual([
+        'byField',
+        'function',
+        'queryType',
+        'refId',
+      ]);
     });
   });
 
@@ -103,7 +123,9 @@ describe('RarityDataSource', () => {
         { text: '"public"."weblogs"', value: '"public"."weblogs"' },
         { text: '"audit"."events"', value: '"audit"."events"' },
       ]);
-      expect((await ds.metricFindQuery({ refId: 'v', kind: 'fields', table: '$tbl', suits: 'time' })).map((v) => v.text)).toEqual(['ts']);
+      expect(
+        (await ds.metricFindQuery({ refId: 'v', kind: 'fields', table: '$tbl', suits: 'time' })).map((v) => v.text),
+      ).toEqual(['ts']);
       expect(getResource).toHaveBeenLastCalledWith('fields', { table: 'public.weblogs' });
       expect(await ds.metricFindQuery({ refId: 'v', kind: 'values', field: '$by' })).toEqual(
         VALUES.map((v) => ({ text: v.value, value: v.value })),
@@ -113,18 +135,29 @@ describe('RarityDataSource', () => {
 
     it('accepts the text form of provisioned dashboards', async () => {
       const { ds, getResource } = datasourceWithResources();
-      expect(parseVariableQuery('values(public.weblogs, state, 1)')).toMatchObject({ kind: 'values', table: 'public.weblogs', field: 'state', search: '1' });
+      expect(parseVariableQuery('values(public.weblogs, state, 1)')).toMatchObject({
+        kind: 'values',
+        table: 'public.weblogs',
+        field: 'state',
+        search: '1',
+      });
       expect(parseVariableQuery('fields(public.weblogs, by)')).toMatchObject({ kind: 'fields', suits: 'by' });
       expect(() => parseVariableQuery('columns()')).toThrow(/use tables, fields\(table\), values\(field\)/);
-      expect(() => parseVariableQuery('fields(t, colour)')).toThrow(/role "colour" is not one of time, id, by, over, message/);
+      expect(() => parseVariableQuery('fields(t, colour)')).toThrow(
+        /role "colour" is not one of time, id, by, over, message/,
+      );
       await ds.metricFindQuery('values(state)');
       expect(getResource).toHaveBeenLastCalledWith('values', { field: 'state', q: '', limit: 50 });
     });
 
     it('serves query variables through CustomVariableSupport', async () => {
       const { ds } = datasourceWithResources();
-      const variables = ds.variables as unknown as { query: (r: unknown) => import('rxjs').Observable<{ data: unknown[] }> };
-      const response = await firstValueFrom(variables.query({ targets: [{ refId: 'v', kind: 'fields', suits: 'over' }], scopedVars: {} }));
+      const variables = ds.variables as unknown as {
+        query: (r: unknown) => import('rxjs').Observable<{ data: unknown[] }>;
+      };
+      const response = await firstValueFrom(
+        variables.query({ targets: [{ refId: 'v', kind: 'fields', suits: 'over' }], scopedVars: {} }),
+      );
       expect(response.data).toEqual(['id', 'ip', 'state'].map((name) => ({ text: name, value: name })));
     });
   });
@@ -133,8 +166,18 @@ describe('RarityDataSource', () => {
     it('turns any saved query into an annotations query, or skips an incomplete one', () => {
       const { ds } = datasourceWithResources();
       const prepare = ds.annotations!.prepareQuery!;
-      const anno = { name: 'Anomalies', enable: true, iconColor: 'red', target: query({ queryType: 'groups', overField: 'ip' }) };
-      expect(prepare(anno as AnnotationQuery<RarityQuery>)).toMatchObject({ queryType: 'annotations', byField: 'state', overField: 'ip', bucketSpan: '5m' });
+      const anno = {
+        name: 'Anomalies',
+        enable: true,
+        iconColor: 'red',
+        target: query({ queryType: 'groups', overField: 'ip' }),
+      };
+      expect(prepare(anno as AnnotationQuery<RarityQuery>)).toMatchObject({
+        queryType: 'annotations',
+        byField: 'state',
+        overField: 'ip',
+        bucketSpan: '5m',
+      });
       expect(prepare({ ...anno, target: query({ byField: '' }) } as AnnotationQuery<RarityQuery>)).toBeUndefined();
     });
 
@@ -151,23 +194,48 @@ describe('RarityDataSource', () => {
       });
       const events = await firstValueFrom(ds.annotations!.processEvents!({} as AnnotationQuery<RarityQuery>, [frame]));
       expect(events).toEqual([
-        { time: 1_000, timeEnd: 4_000, isRegion: true, text: 'ip 10.0.0.1: state 3 rare', tags: ['rarity', 'critical'], color: '#fe5050' },
-        { time: 5_000, timeEnd: 5_000, isRegion: false, text: 'single bucket', tags: ['rarity', 'minor'], color: '#fdec25' },
+        {
+          time: 1_000,
+          timeEnd: 4_000,
+          isRegion: true,
+          text: 'ip 10.0.0.1: state 3 rare',
+          tags: ['rarity', 'critical'],
+          color: '#fe5050',
+        },
+        {
+          time: 5_000,
+          timeEnd: 5_000,
+          isRegion: false,
+          text: 'single bucket',
+          tags: ['rarity', 'minor'],
+          color: '#fdec25',
+        },
       ]);
     });
 
     it('ignores frames without a time field and reads JSON tags', () => {
       const frames = [
         createDataFrame({ fields: [{ name: 'x', values: [1] }] }),
-        createDataFrame({ fields: [{ name: 'time', type: FieldType.time, values: [7] }, { name: 'tags', values: ['["a","b"]'] }] }),
+        createDataFrame({
+          fields: [
+            { name: 'time', type: FieldType.time, values: [7] },
+            { name: 'tags', values: ['["a","b"]'] },
+          ],
+        }),
       ];
-      expect(framesToAnnotationEvents(frames)).toEqual([{ time: 7, timeEnd: 7, isRegion: false, text: '', tags: ['a', 'b'] }]);
+      expect(framesToAnnotationEvents(frames)).toEqual([
+        { time: 7, timeEnd: 7, isRegion: false, text: '', tags: ['a', 'b'] },
+      ]);
     });
   });
 
   it('defaults to logs in Explore and to scores elsewhere', () => {
     const { ds } = datasourceWithResources();
-    expect(ds.getDefaultQuery(CoreApp.Explore)).toMatchObject({ queryType: 'logs', function: 'rare', bucketSpan: '5m' });
+    expect(ds.getDefaultQuery(CoreApp.Explore)).toMatchObject({
+      queryType: 'logs',
+      function: 'rare',
+      bucketSpan: '5m',
+    });
     expect(ds.getDefaultQuery(CoreApp.Dashboard)).toMatchObject({ queryType: 'scores' });
   });
 });

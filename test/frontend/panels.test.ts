@@ -33,12 +33,32 @@ const groupsFrame = toDataFrame({
     { name: 'explanation', type: FieldType.string, values: ['a', 'first occurrence of state 7', 'c'] },
   ],
 });
-const scoresFrame = toDataFrame({ refId: 'A', fields: [{ name: 'time', type: FieldType.time, values: [T] }, { name: 'score', type: FieldType.number, values: [1] }] });
+const scoresFrame = toDataFrame({
+  refId: 'A',
+  fields: [
+    { name: 'time', type: FieldType.time, values: [T] },
+    { name: 'score', type: FieldType.number, values: [1] },
+  ],
+});
 
 describe('severity bands', () => {
   it('follows Kibana: 75 critical, 50 major, 25 minor, 3 warning, else low', () => {
-    expect([80, 75, 74.9, 50, 25, 3, 2.9].map(severityName)).toEqual(['critical', 'critical', 'major', 'major', 'minor', 'warning', 'low']);
-    expect(DEFAULT_SEVERITY_COLOURS).toEqual({ critical: '#fe5050', major: '#fba740', minor: '#fdec25', warning: '#8bc8fb', low: '#d2e9f7' });
+    expect([80, 75, 74.9, 50, 25, 3, 2.9].map(severityName)).toEqual([
+      'critical',
+      'critical',
+      'major',
+      'major',
+      'minor',
+      'warning',
+      'low',
+    ]);
+    expect(DEFAULT_SEVERITY_COLOURS).toEqual({
+      critical: '#fe5050',
+      major: '#fba740',
+      minor: '#fdec25',
+      warning: '#8bc8fb',
+      low: '#d2e9f7',
+    });
     expect(atLeast(49, 'major')).toBe(false);
     expect(bandColours({ critical: 'purple', minor: ' ' })).toMatchObject({ critical: 'purple', minor: '#fdec25' });
   });
@@ -49,7 +69,15 @@ describe('spans', () => {
     expect(findGroupsFrames([scoresFrame, groupsFrame], '')).toEqual([groupsFrame]);
     expect(findGroupsFrames([scoresFrame, groupsFrame], 'A')).toEqual([]);
     const [, strong] = readGroups([groupsFrame]);
-    expect(strong).toMatchObject({ id: 'strong', entity: '7', startingAt: '20', endingAt: '29', severity: 'critical', unsuccessful: 9, start: T + 5 * M });
+    expect(strong).toMatchObject({
+      id: 'strong',
+      entity: '7',
+      startingAt: '20',
+      endingAt: '29',
+      severity: 'critical',
+      unsuccessful: 9,
+      start: T + 5 * M,
+    });
   });
 
   it('draws weakest first, so the strongest is on top and wins the hover where spans overlap', () => {
@@ -79,10 +107,31 @@ describe('log entries', () => {
         name: 'labels',
         type: FieldType.other,
         values: [
-          { successful: 'false', groupId: 'g2', startingAt: '10', endingAt: '10', anomalyScore: '60.0', anomalySeverity: 'major' },
+          {
+            successful: 'false',
+            groupId: 'g2',
+            startingAt: '10',
+            endingAt: '10',
+            anomalyScore: '60.0',
+            anomalySeverity: 'major',
+          },
           { successful: 'true' },
-          JSON.stringify({ successful: 'false', groupId: 'g1', startingAt: '8', endingAt: '9', anomalyScore: '80.0', anomalySeverity: 'critical' }),
-          { successful: 'false', groupId: 'g1', startingAt: '8', endingAt: '9', anomalyScore: '80.0', anomalySeverity: 'critical' },
+          JSON.stringify({
+            successful: 'false',
+            groupId: 'g1',
+            startingAt: '8',
+            endingAt: '9',
+            anomalyScore: '80.0',
+            anomalySeverity: 'critical',
+          }),
+          {
+            successful: 'false',
+            groupId: 'g1',
+            startingAt: '8',
+            endingAt: '9',
+            anomalyScore: '80.0',
+            anomalySeverity: 'critical',
+          },
           {},
         ],
       },
@@ -93,7 +142,13 @@ describe('log entries', () => {
     const entries = readLogEntries([logs]);
     expect(entries.map((e) => e.body)).toEqual(['a', 'b', 'c', 'e', 'd']);
     expect(entries.map((e) => e.mark ?? '')).toEqual(['', 'first', 'last', 'only', '']);
-    expect(entries[1].group).toMatchObject({ id: 'g1', startingAt: '8', endingAt: '9', severity: 'critical', score: 80 });
+    expect(entries[1].group).toMatchObject({
+      id: 'g1',
+      startingAt: '8',
+      endingAt: '9',
+      severity: 'critical',
+      score: 80,
+    });
     expect(entries.map((e) => e.successful)).toEqual([true, false, false, false, null]);
     expect(readLogEntries([logs], 'desc').map((e) => e.body)).toEqual(['d', 'e', 'c', 'b', 'a']);
   });

@@ -14,7 +14,12 @@ function pluginJson(patch: Record<string, unknown> = {}) {
     id: 'rarity-anomaly-app',
     type: 'app',
     name: 'Rarity',
-    info: { version: '0.1.0', updated: '2026-11-27', author: { name: 'x' }, logos: { small: 'img/logo.svg', large: 'img/logo.svg' } },
+    info: {
+      version: '0.1.0',
+      updated: '2026-11-27',
+      author: { name: 'x' },
+      logos: { small: 'img/logo.svg', large: 'img/logo.svg' },
+    },
     includes: [{ type: 'datasource', name: 'Rarity' }],
     dependencies: { grafanaDependency: '>=12.3.0' },
     ...patch,
@@ -28,14 +33,29 @@ function fixture(options: { app?: string; module?: string; dsModule?: string; ds
     mkdirSync(join(dist, dir), { recursive: true });
     writeFileSync(join(dist, dir, 'logo.svg'), '<svg/>');
   }
-  for (const name of ['README.md', 'LICENSE', 'CHANGELOG.md']) writeFileSync(join(dist, name), name);
+  for (const name of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+    writeFileSync(join(dist, name), name);
+  }
   writeFileSync(join(dist, 'plugin.json'), options.app ?? pluginJson());
-  writeFileSync(join(dist, 'module.js'), options.module ?? 'define(["exports","@grafana/data"],function(e,d){e.plugin=1});');
+  writeFileSync(
+    join(dist, 'module.js'),
+    options.module ?? 'define(["exports","@grafana/data"],function(e,d){e.plugin=1});',
+  );
   writeFileSync(
     join(dist, 'datasource/plugin.json'),
-    pluginJson({ id: 'rarity-anomaly-datasource', type: 'datasource', includes: undefined, backend: true, executable: 'gpx_rarity', ...options.dsJson }),
+    pluginJson({
+      id: 'rarity-anomaly-datasource',
+      type: 'datasource',
+      includes: undefined,
+      backend: true,
+      executable: 'gpx_rarity',
+      ...options.dsJson,
+    }),
   );
-  writeFileSync(join(dist, 'datasource/module.js'), options.dsModule ?? 'define(["exports","react","@grafana/ui"],function(){});');
+  writeFileSync(
+    join(dist, 'datasource/module.js'),
+    options.dsModule ?? 'define(["exports","react","@grafana/ui"],function(){});',
+  );
   return dist;
 }
 
@@ -53,7 +73,10 @@ describe('validate-dist', () => {
 
   it('reports the errors Grafana would trip over', () => {
     const dist = fixture({
-      app: pluginJson({ id: 'Rarity_App', info: { version: '%VERSION%', updated: '%TODAY%', logos: { small: 'img/missing.svg', large: 'img/logo.svg' } } }),
+      app: pluginJson({
+        id: 'Rarity_App',
+        info: { version: '%VERSION%', updated: '%TODAY%', logos: { small: 'img/missing.svg', large: 'img/logo.svg' } },
+      }),
       module: 'var leaked=1;define(["exports"],function(){})',
       dsModule: 'define(["exports","@grafana/schema","left-pad"],function(){})',
       dsJson: { type: 'panel' },
@@ -72,6 +95,8 @@ describe('validate-dist', () => {
   it('says where executables must be when they sit beside the wrong plugin.json', () => {
     const dist = fixture();
     writeFileSync(join(dist, 'gpx_rarity_linux_amd64'), '#!/bin/sh\n', { mode: 0o755 });
-    expect(validateDist(dist, { targets: ['linux-amd64'] }).errors.join('\n')).toMatch(/must be in datasource\/, but they are at gpx_rarity_linux_amd64/);
+    expect(validateDist(dist, { targets: ['linux-amd64'] }).errors.join('\n')).toMatch(
+      /must be in datasource\/, but they are at gpx_rarity_linux_amd64/,
+    );
   });
 });

@@ -17,7 +17,9 @@ export interface ParsedFile {
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 /** Every YAML and JSON file under provisioning/ (throws with the file name when one does not parse). */
@@ -35,7 +37,8 @@ export function provisioningFiles(): ParsedFile[] {
     });
 }
 
-export const byFolder = (folder: string) => provisioningFiles().filter((f) => f.path.startsWith(`provisioning/${folder}/`));
+export const byFolder = (folder: string) =>
+  provisioningFiles().filter((f) => f.path.startsWith(`provisioning/${folder}/`));
 export const dashboards = () => byFolder('dashboards').filter((f) => f.path.endsWith('.json'));
 
 export interface PanelQuery {
@@ -46,26 +49,41 @@ export interface PanelQuery {
 
 export function panelQueries(): PanelQuery[] {
   return dashboards().flatMap(({ path, data }) =>
-    (data.panels as any[]).flatMap((panel) => (panel.targets ?? []).map((target: any) => ({ dashboard: path, panel, target }))),
+    (data.panels as any[]).flatMap((panel) =>
+      (panel.targets ?? []).map((target: any) => ({ dashboard: path, panel, target })),
+    ),
   );
 }
 
 export function annotationQueries(): Array<{ dashboard: string; annotation: Record<string, any> }> {
   return dashboards().flatMap(({ path, data }) =>
-    (data.annotations?.list ?? []).filter((a: any) => a.datasource?.uid !== '-- Grafana --' && a.target).map((annotation: any) => ({ dashboard: path, annotation })),
+    (data.annotations?.list ?? [])
+      .filter((a: any) => a.datasource?.uid !== '-- Grafana --' && a.target)
+      .map((annotation: any) => ({ dashboard: path, annotation })),
   );
 }
 
 export function alertQueries(): Array<{ file: string; rule: Record<string, any>; query: Record<string, any> }> {
   return byFolder('alerting').flatMap(({ path, data }) =>
-    (data.groups as any[]).flatMap((group) => (group.rules as any[]).flatMap((rule) => (rule.data as any[]).filter((q) => q.datasourceUid !== '__expr__').map((query) => ({ file: path, rule, query })))),
+    (data.groups as any[]).flatMap((group) =>
+      (group.rules as any[]).flatMap((rule) =>
+        (rule.data as any[])
+          .filter((q) => q.datasourceUid !== '__expr__')
+          .map((query) => ({ file: path, rule, query })),
+      ),
+    ),
   );
 }
 
 /** Replaces $name, ${name} and ${name:fmt} with the dashboard variable's saved current value, as Grafana would. */
 export function interpolate<T>(value: T, dashboard: Record<string, any>): T {
-  const current = new Map<string, string>((dashboard.templating?.list ?? []).map((v: any) => [v.name, String(v.current?.value ?? '')]));
+  const current = new Map<string, string>(
+    (dashboard.templating?.list ?? []).map((v: any) => [v.name, String(v.current?.value ?? '')]),
+  );
   const replace = (text: string) =>
-    text.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => current.get((a ?? b)!) ?? whole);
+    text.replace(
+      /\$\{(\w+)(?::\w+)?\}|\$(\w+)/g,
+      (whole, a: string | undefined, b: string | undefined) => current.get((a ?? b)!) ?? whole,
+    );
   return JSON.parse(JSON.stringify(value), (_key, v) => (typeof v === 'string' ? replace(v) : v)) as T;
 }

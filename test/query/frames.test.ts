@@ -26,7 +26,13 @@ function column(name: string, type: string, category: ColumnInfo['category']): C
     castType: type,
     category,
     nullable: true,
-    suits: { time: category === 'time', id: category === 'integer', by: categorical, over: categorical, message: category === 'text' },
+    suits: {
+      time: category === 'time',
+      id: category === 'integer',
+      by: categorical,
+      over: categorical,
+      message: category === 'text',
+    },
   };
 }
 
@@ -34,11 +40,19 @@ const TABLE: TableInfo = {
   schema: 'public',
   name: 'weblogs',
   qualified: '"public"."weblogs"',
-  columns: [column('id', 'bigint', 'integer'), column('ts', 'timestamp with time zone', 'time'), column('ip', 'text', 'text'), column('state', 'integer', 'integer')],
+  columns: [
+    column('id', 'bigint', 'integer'),
+    column('ts', 'timestamp with time zone', 'time'),
+    column('ip', 'text', 'text'),
+    column('state', 'integer', 'integer'),
+  ],
 };
 const col = (name: string) => TABLE.columns.find((c) => c.name === name)!;
 
-function result(population: boolean, parts: Partial<Pick<DetectionResult, 'buckets' | 'records' | 'groups'>> = {}): DetectionResult {
+function result(
+  population: boolean,
+  parts: Partial<Pick<DetectionResult, 'buckets' | 'records' | 'groups'>> = {},
+): DetectionResult {
   const definition: DetectorDefinition = {
     table: TABLE,
     timeColumn: col('ts'),
@@ -92,7 +106,13 @@ function record(time: number, entity: string, score: number, extra: Partial<Reco
   };
 }
 
-function group(id: string, entity: string, start: number, maxScore: number, extra: Partial<AnomalyGroup> = {}): AnomalyGroup {
+function group(
+  id: string,
+  entity: string,
+  start: number,
+  maxScore: number,
+  extra: Partial<AnomalyGroup> = {},
+): AnomalyGroup {
   return {
     id,
     entity,
@@ -112,7 +132,9 @@ function group(id: string, entity: string, start: number, maxScore: number, extr
 
 const field = (frame: Frame, name: string): Field => {
   const found = frame.fields.find((f) => f.name === name);
-  if (!found) throw new Error(`frame ${frame.name} has no field ${name}`);
+  if (!found) {
+    throw new Error(`frame ${frame.name} has no field ${name}`);
+  }
   return found;
 };
 const names = (frame: Frame) => frame.fields.map((f) => f.name);
@@ -142,7 +164,13 @@ describe('scoreFieldConfig', () => {
 });
 
 describe('scoresFrames', () => {
-  const buckets = [0, 1, 2].map((i) => ({ time: T + i * SPAN, rawScore: i, score: [0, 40, 90][i], learning: false, eventCount: 10 }));
+  const buckets = [0, 1, 2].map((i) => ({
+    time: T + i * SPAN,
+    rawScore: i,
+    score: [0, 40, 90][i],
+    learning: false,
+    eventCount: 10,
+  }));
 
   it('starts with the bucket score series, labelled score=bucket, as a data-plane timeseries-multi frame', () => {
     const [bucket] = scoresFrames(result(false, { buckets }), 'A', { minScore: 0, limit: 10 });
@@ -170,19 +198,31 @@ describe('scoresFrames', () => {
     expect(field(one, 'score')).toMatchObject({ values: [60, 20], labels: { over: '10.0.0.1' } });
     expect(field(one, 'score').config?.displayNameFromDS).toBe('10.0.0.1');
 
-    const byFrames = scoresFrames(result(false, { buckets, records: [record(T, '7', 50)] }), 'B', { minScore: 0, limit: 10 });
+    const byFrames = scoresFrames(result(false, { buckets, records: [record(T, '7', 50)] }), 'B', {
+      minScore: 0,
+      limit: 10,
+    });
     expect(field(byFrames[1], 'score').labels).toEqual({ by: '7' });
-    expect(scoresFrames(result(true, { buckets, records }), 'A', { minScore: 0, limit: 1 }).map((f) => f.name)).toEqual(['bucket', '10.0.0.2']);
+    expect(scoresFrames(result(true, { buckets, records }), 'A', { minScore: 0, limit: 1 }).map((f) => f.name)).toEqual(
+      ['bucket', '10.0.0.2'],
+    );
   });
 
   it('leaves out entities whose score never rose above zero', () => {
-    const frames = scoresFrames(result(true, { buckets, records: [record(T, '10.0.0.9', 0)] }), 'A', { minScore: 0, limit: 10 });
+    const frames = scoresFrames(result(true, { buckets, records: [record(T, '10.0.0.9', 0)] }), 'A', {
+      minScore: 0,
+      limit: 10,
+    });
     expect(frames).toHaveLength(1);
   });
 });
 
 describe('recordsFrame', () => {
-  const records = [record(T + SPAN, '10.0.0.1', 90, { groupId: 'g1' }), record(T, '10.0.0.2', 40), record(T + 2 * SPAN, '10.0.0.3', 10)];
+  const records = [
+    record(T + SPAN, '10.0.0.1', 90, { groupId: 'g1' }),
+    record(T, '10.0.0.2', 40),
+    record(T + 2 * SPAN, '10.0.0.3', 10),
+  ];
 
   it('has the record fields in order, with display names naming the detector fields', () => {
     const frame = recordsFrame(result(true, { records }), 'R', { minScore: 0, limit: 10 });
@@ -202,18 +242,29 @@ describe('recordsFrame', () => {
     expect(field(frame, 'score').values).toEqual([40, 90]);
     expect(field(frame, 'severity').values).toEqual(['minor', 'critical']);
     expect(field(frame, 'over').values).toEqual(['10.0.0.2', '10.0.0.1']);
-    expect(field(frame, 'explanation').values).toEqual(['first occurrence of state 7 for ip 10.0.0.2', 'first occurrence of state 7 for ip 10.0.0.1']);
+    expect(field(frame, 'explanation').values).toEqual([
+      'first occurrence of state 7 for ip 10.0.0.2',
+      'first occurrence of state 7 for ip 10.0.0.1',
+    ]);
     expect(field(frame, 'groupId')).toMatchObject({ values: [null, 'g1'], nullable: true });
-    expect(field(recordsFrame(result(true, { records }), 'R', { minScore: 0, limit: 1 }), 'score').values).toEqual([90]);
+    expect(field(recordsFrame(result(true, { records }), 'R', { minScore: 0, limit: 1 }), 'score').values).toEqual([
+      90,
+    ]);
   });
 
   it('says plain "Over" when the detector has no over field', () => {
-    expect(field(recordsFrame(result(false), 'R', { minScore: 0, limit: 10 }), 'over').config?.displayNameFromDS).toBe('Over');
+    expect(field(recordsFrame(result(false), 'R', { minScore: 0, limit: 10 }), 'over').config?.displayNameFromDS).toBe(
+      'Over',
+    );
   });
 });
 
 describe('groupsFrame', () => {
-  const groups = [group('g2', '10.0.0.2', T + SPAN, 55), group('g1', '10.0.0.1', T, 80, { open: true, startingAt: 9_007_199_254_740_993n }), group('g3', '10.0.0.3', T, 20)];
+  const groups = [
+    group('g2', '10.0.0.2', T + SPAN, 55),
+    group('g1', '10.0.0.1', T, 80, { open: true, startingAt: 9_007_199_254_740_993n }),
+    group('g3', '10.0.0.3', T, 20),
+  ];
 
   it('has the fields the panels read (common/frames.ts) and the detector in its meta', () => {
     const frame = groupsFrame(result(true, { groups }), 'G', { minScore: 0, limit: 10 });
@@ -234,11 +285,15 @@ describe('groupsFrame', () => {
     expect(field(frame, 'end').values).toEqual([T + SPAN, T + 2 * SPAN]);
     expect(field(frame, 'open').values).toEqual([true, false]);
     expect(field(frame, 'unsuccessful').values).toEqual([6, 6]);
-    expect(field(groupsFrame(result(true, { groups }), 'G', { minScore: 0, limit: 1 }), 'groupId').values).toEqual(['g1']);
+    expect(field(groupsFrame(result(true, { groups }), 'G', { minScore: 0, limit: 1 }), 'groupId').values).toEqual([
+      'g1',
+    ]);
   });
 
   it('names the by field as the entity of a detector without an over field', () => {
-    expect(field(groupsFrame(result(false), 'G', { minScore: 0, limit: 10 }), 'entity').config?.displayNameFromDS).toBe('Entity (state)');
+    expect(field(groupsFrame(result(false), 'G', { minScore: 0, limit: 10 }), 'entity').config?.displayNameFromDS).toBe(
+      'Entity (state)',
+    );
   });
 });
 
@@ -265,16 +320,33 @@ describe('annotationsFrame', () => {
   });
 
   it('keeps the strongest `limit` at or above minScore', () => {
-    expect(field(annotationsFrame(result(true, { groups }), 'Anno', { minScore: 50, limit: 10 }), 'id').values).toEqual(['g1']);
-    expect(field(annotationsFrame(result(true, { groups }), 'Anno', { minScore: 0, limit: 1 }), 'id').values).toEqual(['g1']);
+    expect(field(annotationsFrame(result(true, { groups }), 'Anno', { minScore: 50, limit: 10 }), 'id').values).toEqual(
+      ['g1'],
+    );
+    expect(field(annotationsFrame(result(true, { groups }), 'Anno', { minScore: 0, limit: 1 }), 'id').values).toEqual([
+      'g1',
+    ]);
   });
 });
 
 describe('logsFrame', () => {
   const g = group('g1', '10.0.0.1', T, 80);
   const rows: AnnotatedLogRow[] = [
-    { id: 12n, time: new Date(T + 1000), successful: false, message: null, values: { id: '12', ts: new Date(T + 1000), ip: '10.0.0.1', state: 7 }, group: g },
-    { id: 11n, time: new Date(T), successful: null, message: 'GET /licence 200', values: { id: '11', ts: new Date(T), ip: null, state: 1 } },
+    {
+      id: 12n,
+      time: new Date(T + 1000),
+      successful: false,
+      message: null,
+      values: { id: '12', ts: new Date(T + 1000), ip: '10.0.0.1', state: 7 },
+      group: g,
+    },
+    {
+      id: 11n,
+      time: new Date(T),
+      successful: null,
+      message: 'GET /licence 200',
+      values: { id: '11', ts: new Date(T), ip: null, state: 1 },
+    },
   ];
   const columns = { timeColumn: 'ts', idColumn: 'id' };
 
@@ -293,13 +365,13 @@ describe('logsFrame', () => {
     const frame = logsFrame(rows, 'L', columns);
     expect(field(frame, 'body').values).toEqual(['ip=10.0.0.1 state=7', 'GET /licence 200']);
     expect(field(frame, 'severity').values).toEqual(['critical', 'info']);
-    expect(renderBody({ ...rows[0], values: { ...rows[0].values, at: new Date(T), extra: { a: 1 } } }, 'ts', 'id')).toBe(
-      `ip=10.0.0.1 state=7 at=${new Date(T).toISOString()} extra={"a":1}`,
-    );
+    expect(
+      renderBody({ ...rows[0], values: { ...rows[0].values, at: new Date(T), extra: { a: 1 } } }, 'ts', 'id'),
+    ).toBe(`ip=10.0.0.1 state=7 at=${new Date(T).toISOString()} extra={"a":1}`);
   });
 
   it('labels each line with its columns, the success verdict and its anomaly group', () => {
-    const [first, second] = field(logsFrame(rows, 'L', columns), 'labels').values as Record<string, string>[];
+    const [first, second] = field(logsFrame(rows, 'L', columns), 'labels').values as Array<Record<string, string>>;
     expect(first).toEqual({
       ip: '10.0.0.1',
       state: '7',

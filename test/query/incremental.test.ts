@@ -24,7 +24,10 @@ async function insertHours(fromHour: number, toHour: number) {
 
 /** A detector over `logs` and a results window, as runDetection and IncrementalDetections.detect take them. */
 const request = (from: number, to: number, extra: Partial<RarityQuery> = {}): [DetectorRequest, TimeWindow] => [
-  detectorRequest({ function: 'rare', byField: 'state', overField: 'ip', bucketSpan: '10m', ...extra }, { table: 'public.logs', timeColumn: 'ts', idColumn: 'id' }),
+  detectorRequest(
+    { function: 'rare', byField: 'state', overField: 'ip', bucketSpan: '10m', ...extra },
+    { table: 'public.logs', timeColumn: 'ts', idColumn: 'id' },
+  ),
   { from: new Date(from), to: new Date(to) },
 ];
 
@@ -71,7 +74,10 @@ describe('incremental detection', () => {
     const inc = new IncrementalDetections({ now: () => now });
     const range = request(T0 + 10 * HOUR, T0 + 11 * HOUR);
     const before = await inc.detect(pool, 'ds', ...range);
-    await pool.query(`INSERT INTO logs (ts, ip, state) SELECT to_timestamp($1::float8 / 1000), '10.0.0.1', 77 FROM generate_series(1, 3)`, [T0 + 10 * HOUR + 60_000]);
+    await pool.query(
+      `INSERT INTO logs (ts, ip, state) SELECT to_timestamp($1::float8 / 1000), '10.0.0.1', 77 FROM generate_series(1, 3)`,
+      [T0 + 10 * HOUR + 60_000],
+    );
     try {
       const after = await inc.detect(pool, 'ds', ...range);
       expect(after.stats.rows).toBe(before.stats.rows + 3);
@@ -85,7 +91,11 @@ describe('incremental detection', () => {
   it('serialises concurrent requests on one detector', async () => {
     const now = T0 + 52 * HOUR + 30 * 60_000;
     const inc = new IncrementalDetections({ now: () => now });
-    const ranges = [[T0, T0 + 52 * HOUR], [T0 + 30 * HOUR, T0 + 31 * HOUR], [T0 + 51 * HOUR, T0 + 52 * HOUR]];
+    const ranges = [
+      [T0, T0 + 52 * HOUR],
+      [T0 + 30 * HOUR, T0 + 31 * HOUR],
+      [T0 + 51 * HOUR, T0 + 52 * HOUR],
+    ];
     const results = await Promise.all(ranges.map(([f, t]) => inc.detect(pool, 'ds', ...request(f, t))));
     const expected = await Promise.all(ranges.map(([f, t]) => runDetection(pool, ...request(f, t))));
     expect(results.map((r) => ({ ...r, stats: undefined }))).toEqual(expected.map((r) => ({ ...r, stats: undefined })));

@@ -6,7 +6,9 @@ import pg from 'pg';
 
 export function adminUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set; run through vitest (test/setup/postgres.ts)');
+  if (!url) {
+    throw new Error('DATABASE_URL is not set; run through vitest (test/setup/postgres.ts)');
+  }
   return url;
 }
 

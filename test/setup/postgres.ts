@@ -11,7 +11,9 @@ let handle: EmbeddedHandle | undefined;
 let dataDir: string | undefined;
 
 export async function setup(): Promise<void> {
-  if (process.env.DATABASE_URL) return;
+  if (process.env.DATABASE_URL) {
+    return;
+  }
   dataDir = mkdtempSync(join(tmpdir(), 'rarity-test-pg-'));
   handle = await startEmbeddedPostgres({ dataDir, persistent: false });
   process.env.DATABASE_URL = handle.url;
@@ -20,5 +22,7 @@ export async function setup(): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await handle?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -55,7 +55,9 @@ describe('catalogue', () => {
     expect(col('amount').suits.id).toBe(false);
     expect(col('amount').suits.by).toBe(false);
     expect(col('ratio').suits.by).toBe(false);
-    for (const n of ['ip', 'who', 'flag', 'small', 'n', 'name', 'letter', 'body', 'feeling', 'c']) expect(col(n).suits.by, n).toBe(true);
+    for (const n of ['ip', 'who', 'flag', 'small', 'n', 'name', 'letter', 'body', 'feeling', 'c']) {
+      expect(col(n).suits.by, n).toBe(true);
+    }
     expect(col('body').suits.message).toBe(true);
     expect(col('doc').suits.message).toBe(true);
     expect(col('doc').suits.by).toBe(false);

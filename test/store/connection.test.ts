@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { configFromDataSourceSettings, createPool, parseHostPort, poolConfig } from '../../pkg-backend/src/store/connection.ts';
+import {
+  configFromDataSourceSettings,
+  createPool,
+  parseHostPort,
+  poolConfig,
+} from '../../pkg-backend/src/store/connection.ts';
 import { describeTable, listTables, resolveColumn, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError, toStoreError } from '../../pkg-backend/src/store/errors.ts';
 import { freePort } from '../../pkg-backend/src/store/embedded.ts';
@@ -19,7 +24,13 @@ const columns = (table: TableInfo) => ({
 
 function target(): { host: string; port: number; user: string; password: string; database: string } {
   const u = new URL(databaseUrl());
-  return { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) };
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1),
+  };
 }
 
 async function failure(p: Promise<unknown>): Promise<StoreError> {
@@ -40,11 +51,34 @@ describe('connection settings', () => {
       jsonData: { sslmode: 'verify-full', tlsConfigurationMethod: 'file-content', queryTimeoutSeconds: 12 },
       secure: { password: 's3cret', tlsCACert: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----' },
     });
-    expect(cfg).toMatchObject({ host: 'db.example.com', port: 6432, database: 'logs', user: 'reader', password: 's3cret', sslmode: 'verify-full', statementTimeoutMs: 12000 });
+    expect(cfg).toMatchObject({
+      host: 'db.example.com',
+      port: 6432,
+      database: 'logs',
+      user: 'reader',
+      password: 's3cret',
+      sslmode: 'verify-full',
+      statementTimeoutMs: 12000,
+    });
     expect(cfg.sslRootCert).toContain('BEGIN CERTIFICATE');
-    const fileBased = configFromDataSourceSettings({ url: 'h', jsonData: { database: 'd', sslmode: 'require', sslRootCertFile: '/etc/ca.pem' }, secure: {} });
-    expect(fileBased).toMatchObject({ host: 'h', port: 5432, database: 'd', sslmode: 'require', sslRootCert: '/etc/ca.pem', statementTimeoutMs: 30000 });
-    expect(configFromDataSourceSettings({ url: '', secure: {} })).toMatchObject({ host: 'localhost', port: 5432, sslmode: 'disable' });
+    const fileBased = configFromDataSourceSettings({
+      url: 'h',
+      jsonData: { database: 'd', sslmode: 'require', sslRootCertFile: '/etc/ca.pem' },
+      secure: {},
+    });
+    expect(fileBased).toMatchObject({
+      host: 'h',
+      port: 5432,
+      database: 'd',
+      sslmode: 'require',
+      sslRootCert: '/etc/ca.pem',
+      statementTimeoutMs: 30000,
+    });
+    expect(configFromDataSourceSettings({ url: '', secure: {} })).toMatchObject({
+      host: 'localhost',
+      port: 5432,
+      sslmode: 'disable',
+    });
   });
 
   it('parses host:port forms and refuses garbage', () => {
@@ -57,7 +91,12 @@ describe('connection settings', () => {
   });
 
   it('puts statement_timeout, lock_timeout and TLS on every connection', () => {
-    const c = poolConfig({ host: 'h', statementTimeoutMs: 1234, sslmode: 'verify-ca', sslRootCert: '-----BEGIN CERTIFICATE-----' });
+    const c = poolConfig({
+      host: 'h',
+      statementTimeoutMs: 1234,
+      sslmode: 'verify-ca',
+      sslRootCert: '-----BEGIN CERTIFICATE-----',
+    });
     expect(c.statement_timeout).toBe(1234);
     expect(c.lock_timeout).toBe(1234);
     expect(c.connectionTimeoutMillis).toBe(10000);
@@ -66,7 +105,9 @@ describe('connection settings', () => {
     expect(poolConfig({ host: 'h', sslmode: 'disable' }).ssl).toBe(false);
     expect(poolConfig({ host: 'h', sslmode: 'require' }).ssl).toMatchObject({ rejectUnauthorized: false });
     expect(() => poolConfig({ host: 'h', sslmode: 'prefer' as never })).toThrow(/sslmode "prefer" is not supported/);
-    expect(() => poolConfig({ host: 'h', sslmode: 'verify-full', sslRootCert: '/no/such/ca.pem' })).toThrow(/cannot read sslRootCert/);
+    expect(() => poolConfig({ host: 'h', sslmode: 'verify-full', sslRootCert: '/no/such/ca.pem' })).toThrow(
+      /cannot read sslRootCert/,
+    );
   });
 });
 
@@ -112,7 +153,13 @@ describe('connection failures against a real server', () => {
   });
 
   it('unknown host → connection', async () => {
-    const pool = createPool({ host: 'no-such-host.invalid', port: 5432, user: 'x', database: 'y', connectTimeoutMs: 3000 });
+    const pool = createPool({
+      host: 'no-such-host.invalid',
+      port: 5432,
+      user: 'x',
+      database: 'y',
+      connectTimeoutMs: 3000,
+    });
     try {
       const err = await failure(run(pool, { text: 'SELECT 1', values: [] }));
       expect(err.kind).toBe('connection');
@@ -132,7 +179,13 @@ describe('connection failures against a real server', () => {
     const port = await freePort();
     const pool = createPool({ host: '127.0.0.1', port, user: 'x', database: 'y' });
     try {
-      const gen = streamBuckets(pool, { table, ...columns(table), bucketSpanSeconds: 60, from: new Date(0), to: new Date(1) });
+      const gen = streamBuckets(pool, {
+        table,
+        ...columns(table),
+        bucketSpanSeconds: 60,
+        from: new Date(0),
+        to: new Date(1),
+      });
       const err = await failure(gen.next());
       expect(err.kind).toBe('connection');
       expect(err.message).toContain(`127.0.0.1:${port}`);
@@ -147,7 +200,9 @@ describe('connection failures against a real server', () => {
     try {
       await pool.query('SELECT 1');
       const idle = new Promise((resolve) => pool.once('error', resolve));
-      await killer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rarity-idle-test'`);
+      await killer.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rarity-idle-test'`,
+      );
       await idle;
       // The pool recovers with a new connection.
       const res = await pool.query('SELECT 2 AS n');
@@ -191,7 +246,13 @@ describe('timeouts', () => {
 
   it('the pushdown and bounds on a slow relation time out with the table named', async () => {
     const slow = await describeTable(pool, `${schema}.slow`);
-    const gen = streamBuckets(pool, { table: slow, ...columns(slow), bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') });
+    const gen = streamBuckets(pool, {
+      table: slow,
+      ...columns(slow),
+      bucketSpanSeconds: 60,
+      from: utc('2024-01-01'),
+      to: utc('2024-01-02'),
+    });
     const err = await failure(gen.next());
     expect(err.kind).toBe('timeout');
     expect(err.message).toContain(`${schema}.slow`);
@@ -201,13 +262,27 @@ describe('timeouts', () => {
   });
 
   it('toStoreError keeps server fields and passes StoreErrors through', () => {
-    const pgErr = Object.assign(new Error('relation "x" does not exist'), { code: '42P01', position: '15', detail: 'd' });
+    const pgErr = Object.assign(new Error('relation "x" does not exist'), {
+      code: '42P01',
+      position: '15',
+      detail: 'd',
+    });
     const mapped = toStoreError(pgErr, { table: 'public.x' });
-    expect(mapped).toMatchObject({ kind: 'table_missing', pgCode: '42P01', position: '15', detail: 'd', value: 'public.x' });
+    expect(mapped).toMatchObject({
+      kind: 'table_missing',
+      pgCode: '42P01',
+      position: '15',
+      detail: 'd',
+      value: 'public.x',
+    });
     expect(toStoreError(mapped)).toBe(mapped);
-    expect(toStoreError(Object.assign(new Error('column "q" does not exist'), { code: '42703' }), { column: 'q' }).kind).toBe('column_missing');
+    expect(
+      toStoreError(Object.assign(new Error('column "q" does not exist'), { code: '42703' }), { column: 'q' }).kind,
+    ).toBe('column_missing');
     expect(toStoreError(Object.assign(new Error('lock'), { code: '55P03' })).kind).toBe('timeout');
-    expect(toStoreError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), { host: 'h', port: 1 }).message).toContain('h:1');
+    expect(
+      toStoreError(Object.assign(new Error('x'), { code: 'ENOTFOUND' }), { host: 'h', port: 1 }).message,
+    ).toContain('h:1');
     expect(toStoreError(new Error('something else')).kind).toBe('query');
   });
 });

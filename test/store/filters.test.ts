@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { QueryFilter } from '../../common/queryModel.ts';
-import { FILTER_OPS } from '../../common/queryModel.ts';
+import { FILTER_OPS, type QueryFilter } from '../../common/queryModel.ts';
 import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
 import { Params, filtersSql, predicateSql, successSql } from '../../pkg-backend/src/store/filters.ts';
@@ -37,7 +36,11 @@ describe('filters', () => {
   async function ids(filters: QueryFilter[]): Promise<number[]> {
     const params = new Params();
     const where = filtersSql(table, filters, params);
-    const res = await run<{ id: number }>(pool, { text: `SELECT id FROM ${table.qualified} AS t WHERE ${where} ORDER BY id`, values: params.values }, { filters: true });
+    const res = await run<{ id: number }>(
+      pool,
+      { text: `SELECT id FROM ${table.qualified} AS t WHERE ${where} ORDER BY id`, values: params.values },
+      { filters: true },
+    );
     return res.rows.map((r) => r.id);
   }
 
@@ -79,7 +82,14 @@ describe('filters', () => {
 
   it('combines filters with AND and binds every value with a cast to the column type', () => {
     const params = new Params();
-    const sql = filtersSql(table, [{ field: 'state', op: '=', value: '3' }, { field: 'name', op: 'in', value: "a,b'); DROP TABLE f; --" }], params);
+    const sql = filtersSql(
+      table,
+      [
+        { field: 'state', op: '=', value: '3' },
+        { field: 'name', op: 'in', value: "a,b'); DROP TABLE f; --" },
+      ],
+      params,
+    );
     expect(sql).toBe('(t."state" = $1::integer) AND (t."name" = ANY($2::text[]))');
     expect(params.values).toEqual(['3', ['a', "b'); DROP TABLE f; --"]]);
     expect(filtersSql(table, [], new Params())).toBe('TRUE');
@@ -122,7 +132,10 @@ describe('filters', () => {
   });
 
   it('values PostgreSQL itself rejects (enum, inet) become invalid_filter errors', async () => {
-    await expect(ids([{ field: 'feeling', op: '=', value: 'happy' }])).rejects.toMatchObject({ kind: 'invalid_filter', pgCode: '22P02' });
+    await expect(ids([{ field: 'feeling', op: '=', value: 'happy' }])).rejects.toMatchObject({
+      kind: 'invalid_filter',
+      pgCode: '22P02',
+    });
     await expect(ids([{ field: 'ip', op: '=', value: 'not-an-ip' }])).rejects.toMatchObject({ kind: 'invalid_filter' });
   });
 
@@ -132,6 +145,8 @@ describe('filters', () => {
     const res = await pool.query(`SELECT id, ${sql} AS ok FROM ${table.qualified} AS t ORDER BY id`, params.values);
     expect(res.rows.map((r) => r.ok)).toEqual([true, false, false, false]);
     expect(successSql(table, undefined, new Params())).toBeUndefined();
-    expect(() => successSql(table, { field: 'state', op: '=', value: 'x' }, new Params())).toThrow(/success rule|whole number/);
+    expect(() => successSql(table, { field: 'state', op: '=', value: 'x' }, new Params())).toThrow(
+      /success rule|whole number/,
+    );
   });
 });

@@ -4,7 +4,9 @@ import { createPool, type ConnectionConfig } from '../../pkg-backend/src/store/c
 
 export function databaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set; run the tests through vitest (test/setup/postgres.ts)');
+  if (!url) {
+    throw new Error('DATABASE_URL is not set; run the tests through vitest (test/setup/postgres.ts)');
+  }
   return url;
 }
 

@@ -118,13 +118,37 @@ describe('hostile identifiers against the real database', () => {
   it('hostile names in every query entry point are refused before any SQL runs', async () => {
     const table = await describeTable(pool, `${schema}.weblogs`);
     const [ts, id, state] = ['ts', 'id', 'state'].map((name) => table.columns.find((c) => c.name === name)!);
-    const plan = { table, timeColumn: ts, idColumn: id, byColumn: state, bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') };
+    const plan = {
+      table,
+      timeColumn: ts,
+      idColumn: id,
+      byColumn: state,
+      bucketSpanSeconds: 60,
+      from: utc('2024-01-01'),
+      to: utc('2024-01-02'),
+    };
     for (const bad of ['ip) --', 'state; DROP TABLE x', '"a""b"']) {
       // The plan carries resolved columns; one that is not the table's own (a forged name) is refused all the same.
-      await expect(streamBuckets(pool, { ...plan, byColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(StoreError);
-      await expect(streamBuckets(pool, { ...plan, overColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(StoreError);
-      await expect(streamBuckets(pool, { ...plan, filters: [{ field: bad, op: '=', value: '1' }] }).next()).rejects.toBeInstanceOf(StoreError);
-      await expect(fetchLogs(pool, { table, timeColumn: 'ts', idColumn: 'id', limit: 10, order: 'asc', entityColumn: bad, entityValue: 'x' })).rejects.toBeInstanceOf(StoreError);
+      await expect(streamBuckets(pool, { ...plan, byColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(
+        StoreError,
+      );
+      await expect(streamBuckets(pool, { ...plan, overColumn: { ...state, name: bad } }).next()).rejects.toBeInstanceOf(
+        StoreError,
+      );
+      await expect(
+        streamBuckets(pool, { ...plan, filters: [{ field: bad, op: '=', value: '1' }] }).next(),
+      ).rejects.toBeInstanceOf(StoreError);
+      await expect(
+        fetchLogs(pool, {
+          table,
+          timeColumn: 'ts',
+          idColumn: 'id',
+          limit: 10,
+          order: 'asc',
+          entityColumn: bad,
+          entityValue: 'x',
+        }),
+      ).rejects.toBeInstanceOf(StoreError);
       await expect(topValues(pool, table, bad)).rejects.toBeInstanceOf(StoreError);
     }
     expect(pool.totalCount).toBe(pool.idleCount);

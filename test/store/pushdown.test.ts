@@ -31,7 +31,9 @@ const col = (table: TableInfo, name: string) => table.columns.find((c) => c.name
 
 async function collect(gen: AsyncGenerator<BucketInput>): Promise<BucketInput[]> {
   const out: BucketInput[] = [];
-  for await (const b of gen) out.push(b);
+  for await (const b of gen) {
+    out.push(b);
+  }
   return out;
 }
 
@@ -47,7 +49,15 @@ describe('pushdown', () => {
     await createLogTable(pool, `${schema}.logs`);
     await insertRows(pool, `${schema}.logs`, ROWS);
     table = await describeTable(pool, `${schema}.logs`);
-    plan = { table, timeColumn: col(table, 'ts'), idColumn: col(table, 'id'), byColumn: col(table, 'state'), bucketSpanSeconds: 60, from: utc('2024-01-01T00:00:00'), to: utc('2024-01-01T00:05:00') };
+    plan = {
+      table,
+      timeColumn: col(table, 'ts'),
+      idColumn: col(table, 'id'),
+      byColumn: col(table, 'state'),
+      bucketSpanSeconds: 60,
+      from: utc('2024-01-01T00:00:00'),
+      to: utc('2024-01-01T00:05:00'),
+    };
   });
 
   afterAll(async () => {
@@ -72,18 +82,45 @@ describe('pushdown', () => {
   });
 
   it('freq_rare by state over ip: rows with a null over value are skipped', async () => {
-    const buckets = await collect(streamBuckets(pool, { ...plan, overColumn: col(table, 'ip'), successRule: { field: 'state', op: '=', value: '1' } }));
-    expect(buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.over, t.count, t.successful, t.minId, t.maxId])])).toEqual([
-      [0, [['1', A, 1, 1, 2n, 2n], ['1', B, 1, 1, 3n, 3n], ['2', A, 1, 0, 4n, 4n]]],
+    const buckets = await collect(
+      streamBuckets(pool, {
+        ...plan,
+        overColumn: col(table, 'ip'),
+        successRule: { field: 'state', op: '=', value: '1' },
+      }),
+    );
+    expect(
+      buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.over, t.count, t.successful, t.minId, t.maxId])]),
+    ).toEqual([
+      [
+        0,
+        [
+          ['1', A, 1, 1, 2n, 2n],
+          ['1', B, 1, 1, 3n, 3n],
+          ['2', A, 1, 0, 4n, 4n],
+        ],
+      ],
       [MIN, [['1', A, 1, 1, 5n, 5n]]],
       [4 * MIN, [['1', B, 1, 1, 8n, 8n]]],
     ]);
   });
 
   it('success counts follow the rule; filters restrict rows', async () => {
-    const buckets = await collect(streamBuckets(pool, { ...plan, successRule: { field: 'state', op: '!=', value: '2' }, filters: [{ field: 'ip', op: '=', value: A }] }));
+    const buckets = await collect(
+      streamBuckets(pool, {
+        ...plan,
+        successRule: { field: 'state', op: '!=', value: '2' },
+        filters: [{ field: 'ip', op: '=', value: A }],
+      }),
+    );
     expect(buckets.map((b) => [b.start - T0, b.tuples.map((t) => [t.by, t.count, t.successful])])).toEqual([
-      [0, [['1', 1, 1], ['2', 1, 0]]],
+      [
+        0,
+        [
+          ['1', 1, 1],
+          ['2', 1, 0],
+        ],
+      ],
       [MIN, [['1', 1, 1]]],
     ]);
     const none = await collect(streamBuckets(pool, { ...plan, filters: [{ field: 'state', op: 'in', value: '9' }] }));
@@ -93,10 +130,14 @@ describe('pushdown', () => {
   it('buckets align to the epoch, whatever the range start', async () => {
     const span = 7 * 60;
     const starts = async (from: Date) =>
-      (await collect(streamBuckets(pool, { ...plan, bucketSpanSeconds: span, from, to: utc('2024-01-02T00:00:00') }))).map((b) => b.start);
+      (
+        await collect(streamBuckets(pool, { ...plan, bucketSpanSeconds: span, from, to: utc('2024-01-02T00:00:00') }))
+      ).map((b) => b.start);
     const a = await starts(utc('2023-12-31T00:00:00'));
     const b = await starts(utc('2024-01-01T00:01:00'));
-    for (const s of [...a, ...b]) expect(s % (span * 1000)).toBe(0);
+    for (const s of [...a, ...b]) {
+      expect(s % (span * 1000)).toBe(0);
+    }
     // The later start only drops rows before it; the remaining buckets keep their boundaries.
     expect(b.every((s) => a.includes(s))).toBe(true);
     expect(a[0]).toBe(Math.floor(utc('2023-12-31T23:59:59').getTime() / (span * 1000)) * span * 1000);
@@ -104,7 +145,9 @@ describe('pushdown', () => {
 
   it('bigint ids beyond 2^53 stay exact', async () => {
     await pool.query(`CREATE TABLE "${schema}".big (id bigint, ts timestamptz, state int)`);
-    await pool.query(`INSERT INTO "${schema}".big VALUES (9007199254740993, '2024-01-01T00:00:01Z', 1), (9007199254740995, '2024-01-01T00:00:02Z', 1)`);
+    await pool.query(
+      `INSERT INTO "${schema}".big VALUES (9007199254740993, '2024-01-01T00:00:01Z', 1), (9007199254740995, '2024-01-01T00:00:02Z', 1)`,
+    );
     const big = await describeTable(pool, `${schema}.big`);
     const [bucket] = await collect(streamBuckets(pool, { ...plan, table: big }));
     expect(bucket.tuples[0].minId).toBe(9007199254740993n);
@@ -113,16 +156,35 @@ describe('pushdown', () => {
 
   it('timestamp without time zone and date columns are read as UTC', async () => {
     await pool.query(`CREATE TABLE "${schema}".naive (id int, ts timestamp, d date, state text)`);
-    await pool.query(`INSERT INTO "${schema}".naive VALUES (1, '2024-01-01 00:00:10', '2024-01-01', 'a'), (2, '2024-01-01 01:00:00', '2024-01-02', 'b')`);
+    await pool.query(
+      `INSERT INTO "${schema}".naive VALUES (1, '2024-01-01 00:00:10', '2024-01-01', 'a'), (2, '2024-01-01 01:00:00', '2024-01-02', 'b')`,
+    );
     const naive = await describeTable(pool, `${schema}.naive`);
-    const hours = await collect(streamBuckets(pool, { ...plan, table: naive, bucketSpanSeconds: 3600, to: utc('2024-01-03T00:00:00') }));
-    expect(hours.map((b) => [b.start - T0, b.tuples[0].by])).toEqual([[0, 'a'], [3_600_000, 'b']]);
-    const days = await collect(streamBuckets(pool, { ...plan, table: naive, timeColumn: col(naive, 'd'), bucketSpanSeconds: 86400, to: utc('2024-01-03T00:00:00') }));
+    const hours = await collect(
+      streamBuckets(pool, { ...plan, table: naive, bucketSpanSeconds: 3600, to: utc('2024-01-03T00:00:00') }),
+    );
+    expect(hours.map((b) => [b.start - T0, b.tuples[0].by])).toEqual([
+      [0, 'a'],
+      [3_600_000, 'b'],
+    ]);
+    const days = await collect(
+      streamBuckets(pool, {
+        ...plan,
+        table: naive,
+        timeColumn: col(naive, 'd'),
+        bucketSpanSeconds: 86400,
+        to: utc('2024-01-03T00:00:00'),
+      }),
+    );
     expect(days.map((b) => b.start - T0)).toEqual([0, 86_400_000]);
   });
 
   it('SQL has one GROUP BY with bind parameters only', () => {
-    const s = pushdownSql({ ...plan, overColumn: col(table, 'ip'), filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }] });
+    const s = pushdownSql({
+      ...plan,
+      overColumn: col(table, 'ip'),
+      filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }],
+    });
     expect(s.text).toMatch(/date_bin\(\$1::interval, t\."ts", \$2::timestamptz\)/);
     expect(s.text).toContain('GROUP BY 1, 2, 3');
     expect(s.text).toContain('ORDER BY 1, 2, 3');
@@ -133,13 +195,19 @@ describe('pushdown', () => {
   it('refuses nonsense plans: bad span, reversed range, too many buckets', () => {
     expect(() => pushdownSql({ ...plan, bucketSpanSeconds: 0 })).toThrow(StoreError);
     expect(() => pushdownSql({ ...plan, from: plan.to, to: plan.from })).toThrow(/ends .* before it starts/);
-    expect(() => pushdownSql({ ...plan, bucketSpanSeconds: 1, from: utc('2000-01-01'), to: utc('2024-01-01') })).toThrow(
-      expect.objectContaining({ kind: 'range_too_large' }),
+    expect(() =>
+      pushdownSql({ ...plan, bucketSpanSeconds: 1, from: utc('2000-01-01'), to: utc('2024-01-01') }),
+    ).toThrow(expect.objectContaining({ kind: 'range_too_large' }));
+    expect(() => pushdownSql({ ...plan, byColumn: col(table, 'ts') })).toThrow(
+      expect.objectContaining({ kind: 'column_type' }),
     );
-    expect(() => pushdownSql({ ...plan, byColumn: col(table, 'ts') })).toThrow(expect.objectContaining({ kind: 'column_type' }));
-    expect(() => pushdownSql({ ...plan, idColumn: col(table, 'ip') })).toThrow(expect.objectContaining({ kind: 'column_type' }));
+    expect(() => pushdownSql({ ...plan, idColumn: col(table, 'ip') })).toThrow(
+      expect.objectContaining({ kind: 'column_type' }),
+    );
     // A column resolved against another table is not taken on trust.
-    expect(() => pushdownSql({ ...plan, byColumn: { ...col(table, 'state'), name: 'elsewhere' } })).toThrow(expect.objectContaining({ kind: 'column_missing' }));
+    expect(() => pushdownSql({ ...plan, byColumn: { ...col(table, 'state'), name: 'elsewhere' } })).toThrow(
+      expect.objectContaining({ kind: 'column_missing' }),
+    );
   });
 
   describe('streaming', () => {
@@ -148,7 +216,9 @@ describe('pushdown', () => {
 
     beforeAll(async () => {
       await pool.query(`CREATE TABLE "${schema}".many (id bigserial, ts timestamptz, state int)`);
-      await pool.query(`INSERT INTO "${schema}".many (ts, state) SELECT '2024-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', g % 3 FROM generate_series(0, ${N - 1}) g`);
+      await pool.query(
+        `INSERT INTO "${schema}".many (ts, state) SELECT '2024-01-01T00:00:00Z'::timestamptz + g * interval '1 minute', g % 3 FROM generate_series(0, ${N - 1}) g`,
+      );
       many = await describeTable(pool, `${schema}.many`);
     });
 
@@ -156,7 +226,9 @@ describe('pushdown', () => {
 
     it('reads in batches of batchSize, not the whole result at once', async () => {
       const batches: number[] = [];
-      const buckets = await collect(streamBuckets(pool, manyPlan(), { batchSize: 100, onBatch: (n) => batches.push(n) }));
+      const buckets = await collect(
+        streamBuckets(pool, manyPlan(), { batchSize: 100, onBatch: (n) => batches.push(n) }),
+      );
       expect(buckets).toHaveLength(N);
       expect(buckets.every((b, i) => i === 0 || b.start > buckets[i - 1].start)).toBe(true);
       expect(Math.max(...batches)).toBeLessThanOrEqual(100);
@@ -168,13 +240,17 @@ describe('pushdown', () => {
       const gen = streamBuckets(pool, manyPlan(), { batchSize: 50, onBatch: (n) => batches.push(n) });
       let seen = 0;
       for await (const _ of gen) {
-        if (++seen === 3) break;
+        if (++seen === 3) {
+          break;
+        }
       }
       expect(batches).toEqual([50]);
       expect(pool.totalCount).toBe(pool.idleCount);
       expect(pool.waitingCount).toBe(0);
       // The released client is healthy and reusable.
-      for (let i = 0; i < 5; i++) await pool.query('SELECT 1');
+      for (let i = 0; i < 5; i++) {
+        await pool.query('SELECT 1');
+      }
       expect(pool.totalCount).toBe(pool.idleCount);
     });
 
@@ -192,7 +268,12 @@ describe('pushdown', () => {
       await pool.query(`CREATE TYPE "${schema}".mood AS ENUM ('ok')`);
       await pool.query(`CREATE TABLE "${schema}".moody (id int, ts timestamptz, feeling "${schema}".mood)`);
       const moody = await describeTable(pool, `${schema}.moody`);
-      const gen = streamBuckets(pool, { ...plan, table: moody, byColumn: col(moody, 'feeling'), filters: [{ field: 'feeling', op: '=', value: 'sad' }] });
+      const gen = streamBuckets(pool, {
+        ...plan,
+        table: moody,
+        byColumn: col(moody, 'feeling'),
+        filters: [{ field: 'feeling', op: '=', value: 'sad' }],
+      });
       await expect(gen.next()).rejects.toMatchObject({ kind: 'invalid_filter' });
       expect(pool.totalCount).toBe(pool.idleCount);
       await pool.query('SELECT 1');
@@ -201,7 +282,9 @@ describe('pushdown', () => {
     it('an exception thrown by the consumer also releases the client', async () => {
       await expect(
         (async () => {
-          for await (const _ of streamBuckets(pool, manyPlan(), { batchSize: 10 })) throw new Error('consumer failed');
+          for await (const _ of streamBuckets(pool, manyPlan(), { batchSize: 10 })) {
+            throw new Error('consumer failed');
+          }
         })(),
       ).rejects.toThrow('consumer failed');
       expect(pool.totalCount).toBe(pool.idleCount);

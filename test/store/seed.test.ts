@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { seedDemo, KEY_COUNT, KEY_NEW_COUNTRY, NEW_STATE, FAILED_HAMMERING, QUIET_DAYS, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
+import {
+  seedDemo,
+  KEY_COUNT,
+  KEY_NEW_COUNTRY,
+  NEW_STATE,
+  FAILED_HAMMERING,
+  QUIET_DAYS,
+  type SeedResult,
+} from '../../pkg-backend/src/demo/seed.ts';
 import { describeTable } from '../../pkg-backend/src/store/catalogue.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
 
@@ -44,9 +52,13 @@ describe('seedDemo', () => {
     const again = await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 7, end: END, table: `${schema}.a` });
     expect(await one(pool, `SELECT count(*)::int FROM "${schema}".a`)).toBe(again.rows);
     expect(await checksum(pool, `"${schema}".a`)).toBe(await checksum(pool, `"${schema}".b`));
-    await expect(seedDemo(pool, { days: 5, rowsPerDay: 3000, end: END, table: `${schema}.a`, ifExists: 'error' })).rejects.toThrow(/already holds rows/);
+    await expect(
+      seedDemo(pool, { days: 5, rowsPerDay: 3000, end: END, table: `${schema}.a`, ifExists: 'error' }),
+    ).rejects.toThrow(/already holds rows/);
     await pool.query(`CREATE TABLE "${schema}".other (id int, note text)`);
-    await expect(seedDemo(pool, { days: 5, end: END, table: `${schema}.other` })).rejects.toThrow(/not a demo log table/);
+    await expect(seedDemo(pool, { days: 5, end: END, table: `${schema}.other` })).rejects.toThrow(
+      /not a demo log table/,
+    );
     await expect(seedDemo(pool, { days: 2, end: END, table: `${schema}.d` })).rejects.toThrow(/days 2/);
   });
 
@@ -71,18 +83,27 @@ describe('seedDemo', () => {
         'machine_code:text',
         'country:text',
       ]);
-      const idx = await one<string>(pool, `SELECT string_agg(indexdef, ';') FROM pg_indexes WHERE schemaname = $1 AND tablename = 'weblogs'`, [schema]);
+      const idx = await one<string>(
+        pool,
+        `SELECT string_agg(indexdef, ';') FROM pg_indexes WHERE schemaname = $1 AND tablename = 'weblogs'`,
+        [schema],
+      );
       expect(idx).toMatch(/\(ts\)/);
       const injectedRows = result.injected.reduce((s, a) => s + a.requests, 0);
       expect(result.rows).toBe(30 * 20_000 + injectedRows);
       expect(await one(pool, `SELECT count(*)::int FROM ${t}`)).toBe(result.rows);
       expect(result.from).toEqual(new Date(END.getTime() - 30 * 86_400_000));
-      expect(await one<Date>(pool, `SELECT min(ts) FROM ${t}`) >= result.from).toBe(true);
-      expect(await one<Date>(pool, `SELECT max(ts) FROM ${t}`) < END).toBe(true);
+      expect((await one<Date>(pool, `SELECT min(ts) FROM ${t}`)) >= result.from).toBe(true);
+      expect((await one<Date>(pool, `SELECT max(ts) FROM ${t}`)) < END).toBe(true);
     });
 
     it('ids grow with time', async () => {
-      expect(await one(pool, `SELECT count(*)::int FROM (SELECT ts < lag(ts) OVER (ORDER BY id) AS back FROM ${t}) x WHERE back`)).toBe(0);
+      expect(
+        await one(
+          pool,
+          `SELECT count(*)::int FROM (SELECT ts < lag(ts) OVER (ORDER BY id) AS back FROM ${t}) x WHERE back`,
+        ),
+      ).toBe(0);
     });
 
     it('looks like a licensing API log: keys, anonymised IPs, products, countries, state mix, diurnal cycle', async () => {
@@ -93,16 +114,34 @@ describe('seedDemo', () => {
       expect(await one(pool, `SELECT count(*)::int FROM ${t} WHERE ip NOT LIKE '%.0'`)).toBe(0);
       expect(await one(pool, `SELECT count(*)::int FROM ${t} WHERE product NOT BETWEEN 1 AND 5`)).toBe(0);
       expect(await one(pool, `SELECT count(DISTINCT product)::int FROM ${t}`)).toBe(5);
-      expect(await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT product) n FROM ${t} GROUP BY key) x`)).toBe(1);
-      expect(await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT machine_code) n FROM ${t} WHERE state <> 4 GROUP BY key) x`)).toBeLessThanOrEqual(4);
+      expect(
+        await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT product) n FROM ${t} GROUP BY key) x`),
+      ).toBe(1);
+      expect(
+        await one(
+          pool,
+          `SELECT max(n)::int FROM (SELECT count(DISTINCT machine_code) n FROM ${t} WHERE state <> 4 GROUP BY key) x`,
+        ),
+      ).toBeLessThanOrEqual(4);
       const injectedIps = result.injected.filter((a) => a.kind !== 'new_state').map((a) => a.ip);
-      expect(await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT ip) n FROM ${t} WHERE NOT ip = ANY($1) GROUP BY key) x`, [injectedIps])).toBeLessThanOrEqual(3);
+      expect(
+        await one(
+          pool,
+          `SELECT max(n)::int FROM (SELECT count(DISTINCT ip) n FROM ${t} WHERE NOT ip = ANY($1) GROUP BY key) x`,
+          [injectedIps],
+        ),
+      ).toBeLessThanOrEqual(3);
       // An IP belongs to one customer; a customer has one country.
-      expect(await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT country) n FROM ${t} GROUP BY ip) x`)).toBe(1);
-      const countries = await one(pool, `SELECT count(DISTINCT country)::int FROM ${t} WHERE country <> $1`, [KEY_NEW_COUNTRY.country]);
+      expect(
+        await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT country) n FROM ${t} GROUP BY ip) x`),
+      ).toBe(1);
+      const countries = await one(pool, `SELECT count(DISTINCT country)::int FROM ${t} WHERE country <> $1`, [
+        KEY_NEW_COUNTRY.country,
+      ]);
       expect(countries).toBeGreaterThanOrEqual(10);
       expect(countries).toBeLessThanOrEqual(15);
-      const share = async (state: number) => (await one<number>(pool, `SELECT avg((state = $1)::int)::float8 FROM ${t}`, [state])) * 100;
+      const share = async (state: number) =>
+        (await one<number>(pool, `SELECT avg((state = $1)::int)::float8 FROM ${t}`, [state])) * 100;
       expect(await share(1)).toBeGreaterThan(95);
       expect(await share(1)).toBeLessThan(97);
       expect(await share(2)).toBeGreaterThan(2.5);
@@ -111,7 +150,9 @@ describe('seedDemo', () => {
       expect(await share(3)).toBeLessThan(1.3);
       expect(await one(pool, `SELECT count(DISTINCT key)::int FROM ${t} WHERE state = 2`)).toBeGreaterThan(150);
       expect(await one(pool, `SELECT count(DISTINCT key)::int FROM ${t} WHERE state = 3`)).toBeGreaterThan(100);
-      const hours = await pool.query(`SELECT extract(hour FROM ts AT TIME ZONE 'UTC')::int AS h, count(*)::int AS n FROM ${t} GROUP BY 1 ORDER BY 1`);
+      const hours = await pool.query(
+        `SELECT extract(hour FROM ts AT TIME ZONE 'UTC')::int AS h, count(*)::int AS n FROM ${t} GROUP BY 1 ORDER BY 1`,
+      );
       const n = hours.rows.map((r) => r.n as number);
       expect(Math.max(...n) / Math.min(...n)).toBeGreaterThan(2.5);
       expect(n.indexOf(Math.max(...n))).toBe(14);
@@ -125,7 +166,9 @@ describe('seedDemo', () => {
         expect(s).toBeGreaterThanOrEqual(quietEnd);
         expect(e).toBeLessThanOrEqual(END.getTime());
       }
-      for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThan(spans[i - 1][1] + 86_400_000);
+      for (let i = 1; i < spans.length; i++) {
+        expect(spans[i][0]).toBeGreaterThan(spans[i - 1][1] + 86_400_000);
+      }
       expect(result.injected[0].detector).toEqual({ function: 'rare', by: 'state', bucketSpan: '5m' });
       expect(result.injected[1].detector).toEqual({ function: 'freq_rare', by: 'state', over: 'ip', bucketSpan: '5m' });
       expect(result.injected[2].detector).toEqual({ function: 'rare', by: 'country', over: 'key', bucketSpan: '5m' });
@@ -144,14 +187,21 @@ describe('seedDemo', () => {
         expect(r.ip).toBe(a.ip);
         expect(r.ts >= new Date(a.start) && r.ts < new Date(a.end)).toBe(true);
       }
-      const usual = await one(pool, `SELECT count(*)::int FROM ${t} WHERE key = $1 AND ip = $2 AND state = 1 AND ts < $3`, [a.key, a.ip, a.start]);
+      const usual = await one(
+        pool,
+        `SELECT count(*)::int FROM ${t} WHERE key = $1 AND ip = $2 AND state = 1 AND ts < $3`,
+        [a.key, a.ip, a.start],
+      );
       expect(usual).toBeGreaterThan(50);
     });
 
     it('failed_hammering: ~300 state-4 requests in one hour from an IP never seen otherwise; benign state 4 only twice', async () => {
       const a = result.injected[1];
       expect(a.requests).toBe(FAILED_HAMMERING.requests);
-      const fromIp = await pool.query(`SELECT count(*)::int AS n, min(ts) AS first, max(ts) AS last, count(DISTINCT key)::int AS keys, bool_and(state = 4) AS all4 FROM ${t} WHERE ip = $1`, [a.entity]);
+      const fromIp = await pool.query(
+        `SELECT count(*)::int AS n, min(ts) AS first, max(ts) AS last, count(DISTINCT key)::int AS keys, bool_and(state = 4) AS all4 FROM ${t} WHERE ip = $1`,
+        [a.entity],
+      );
       expect(fromIp.rows[0]).toMatchObject({ n: 300, keys: 1, all4: true });
       expect(fromIp.rows[0].first >= new Date(a.start)).toBe(true);
       expect(fromIp.rows[0].last < new Date(a.end)).toBe(true);
@@ -160,7 +210,9 @@ describe('seedDemo', () => {
       expect(benign.rowCount).toBe(2);
       expect(new Set(benign.rows.map((r) => r.ip)).size).toBe(2);
       expect(benign.rows.map((r) => ({ ts: (r.ts as Date).toISOString(), ip: r.ip }))).toEqual(result.benignState4);
-      for (const r of benign.rows) expect(await one(pool, `SELECT count(*)::int FROM ${t} WHERE ip = $1`, [r.ip])).toBeGreaterThan(100);
+      for (const r of benign.rows) {
+        expect(await one(pool, `SELECT count(*)::int FROM ${t} WHERE ip = $1`, [r.ip])).toBeGreaterThan(100);
+      }
     });
 
     it('key_new_country: KP only in its window, for one key, all successful', async () => {

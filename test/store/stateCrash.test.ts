@@ -27,7 +27,9 @@ beforeAll(async () => {
   url = await createDatabase(DB);
   pool = createPool({ connectionString: url, max: 3 });
   const opened = await openStateStore(pool);
-  if (opened.status !== 'ready') throw new Error(opened.reason);
+  if (opened.status !== 'ready') {
+    throw new Error(opened.reason);
+  }
   store = opened.store;
 });
 
@@ -45,10 +47,14 @@ interface Worker {
 }
 
 function startWorker(): Worker {
-  const child = spawn(process.execPath, ['bin/run-ts.mjs', 'test/store/stateCrashWorker.ts', url, KEY, String(END_MINUTES), String(CHUNK_BUCKETS)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/run-ts.mjs', 'test/store/stateCrashWorker.ts', url, KEY, String(END_MINUTES), String(CHUNK_BUCKETS)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let done = false;
   const changed = new EventEmitter();
@@ -67,7 +73,9 @@ function startWorker(): Worker {
   const printed = (line: RegExp) =>
     new Promise<void>((res) => {
       const check = () => {
-        if (!done && !line.test(out)) return;
+        if (!done && !line.test(out)) {
+          return;
+        }
         changed.off('change', check);
         res();
       };
@@ -80,8 +88,12 @@ function startWorker(): Worker {
 /** The server notices a killed client's socket on its own; wait for its sessions to be gone before reading. */
 async function workerSessionsGone(): Promise<void> {
   for (;;) {
-    const res = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rarity-crash-worker'`);
-    if (res.rows[0].n === 0) return;
+    const res = await pool.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rarity-crash-worker'`,
+    );
+    if (res.rows[0].n === 0) {
+      return;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -105,7 +117,9 @@ async function expectConsistent(): Promise<number | null> {
   // Every result lies before the progress, each once, and nothing committed is missing: the rows are
   // exactly those of a writer that stopped at `processed`.
   const expected = expectedUntil(processed, RECORDS_PER_BUCKET);
-  expect(results.buckets.every((b) => b.time < processed) && results.records.every((r) => r.time < processed)).toBe(true);
+  expect(results.buckets.every((b) => b.time < processed) && results.records.every((r) => r.time < processed)).toBe(
+    true,
+  );
   expect(results.groups.every((g) => g.end <= processed)).toBe(true);
   expect(results.buckets).toEqual(expected.buckets);
   expect(results.records).toEqual(expected.records);
@@ -116,7 +130,7 @@ async function expectConsistent(): Promise<number | null> {
 
 describe('SIGKILL while committing chunks', () => {
   it('leaves progress, latest snapshot and results in agreement; resuming completes the uninterrupted result', async () => {
-    const progress: (number | null)[] = [];
+    const progress: Array<number | null> = [];
     for (let round = 0; round < 6; round++) {
       const worker = startWorker();
       await worker.printed(/resume \d+\n/);

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const chunkMs = Number(chunkText) * SPAN_MS;
   const pool = createPool({ connectionString: url, max: 3, applicationName: 'rarity-crash-worker' });
   const opened = await openStateStore(pool);
-  if (opened.status !== 'ready') throw new Error(opened.reason);
+  if (opened.status !== 'ready') {
+    throw new Error(opened.reason);
+  }
   const store = opened.store;
   await store.ensureJob(key, { fixture: 'crash' }, { historyStart: START });
   const result = await store.withJobLock(
@@ -34,7 +36,9 @@ async function main(): Promise<void> {
     },
     { waitMs: 60_000, pollMs: 20 },
   );
-  if (!result.acquired) throw new Error(`job ${key} stayed locked`);
+  if (!result.acquired) {
+    throw new Error(`job ${key} stayed locked`);
+  }
   process.stdout.write('done\n');
   await pool.end();
 }

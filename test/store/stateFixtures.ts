@@ -13,7 +13,18 @@ export const START = Date.UTC(2026, 0, 1);
 const BLOCK = 10;
 const GROUP_LENGTH = 7;
 
-const AWKWARD = [0.1 + 0.2, 1 / 3, Math.PI, 1e-300, 5e-324, Number.MAX_VALUE, -0.5, 2 ** 53 - 1, 123456.789e-10, Number.EPSILON];
+const AWKWARD = [
+  0.1 + 0.2,
+  1 / 3,
+  Math.PI,
+  1e-300,
+  5e-324,
+  Number.MAX_VALUE,
+  -0.5,
+  2 ** 53 - 1,
+  123456.789e-10,
+  Number.EPSILON,
+];
 const ENTITIES = ['10.0.0.1', 'a"b\\c,{d}', 'NULL', '', 'ümlaut 🙂', "it's"];
 
 const index = (t: number) => Math.round((t - START) / SPAN_MS);
@@ -23,7 +34,7 @@ export function bucketAt(t: number): StoredBucket {
   return {
     time: t,
     rawScore: AWKWARD[i % AWKWARD.length] * (i + 1),
-    score: (i * 37) % 101 + AWKWARD[(i + 3) % AWKWARD.length] / 7,
+    score: ((i * 37) % 101) + AWKWARD[(i + 3) % AWKWARD.length] / 7,
     learning: i < 20,
     eventCount: 1000 + i * 13,
   };
@@ -51,9 +62,15 @@ export function recordsAt(t: number, perBucket = 3): RecordResult[] {
         { by, probability: AWKWARD[(i + k + 1) % AWKWARD.length], count: k + 1 },
         { by: `${by} "quoted" \\ back`, probability: 1e-17 * (k + 1), count: 0 },
       ],
-      explanation: { firstOccurrence: k === 0, relativeRarity: AWKWARD[(i + 5) % AWKWARD.length], text: `first "${by}" for ${entity}\n✓` },
+      explanation: {
+        firstOccurrence: k === 0,
+        relativeRarity: AWKWARD[(i + 5) % AWKWARD.length],
+        text: `first "${by}" for ${entity}\n✓`,
+      },
     };
-    if (k === 0 && i % BLOCK < GROUP_LENGTH) record.groupId = groupIdOf(Math.floor(i / BLOCK));
+    if (k === 0 && i % BLOCK < GROUP_LENGTH) {
+      record.groupId = groupIdOf(Math.floor(i / BLOCK));
+    }
     out.push(record);
   }
   return out;
@@ -64,7 +81,9 @@ const groupIdOf = (block: number) => `g${block.toString(16).padStart(16, '0')}`;
 /** Group of block b as a writer that has processed everything before `until` knows it. */
 export function groupAt(block: number, until: number): GroupWrite | undefined {
   const start = START + block * BLOCK * SPAN_MS;
-  if (start >= until) return undefined;
+  if (start >= until) {
+    return undefined;
+  }
   const full = start + GROUP_LENGTH * SPAN_MS;
   const end = Math.min(full, until);
   const buckets = Math.round((end - start) / SPAN_MS);
@@ -91,7 +110,9 @@ export function groupsUntil(until: number): GroupWrite[] {
   const out: GroupWrite[] = [];
   for (let b = 0; ; b++) {
     const g = groupAt(b, until);
-    if (!g) break;
+    if (!g) {
+      break;
+    }
     out.push(g);
   }
   return out;
@@ -126,7 +147,10 @@ export function chunkFor(from: number, to: number, perBucket = 3): Chunk {
 }
 
 /** What an uninterrupted writer holds after processing [START, until). */
-export function expectedUntil(until: number, perBucket = 3): { buckets: StoredBucket[]; records: RecordResult[]; groups: GroupWrite[] } {
+export function expectedUntil(
+  until: number,
+  perBucket = 3,
+): { buckets: StoredBucket[]; records: RecordResult[]; groups: GroupWrite[] } {
   const c = chunkFor(START, until, perBucket);
   return { buckets: c.buckets, records: c.records, groups: groupsUntil(until) };
 }

@@ -17,7 +17,9 @@ async function open(url: string, applicationName: string): Promise<StateStore> {
   const pool = createPool({ connectionString: url, max: 3, applicationName });
   pools.push(pool);
   const opened = await openStateStore(pool);
-  if (opened.status !== 'ready') throw new Error(opened.reason);
+  if (opened.status !== 'ready') {
+    throw new Error(opened.reason);
+  }
   return opened.store;
 }
 
@@ -35,7 +37,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of pools) await p.end();
+  for (const p of pools) {
+    await p.end();
+  }
   await dropDatabase(DB);
 });
 
@@ -73,7 +77,9 @@ describe('withJobLock', () => {
   });
 
   it('is released when the holder throws, and the error reaches the caller', async () => {
-    await expect(first.withJobLock('job-4', async () => Promise.reject(new Error('advance failed')))).rejects.toThrow('advance failed');
+    await expect(first.withJobLock('job-4', async () => Promise.reject(new Error('advance failed')))).rejects.toThrow(
+      'advance failed',
+    );
     expect(await second.withJobLock('job-4', async () => 'free')).toEqual({ acquired: true, value: 'free' });
     const locks = await pools[0].query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
     expect(locks.rows[0].n).toBe(0);
@@ -96,7 +102,10 @@ describe('withJobLock', () => {
     expect(killed.rows).toEqual([{ ok: true }]);
     expect(await holding).toEqual({ acquired: true, value: 'stopped' });
     expect(signal!.aborted).toBe(true);
-    expect(await second.withJobLock('job-5', async () => 'taken over', { waitMs: 60_000, pollMs: 10 })).toEqual({ acquired: true, value: 'taken over' });
+    expect(await second.withJobLock('job-5', async () => 'taken over', { waitMs: 60_000, pollMs: 10 })).toEqual({
+      acquired: true,
+      value: 'taken over',
+    });
     // The broken client was not handed back to the pool: the first process still works.
     expect(await first.withJobLock('job-5', async () => 'fine')).toEqual({ acquired: true, value: 'fine' });
   });

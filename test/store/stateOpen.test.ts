@@ -36,7 +36,9 @@ function pool(connectionString = url, user?: { name: string; password: string })
 }
 
 function ready(result: StateOpenResult): StateReady {
-  if (result.status !== 'ready') throw new Error(`state store unavailable: ${result.reason}`);
+  if (result.status !== 'ready') {
+    throw new Error(`state store unavailable: ${result.reason}`);
+  }
   return result;
 }
 
@@ -58,7 +60,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of pools) await p.end();
+  for (const p of pools) {
+    await p.end();
+  }
   await dropDatabase(DB);
   await dropDatabase(STATE_DB);
   const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -86,8 +90,17 @@ describe('migrations', () => {
     expect(first.version).toBe(LATEST_STATE_VERSION);
     expect(first.applied).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = async () =>
-      (await p.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'state_once' ORDER BY tablename`)).rows.map((r) => r.tablename);
-    expect(await tables()).toEqual(['bucket_results', 'group_results', 'jobs', 'model_snapshots', 'record_results', 'schema_migrations']);
+      (await p.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'state_once' ORDER BY tablename`)).rows.map(
+        (r) => r.tablename,
+      );
+    expect(await tables()).toEqual([
+      'bucket_results',
+      'group_results',
+      'jobs',
+      'model_snapshots',
+      'record_results',
+      'schema_migrations',
+    ]);
     for (let i = 0; i < 3; i++) {
       const again = ready(await openStateStore(p, { schema: 'state_once' }));
       expect(again).toMatchObject({ version: LATEST_STATE_VERSION, applied: [] });
@@ -98,9 +111,14 @@ describe('migrations', () => {
 
   it('two processes opening a fresh schema at once: one migrates, the other waits and finds it done', async () => {
     const [a, b] = [pool(), pool()];
-    const results = (await Promise.all([openStateStore(a, { schema: 'state_race' }), openStateStore(b, { schema: 'state_race' })])).map(ready);
+    const results = (
+      await Promise.all([openStateStore(a, { schema: 'state_race' }), openStateStore(b, { schema: 'state_race' })])
+    ).map(ready);
     expect(results.map((r) => r.version)).toEqual([LATEST_STATE_VERSION, LATEST_STATE_VERSION]);
-    expect(results.map((r) => r.applied).sort((x, y) => y.length - x.length)).toEqual([MIGRATIONS.map((m) => m.version), []]);
+    expect(results.map((r) => r.applied).sort((x, y) => y.length - x.length)).toEqual([
+      MIGRATIONS.map((m) => m.version),
+      [],
+    ]);
     const versions = await pools[0].query(`SELECT count(*)::int AS n FROM state_race.schema_migrations`);
     expect(versions.rows[0].n).toBe(MIGRATIONS.length);
   });
@@ -111,11 +129,17 @@ describe('migrations', () => {
     const next = LATEST_STATE_VERSION + 1;
     const newer = [
       ...MIGRATIONS,
-      { version: next, description: 'test column', statements: (t: { jobs: string }) => [`ALTER TABLE ${t.jobs} ADD COLUMN note text`] },
+      {
+        version: next,
+        description: 'test column',
+        statements: (t: { jobs: string }) => [`ALTER TABLE ${t.jobs} ADD COLUMN note text`],
+      },
     ];
     const migrated = ready(await openStateStore(p, { schema: 'state_forward', migrations: newer }));
     expect(migrated).toMatchObject({ version: next, applied: [next] });
-    const col = await p.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'state_forward' AND table_name = 'jobs' AND column_name = 'note'`);
+    const col = await p.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'state_forward' AND table_name = 'jobs' AND column_name = 'note'`,
+    );
     expect(col.rowCount).toBe(1);
 
     // A failing migration leaves the schema exactly as it was: version and DDL roll back together.
@@ -124,13 +148,20 @@ describe('migrations', () => {
       {
         version: next + 1,
         description: 'half done',
-        statements: (t: { jobs: string }) => [`ALTER TABLE ${t.jobs} ADD COLUMN half text`, 'SELECT no_such_function()'],
+        statements: (t: { jobs: string }) => [
+          `ALTER TABLE ${t.jobs} ADD COLUMN half text`,
+          'SELECT no_such_function()',
+        ],
       },
     ];
-    await expect(openStateStore(p, { schema: 'state_forward', migrations: broken })).rejects.toThrow(/migrate state schema state_forward to version/);
+    await expect(openStateStore(p, { schema: 'state_forward', migrations: broken })).rejects.toThrow(
+      /migrate state schema state_forward to version/,
+    );
     const after = await p.query(`SELECT max(version) AS v FROM state_forward.schema_migrations`);
     expect(after.rows[0].v).toBe(next);
-    const half = await p.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'state_forward' AND column_name = 'half'`);
+    const half = await p.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'state_forward' AND column_name = 'half'`,
+    );
     expect(half.rowCount).toBe(0);
   });
 
@@ -155,7 +186,9 @@ describe('roles that cannot keep state', () => {
 
   it('CONNECT only, schema missing: unavailable, with the advice to grant or set a state database', async () => {
     const result = unavailable(await openStateStore(reader(), { schema: 'rarity' }));
-    expect(result.advice).toBe(`results are not persisted: grant CREATE on schema rarity to ${ROLE} or set a state database`);
+    expect(result.advice).toBe(
+      `results are not persisted: grant CREATE on schema rarity to ${ROLE} or set a state database`,
+    );
     expect(result.reason).toContain(`schema rarity does not exist in database ${DB}`);
     expect(result).toMatchObject({ schema: 'rarity', database: DB, role: ROLE });
     const created = await admin(`SELECT 1 FROM pg_namespace WHERE nspname = 'rarity'`);
@@ -186,7 +219,9 @@ describe('roles that cannot keep state', () => {
     ready(await openStateStore(pools[0], { schema: 'state_private' }));
     const result = unavailable(await openStateStore(reader(), { schema: 'state_private' }));
     expect(result.reason).toContain(`role ${ROLE} has no USAGE on schema state_private`);
-    expect(result.advice).toBe(`results are not persisted: grant CREATE on schema state_private to ${ROLE} or set a state database`);
+    expect(result.advice).toBe(
+      `results are not persisted: grant CREATE on schema state_private to ${ROLE} or set a state database`,
+    );
   });
 
   it('a read-only server or session: unavailable, advising a state database', async () => {
@@ -196,7 +231,9 @@ describe('roles that cannot keep state', () => {
     });
     const result = unavailable(await openStateStore(readOnly, { schema: 'state_once' }));
     expect(result.reason).toContain('read-only');
-    expect(result.advice).toBe(`results are not persisted: database ${DB} is read-only (a standby?); set a state database`);
+    expect(result.advice).toBe(
+      `results are not persisted: database ${DB} is read-only (a standby?); set a state database`,
+    );
   });
 });
 

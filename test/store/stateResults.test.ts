@@ -7,9 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createPool } from '../../pkg-backend/src/store/connection.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
-import { decodeSnapshot, encodeSnapshot, openStateStore, type StateStore } from '../../pkg-backend/src/store/state/index.ts';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  openStateStore,
+  type StateStore,
+} from '../../pkg-backend/src/store/state/index.ts';
 import { createDatabase, dropDatabase } from '../setup/databases.ts';
-import { SPAN_MS, START, bucketAt, chunkFor, expectedUntil, groupsUntil, minutes, recordsAt, snapshotState } from './stateFixtures.ts';
+import {
+  SPAN_MS,
+  START,
+  bucketAt,
+  chunkFor,
+  expectedUntil,
+  groupsUntil,
+  minutes,
+  recordsAt,
+  snapshotState,
+} from './stateFixtures.ts';
 
 const DB = 'rarity_state_results';
 let pool: pg.Pool;
@@ -19,7 +34,9 @@ const FAR = minutes(1_000_000);
 beforeAll(async () => {
   pool = createPool({ connectionString: await createDatabase(DB), max: 4 });
   const opened = await openStateStore(pool);
-  if (opened.status !== 'ready') throw new Error(opened.reason);
+  if (opened.status !== 'ready') {
+    throw new Error(opened.reason);
+  }
   store = opened.store;
 });
 
@@ -52,7 +69,14 @@ const unrevised = <T extends object>(groups: T[]) => groups.map((g) => ({ ...g, 
 
 describe('jobs', () => {
   it('ensureJob inserts once and returns the same row after; another definition under the key is refused', async () => {
-    const definition = { table: 'public.weblogs', function: 'freq_rare', by: 'state', over: 'ip', spanMs: 300_000, filters: [{ field: 'x', op: '=', value: 'a"b' }] };
+    const definition = {
+      table: 'public.weblogs',
+      function: 'freq_rare',
+      by: 'state',
+      over: 'ip',
+      spanMs: 300_000,
+      filters: [{ field: 'x', op: '=', value: 'a"b' }],
+    };
     const created = await store.ensureJob('job-a', definition, { historyStart: START });
     expect(created).toMatchObject({
       key: 'job-a',
@@ -84,8 +108,13 @@ describe('jobs', () => {
     expect(failed).toMatchObject({ status: 'failed', lastError: 'exceeded the statement timeout' });
     expect(failed!.lastErrorAt).toEqual(expect.any(Number));
     await store.setJobStatus('job-status', 'current');
-    expect(await store.getJob('job-status')).toMatchObject({ status: 'current', lastError: 'exceeded the statement timeout' });
-    expect((await failure(store.setJobStatus('ghost', 'current'))).message).toBe('job ghost does not exist in the state store');
+    expect(await store.getJob('job-status')).toMatchObject({
+      status: 'current',
+      lastError: 'exceeded the statement timeout',
+    });
+    expect((await failure(store.setJobStatus('ghost', 'current'))).message).toBe(
+      'job ghost does not exist in the state store',
+    );
     expect((await failure(store.setJobStatus('job-status', 'sleeping' as never))).kind).toBe('state_invalid');
   });
 });
@@ -95,7 +124,12 @@ describe('commitChunk and readResults', () => {
     const key = 'job-roundtrip';
     await store.ensureJob(key, { k: key });
     await store.commitChunk(key, chunkFor(minutes(0), minutes(25)));
-    await store.commitChunk(key, { ...chunkFor(minutes(25), minutes(50)), status: 'current', memoryStatus: 'soft_limit', modelBytes: 123456 });
+    await store.commitChunk(key, {
+      ...chunkFor(minutes(25), minutes(50)),
+      status: 'current',
+      memoryStatus: 'soft_limit',
+      modelBytes: 123456,
+    });
     const read = await store.readResults(key, START, FAR);
     const expected = expectedUntil(minutes(50));
     expect(read.processedUntil).toBe(minutes(50));
@@ -104,7 +138,9 @@ describe('commitChunk and readResults', () => {
     expect(read.groups).toEqual(unrevised(expected.groups));
     expect(read.interim).toEqual({ buckets: [], records: [] });
     // toEqual treats a missing key like undefined; frames must see exactly the written shape.
-    expect(read.records.filter((r) => 'groupId' in r).length).toBe(expected.records.filter((r) => 'groupId' in r).length);
+    expect(read.records.filter((r) => 'groupId' in r).length).toBe(
+      expected.records.filter((r) => 'groupId' in r).length,
+    );
     expect(read.groups.map((g) => typeof g.startingAt)).toEqual(expected.groups.map(() => 'bigint'));
 
     const job = await store.getJob(key);
@@ -146,7 +182,9 @@ describe('commitChunk and readResults', () => {
   it('a group changing while open is updated in place, never duplicated', async () => {
     const key = 'job-open-group';
     await store.ensureJob(key, { k: key });
-    for (let m = 0; m < 30; m += 1) await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 1)));
+    for (let m = 0; m < 30; m += 1) {
+      await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 1)));
+    }
     const read = await store.readResults(key, START, FAR);
     expect(read.groups).toEqual(unrevised(groupsUntil(minutes(30))));
     expect((await rowCounts(key)).groups).toBe(3);
@@ -173,10 +211,19 @@ describe('commitChunk and readResults', () => {
     const key = 'job-invariants';
     await store.ensureJob(key, { k: key });
     const chunk = chunkFor(minutes(0), minutes(5));
-    const cases: [unknown, RegExp][] = [
-      [{ ...chunk, snapshot: { ...chunk.snapshot, until: minutes(4) } }, /snapshot is at .* but the chunk ends at .*; they must be equal/],
-      [{ ...chunk, buckets: [...chunk.buckets, bucketAt(minutes(5))] }, /bucket 2026-01-01T00:05:00.000Z is not before the chunk's end/],
-      [{ ...chunk, buckets: [...chunk.buckets, bucketAt(minutes(1))] }, /bucket 2026-01-01T00:01:00.000Z appears twice/],
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { ...chunk, snapshot: { ...chunk.snapshot, until: minutes(4) } },
+        /snapshot is at .* but the chunk ends at .*; they must be equal/,
+      ],
+      [
+        { ...chunk, buckets: [...chunk.buckets, bucketAt(minutes(5))] },
+        /bucket 2026-01-01T00:05:00.000Z is not before the chunk's end/,
+      ],
+      [
+        { ...chunk, buckets: [...chunk.buckets, bucketAt(minutes(1))] },
+        /bucket 2026-01-01T00:01:00.000Z appears twice/,
+      ],
       [{ ...chunk, records: [...chunk.records, chunk.records[0]] }, /record .* appears twice/],
       [{ ...chunk, groups: [{ ...chunk.groups[0], end: minutes(6) }] }, /group .* does not end by/],
       [{ ...chunk, processedUntil: 1.5 }, /processedUntil 1.5 is not a whole number/],
@@ -217,7 +264,11 @@ describe('interim results', () => {
 
 describe('snapshots', () => {
   it('compress and decompress to the same state', async () => {
-    const state = { detector: snapshotState(minutes(12345)), text: 'é"\\\n'.repeat(1000), nested: [[1, null, true], { a: 1e-300 }] };
+    const state = {
+      detector: snapshotState(minutes(12345)),
+      text: 'é"\\\n'.repeat(1000),
+      nested: [[1, null, true], { a: 1e-300 }],
+    };
     const encoded = await encodeSnapshot(state, 'test');
     expect(encoded.bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect(encoded.bytes.length).toBeLessThan(encoded.jsonBytes / 5);
@@ -234,20 +285,29 @@ describe('snapshots', () => {
   it('latestSnapshot returns the state at the progress, or the latest at or before a time', async () => {
     const key = 'job-snapshots';
     await store.ensureJob(key, { k: key });
-    for (let m = 0; m < 60; m += 5) await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 5)));
+    for (let m = 0; m < 60; m += 5) {
+      await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 5)));
+    }
     const latest = await store.latestSnapshot(key);
     expect(latest).toMatchObject({ until: minutes(60), formatVersion: 1, state: snapshotState(minutes(60)) });
     expect(latest!.stateBytes).toBe(Buffer.byteLength(JSON.stringify(snapshotState(minutes(60)))));
     expect((await store.latestSnapshot(key, minutes(33)))!.state).toEqual(snapshotState(minutes(30)));
     expect(await store.latestSnapshot(key, minutes(4))).toBeUndefined();
-    expect((await store.listSnapshots(key)).map((s) => s.until)).toEqual(Array.from({ length: 12 }, (_, i) => minutes(5 * (i + 1))));
+    expect((await store.listSnapshots(key)).map((s) => s.until)).toEqual(
+      Array.from({ length: 12 }, (_, i) => minutes(5 * (i + 1))),
+    );
   });
 
   it('pruning keeps the latest, one per period, and nothing older than the cut-off', async () => {
     const key = 'job-snapshots';
     // Snapshots at 5, 10, …, 60; periods of 20 minutes keep 5 (first of [0, 20)), 20, 40 and the latest 60.
     expect(await store.pruneSnapshots(key, 20 * SPAN_MS, START)).toBe(8);
-    expect((await store.listSnapshots(key)).map((s) => s.until)).toEqual([minutes(5), minutes(20), minutes(40), minutes(60)]);
+    expect((await store.listSnapshots(key)).map((s) => s.until)).toEqual([
+      minutes(5),
+      minutes(20),
+      minutes(40),
+      minutes(60),
+    ]);
     expect(await store.pruneSnapshots(key, 20 * SPAN_MS, minutes(30))).toBe(2);
     expect((await store.listSnapshots(key)).map((s) => s.until)).toEqual([minutes(40), minutes(60)]);
     expect(await store.pruneSnapshots(key, 20 * SPAN_MS, FAR)).toBe(1);
@@ -259,7 +319,9 @@ describe('rewind', () => {
   it('sets the job back to a snapshot: later results and snapshots go, in one transaction', async () => {
     const key = 'job-rewind';
     await store.ensureJob(key, { k: key });
-    for (let m = 0; m < 40; m += 4) await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 4)));
+    for (let m = 0; m < 40; m += 4) {
+      await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 4)));
+    }
     await store.writeInterim(key, { buckets: [bucketAt(minutes(40))], records: [] });
     // Group 1 spans [10, 17): at minute 12 it was open with end 12, as the snapshot's tracker holds it.
     const openAtSnapshot = groupsUntil(minutes(12)).filter((g) => g.open);
@@ -280,13 +342,17 @@ describe('rewind', () => {
     expect(await store.getJob(key)).toMatchObject({ status: 'backfilling', processedUntil: minutes(12) });
 
     // Re-analysing forward gives the uninterrupted result again; a changed group can be flagged revised.
-    for (let m = 12; m < 40; m += 7) await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 7)));
+    for (let m = 12; m < 40; m += 7) {
+      await store.commitChunk(key, chunkFor(minutes(m), minutes(m + 7)));
+    }
     const again = await store.readResults(key, START, FAR);
     const full = expectedUntil(minutes(40));
     expect(again.buckets).toEqual(full.buckets);
     expect(again.records).toEqual(full.records);
     expect(await store.markGroupsRevised(key, [full.groups[1].id])).toBe(1);
-    expect((await store.readResults(key, START, FAR)).groups).toEqual(full.groups.map((g, i) => ({ ...g, revised: i === 1 })));
+    expect((await store.readResults(key, START, FAR)).groups).toEqual(
+      full.groups.map((g, i) => ({ ...g, revised: i === 1 })),
+    );
     // Once revised, a later upsert does not clear the flag.
     await store.commitChunk(key, chunkFor(minutes(40), minutes(41)));
     expect((await store.readResults(key, minutes(10), minutes(11))).groups[0].revised).toBe(true);
@@ -311,7 +377,13 @@ describe('reset, delete and retention', () => {
     await store.setJobError(key, 'boom');
     await store.resetJob(key);
     expect(await rowCounts(key)).toEqual({ buckets: 0, records: 0, groups: 0, snapshots: 0 });
-    expect(await store.getJob(key)).toMatchObject({ definition: { k: key }, status: 'created', processedUntil: null, idWatermark: null, lastError: null });
+    expect(await store.getJob(key)).toMatchObject({
+      definition: { k: key },
+      status: 'created',
+      processedUntil: null,
+      idWatermark: null,
+      lastError: null,
+    });
     await store.commitChunk(key, chunkFor(minutes(0), minutes(10)));
     expect(await store.deleteJob(key)).toBe(true);
     expect(await store.deleteJob(key)).toBe(false);
@@ -319,14 +391,16 @@ describe('reset, delete and retention', () => {
     expect(await rowCounts(key)).toEqual({ buckets: 0, records: 0, groups: 0, snapshots: 0 });
   });
 
-  it('retention deletes results and snapshots older than the days before each job\'s progress, keeping the latest snapshot', async () => {
+  it("retention deletes results and snapshots older than the days before each job's progress, keeping the latest snapshot", async () => {
     const day = 24 * 60;
     const old = 'job-retention-old';
     const recent = 'job-retention-recent';
     await store.ensureJob(old, { k: old });
     await store.ensureJob(recent, { k: recent });
     // `old`: 3 days of hourly chunks of 10 buckets; `recent`: 10 buckets only.
-    for (let d = 0; d < 3 * day; d += 60) await store.commitChunk(old, chunkFor(minutes(d), minutes(d + 10)));
+    for (let d = 0; d < 3 * day; d += 60) {
+      await store.commitChunk(old, chunkFor(minutes(d), minutes(d + 10)));
+    }
     await store.commitChunk(recent, chunkFor(minutes(0), minutes(10)));
     const before = await rowCounts(recent);
 

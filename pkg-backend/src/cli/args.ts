@@ -50,23 +50,35 @@ function parse(argv: string[], options: NonNullable<NonNullable<Parameters<typeo
 }
 
 function date(flag: string, value: unknown): Date | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${flag} "${value}" is not an ISO date, e.g. 2026-11-01T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) {
+    throw new UsageError(`--${flag} "${value}" is not an ISO date, e.g. 2026-11-01T00:00:00Z`);
+  }
   return d;
 }
 
 function positiveInt(flag: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined) {
+    return fallback;
+  }
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`--${flag} must be a positive whole number, got "${value}"`);
+  }
   return n;
 }
 
 function number(flag: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   const n = Number(value);
-  if (String(value).trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  if (String(value).trim() === '' || !Number.isFinite(n)) {
+    throw new UsageError(`--${flag} must be a number, got "${value}"`);
+  }
   return n;
 }
 
@@ -77,12 +89,18 @@ const INFIX_OPS = ['!=', '<=', '>=', '=', '<', '>'] as const;
 export function parseFilter(flag: string, text: string): QueryFilter {
   for (const op of INFIX_OPS) {
     const at = text.indexOf(op);
-    if (at <= 0) continue;
+    if (at <= 0) {
+      continue;
+    }
     const earlier = INFIX_OPS.some((o) => o !== op && text.indexOf(o) >= 0 && text.indexOf(o) < at);
-    if (earlier) continue;
+    if (earlier) {
+      continue;
+    }
     const field = text.slice(0, at).trim();
     const value = text.slice(at + op.length).trim();
-    if (!field) break;
+    if (!field) {
+      break;
+    }
     return { field, op: op as FilterOp, value };
   }
   throw new UsageError(`--${flag} "${text}" is not a condition; write field=value (or !=, <, <=, >, >=), e.g. state=1`);
@@ -107,13 +125,21 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
     'group-threshold': { type: 'string' },
   });
   // No datasource here to fall back on.
-  if (!v.table) throw new UsageError('--table is required, e.g. --table public.weblogs');
-  if (v.function === undefined) throw new UsageError('--function is required: rare or freq_rare');
+  if (!v.table) {
+    throw new UsageError('--table is required, e.g. --table public.weblogs');
+  }
+  if (v.function === undefined) {
+    throw new UsageError('--function is required: rare or freq_rare');
+  }
   const from = date('from', v.from);
   const to = date('to', v.to);
-  if (from && to && from >= to) throw new UsageError(`--from ${from.toISOString()} must be before --to ${to.toISOString()}`);
+  if (from && to && from >= to) {
+    throw new UsageError(`--from ${from.toISOString()} must be before --to ${to.toISOString()}`);
+  }
   const format = String(v.format);
-  if (format !== 'json' && format !== 'table') throw new UsageError(`--format must be json or table, got "${format}"`);
+  if (format !== 'json' && format !== 'table') {
+    throw new UsageError(`--format must be json or table, got "${format}"`);
+  }
   return {
     databaseUrl: v['database-url'] as string | undefined,
     query: {
@@ -132,7 +158,8 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
     },
     window: { from, to },
     tuning: {
-      learningBuckets: v['learning-buckets'] === undefined ? undefined : positiveInt('learning-buckets', v['learning-buckets'], 0),
+      learningBuckets:
+        v['learning-buckets'] === undefined ? undefined : positiveInt('learning-buckets', v['learning-buckets'], 0),
       groupThreshold: number('group-threshold', v['group-threshold']),
     },
     format,
@@ -160,4 +187,3 @@ export function parseDatabaseArgs(argv: string[]): { databaseUrl?: string } {
   const v = parse(argv, { 'database-url': { type: 'string' } });
   return { databaseUrl: v['database-url'] as string | undefined };
 }
-

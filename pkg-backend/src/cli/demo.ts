@@ -21,7 +21,7 @@ export const DEMO_SETTINGS: RarityDataSourceOptions = {
 };
 
 /** The detectors named by the demo's injected anomalies (see pkg-backend/src/demo/seed.ts). */
-export const DEMO_DETECTORS: readonly Partial<RarityQuery>[] = [
+export const DEMO_DETECTORS: ReadonlyArray<Partial<RarityQuery>> = [
   { function: 'rare', byField: 'state', bucketSpan: '5m' },
   { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpan: '5m' },
   { function: 'rare', byField: 'country', overField: 'key', bucketSpan: '5m' },
@@ -32,16 +32,22 @@ export async function runDemo(db: Database, out: (s: string) => void): Promise<v
   const rows = await tableBounds(db.pool, { table: DEMO_TABLE, timeColumn: 'ts' }).then(
     (b) => b.rows,
     (e: unknown) => {
-      if (e instanceof StoreError && e.kind === 'table_missing') return 0;
+      if (e instanceof StoreError && e.kind === 'table_missing') {
+        return 0;
+      }
       throw e;
     },
   );
   if (rows === 0) {
     out(`Seeding ${DEMO_TABLE} (30 days of licensing Web API requests with injected anomalies)…\n`);
     const seeded = await seedDemo(db.pool, {});
-    out(`  ${seeded.rows.toLocaleString('en')} rows; injected: ${seeded.injected.map((i) => `${i.kind} (${i.entity})`).join(', ')}\n`);
+    out(
+      `  ${seeded.rows.toLocaleString('en')} rows; injected: ${seeded.injected.map((i) => `${i.kind} (${i.entity})`).join(', ')}\n`,
+    );
   } else {
-    out(`${DEMO_TABLE} already holds ${rows.toLocaleString('en')} rows (${db.dataDir ? `delete ${db.dataDir}` : `drop it`} to reseed).\n`);
+    out(
+      `${DEMO_TABLE} already holds ${rows.toLocaleString('en')} rows (${db.dataDir ? `delete ${db.dataDir}` : `drop it`} to reseed).\n`,
+    );
   }
   out(`Database: ${db.url}${db.dataDir ? ` (embedded, data in ${db.dataDir})` : ''}\n\n`);
   for (const query of DEMO_DETECTORS) {

@@ -7,16 +7,23 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Database } from './database.ts';
-import { PROJECT_ROOT } from './database.ts';
+import { PROJECT_ROOT, type Database } from './database.ts';
 
 export const APP_ID = 'rarity-anomaly-app';
-export const UNSIGNED_PLUGINS = ['rarity-anomaly-app', 'rarity-anomaly-datasource', 'rarity-spans-panel', 'rarity-logs-panel'];
+export const UNSIGNED_PLUGINS = [
+  'rarity-anomaly-app',
+  'rarity-anomaly-datasource',
+  'rarity-spans-panel',
+  'rarity-logs-panel',
+];
 const DIST = join(PROJECT_ROOT, 'dist');
 const PROVISIONING = join(PROJECT_ROOT, 'provisioning');
 
 /** The RARITY_PG_* / RARITY_DASHBOARDS variables provisioning/ reads, for a database URL. */
-export function provisioningEnv(databaseUrl: string, dashboards = join(PROVISIONING, 'dashboards')): Record<string, string> {
+export function provisioningEnv(
+  databaseUrl: string,
+  dashboards = join(PROVISIONING, 'dashboards'),
+): Record<string, string> {
   const u = new URL(databaseUrl);
   return {
     RARITY_PG_HOST: u.hostname || '127.0.0.1',
@@ -31,8 +38,13 @@ export function provisioningEnv(databaseUrl: string, dashboards = join(PROVISION
 export type GrafanaRoute = { kind: 'docker' } | { kind: 'binary'; binary: string } | { kind: 'instructions' };
 
 /** Which way to run Grafana here: a working Docker engine, then a Grafana binary, then instructions. */
-export function chooseRoute(probe: { dockerWorks: () => boolean; findBinary: (names: string[]) => string | undefined }): GrafanaRoute {
-  if (probe.dockerWorks()) return { kind: 'docker' };
+export function chooseRoute(probe: {
+  dockerWorks: () => boolean;
+  findBinary: (names: string[]) => string | undefined;
+}): GrafanaRoute {
+  if (probe.dockerWorks()) {
+    return { kind: 'docker' };
+  }
   const binary = probe.findBinary(['grafana', 'grafana-server']);
   return binary ? { kind: 'binary', binary } : { kind: 'instructions' };
 }
@@ -44,7 +56,11 @@ function dockerWorks(): boolean {
 
 function findBinary(names: string[], path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter).filter(Boolean)) {
-    for (const name of names) if (existsSync(join(dir, name))) return join(dir, name);
+    for (const name of names) {
+      if (existsSync(join(dir, name))) {
+        return join(dir, name);
+      }
+    }
   }
   return undefined;
 }
@@ -102,19 +118,33 @@ async function runGrafanaBinary(binary: string, db: Database, out: (s: string) =
     GF_AUTH_ANONYMOUS_ENABLED: 'true',
     GF_AUTH_ANONYMOUS_ORG_ROLE: 'Admin',
   };
-  const homepath = process.env.GRAFANA_HOME ?? ['/usr/share/grafana', '/opt/grafana', '/usr/local/share/grafana'].find((p) => existsSync(join(p, 'conf', 'defaults.ini')));
+  const homepath =
+    process.env.GRAFANA_HOME ??
+    ['/usr/share/grafana', '/opt/grafana', '/usr/local/share/grafana'].find((p) =>
+      existsSync(join(p, 'conf', 'defaults.ini')),
+    );
   const args = [...(binary.endsWith('grafana') ? ['server'] : []), ...(homepath ? ['--homepath', homepath] : [])];
-  out(`Starting ${binary} ${args.join(' ')} on http://localhost:3000/d/rarity-anomalies (Ctrl-C stops it and the demo database)\n`);
+  out(
+    `Starting ${binary} ${args.join(' ')} on http://localhost:3000/d/rarity-anomalies (Ctrl-C stops it and the demo database)\n`,
+  );
   await new Promise<void>((resolve) => spawn(binary, args, { env, stdio: 'inherit' }).on('exit', () => resolve()));
 }
 
-export async function offerGrafana(db: Database, out: (s: string) => void, route = chooseRoute({ dockerWorks, findBinary })): Promise<void> {
-  if (!existsSync(join(DIST, 'plugin.json'))) out('dist/ is not built yet: run `npm run build` before loading the plugin into Grafana.\n');
+export async function offerGrafana(
+  db: Database,
+  out: (s: string) => void,
+  route = chooseRoute({ dockerWorks, findBinary }),
+): Promise<void> {
+  if (!existsSync(join(DIST, 'plugin.json'))) {
+    out('dist/ is not built yet: run `npm run build` before loading the plugin into Grafana.\n');
+  }
   switch (route.kind) {
     case 'docker': {
       out('Docker engine found: docker compose up -d (Grafana on http://localhost:3000/d/rarity-anomalies)\n');
       const r = spawnSync('docker', ['compose', 'up', '-d'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-      if (r.status !== 0) out(grafanaInstructions(db.url, db.embedded));
+      if (r.status !== 0) {
+        out(grafanaInstructions(db.url, db.embedded));
+      }
       return;
     }
     case 'binary':

@@ -51,10 +51,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 async function fail(e: unknown): Promise<number> {
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`rarity: ${message.split('\n')[0]}\n`);
-  if (e instanceof UsageError || e instanceof QueryError) return 2;
+  if (e instanceof UsageError || e instanceof QueryError) {
+    return 2;
+  }
   // Only a command that got as far as the database fails there, so the store is loaded already.
   const { StoreError } = await import('../store/index.ts');
-  if (e instanceof StoreError && e.isUserError) return 2;
+  if (e instanceof StoreError && e.isUserError) {
+    return 2;
+  }
   return 1;
 }
 
@@ -63,7 +67,12 @@ async function seed(argv: string[], out: (s: string) => void): Promise<number> {
   const { seedDemo } = await import('../demo/seed.ts');
   const db = await openDatabase(args.databaseUrl);
   try {
-    const result = await seedDemo(db.pool, { days: args.days, rowsPerDay: args.rowsPerDay, seed: args.seed, end: args.end });
+    const result = await seedDemo(db.pool, {
+      days: args.days,
+      rowsPerDay: args.rowsPerDay,
+      seed: args.seed,
+      end: args.end,
+    });
     out(JSON.stringify(result) + '\n');
     return 0;
   } finally {

@@ -52,7 +52,14 @@ function pad(text: string, width: number): string {
 
 export function renderTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => pad(c, widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function detectionTable(result: DetectionResult): string {
@@ -63,9 +70,25 @@ export function detectionTable(result: DetectionResult): string {
     `range ${result.from.toISOString()} – ${result.to.toISOString()}: ${result.stats.rows} requests, ${result.buckets.length} buckets, ${result.records.length} records, ${result.groups.length} anomaly groups`,
     '',
   ];
-  if (result.groups.length === 0) return [...lines, 'No anomaly groups.'].join('\n');
+  if (result.groups.length === 0) {
+    return [...lines, 'No anomaly groups.'].join('\n');
+  }
   const top = [...result.groups].sort((a, b) => b.maxScore - a.maxScore).slice(0, 50);
-  const rows = [['group id', 'entity', 'start', 'end', 'starting at', 'ending at', 'score', 'severity', 'requests', 'ok/failed', 'explanation']];
+  const rows = [
+    [
+      'group id',
+      'entity',
+      'start',
+      'end',
+      'starting at',
+      'ending at',
+      'score',
+      'severity',
+      'requests',
+      'ok/failed',
+      'explanation',
+    ],
+  ];
   for (const g of top) {
     rows.push([
       g.id,
@@ -81,6 +104,7 @@ export function detectionTable(result: DetectionResult): string {
       g.explanation,
     ]);
   }
-  const more = result.groups.length > top.length ? `\n… and ${result.groups.length - top.length} more (lower scores)` : '';
+  const more =
+    result.groups.length > top.length ? `\n… and ${result.groups.length - top.length} more (lower scores)` : '';
   return lines.join('\n') + renderTable(rows) + more;
 }

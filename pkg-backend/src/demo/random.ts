@@ -18,7 +18,9 @@ export class Rng {
     this.b = split();
     this.c = split();
     this.d = split();
-    for (let i = 0; i < 12; i++) this.next();
+    for (let i = 0; i < 12; i++) {
+      this.next();
+    }
   }
 
   /** Uniform in [0, 1). */
@@ -58,7 +60,9 @@ export class WeightedPicker<T> {
     weights: readonly number[],
   ) {
     let sum = 0;
-    for (const w of weights) this.cumulative.push((sum += w));
+    for (const w of weights) {
+      this.cumulative.push((sum += w));
+    }
     this.total = sum;
   }
 
@@ -68,8 +72,11 @@ export class WeightedPicker<T> {
     let hi = this.cumulative.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.cumulative[mid] > x) hi = mid;
-      else lo = mid + 1;
+      if (this.cumulative[mid] > x) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
     }
     return this.items[lo];
   }

@@ -14,7 +14,23 @@ import { Rng, WeightedPicker } from './random.ts';
 /** A few hundred customers, so one key or IP is a small share of the population (docs/detection.md, Population rare). */
 export const KEY_COUNT = 800;
 export const PRODUCT_COUNT = 5;
-export const COUNTRIES = ['US', 'DE', 'GB', 'SE', 'FR', 'NL', 'IN', 'JP', 'BR', 'CA', 'AU', 'PL', 'ES', 'IT', 'KR'] as const;
+export const COUNTRIES = [
+  'US',
+  'DE',
+  'GB',
+  'SE',
+  'FR',
+  'NL',
+  'IN',
+  'JP',
+  'BR',
+  'CA',
+  'AU',
+  'PL',
+  'ES',
+  'IT',
+  'KR',
+] as const;
 export const STATE_SUCCESS = 1;
 export const STATE_KEY_EXPIRED = 2;
 export const STATE_MACHINE_LIMIT = 3;
@@ -86,7 +102,7 @@ export interface SeedResult {
   from: Date;
   to: Date;
   /** The benign state-4 rows (ts ISO, ip), so tests and tuning know them. */
-  benignState4: { ts: string; ip: string }[];
+  benignState4: Array<{ ts: string; ip: string }>;
 }
 
 interface Customer {
@@ -127,10 +143,15 @@ function freshIp(rng: Rng, used: Set<string>): string {
 }
 
 function buildWorld(rng: Rng, usedIps: Set<string>, usedKeys: Set<string>): LicenseKey[] {
-  const countryMix: WeightedPicker<string>[] = [];
+  const countryMix: Array<WeightedPicker<string>> = [];
   for (let p = 1; p <= PRODUCT_COUNT; p++) {
     // Each product sells in its own markets: a few dominant countries, a long tail.
-    countryMix.push(new WeightedPicker(COUNTRIES, COUNTRIES.map(() => Math.pow(rng.next(), 3) + 0.01)));
+    countryMix.push(
+      new WeightedPicker(
+        COUNTRIES,
+        COUNTRIES.map(() => Math.pow(rng.next(), 3) + 0.01),
+      ),
+    );
   }
   const keys: LicenseKey[] = [];
   while (keys.length < KEY_COUNT) {
@@ -145,7 +166,9 @@ function buildWorld(rng: Rng, usedIps: Set<string>, usedKeys: Set<string>): Lice
     const keyCount = Math.min(KEY_COUNT - keys.length, rng.next() < 0.75 ? 1 : 2);
     for (let k = 0; k < keyCount; k++) {
       let key = licenseKey(rng);
-      while (usedKeys.has(key)) key = licenseKey(rng);
+      while (usedKeys.has(key)) {
+        key = licenseKey(rng);
+      }
       usedKeys.add(key);
       keys.push({
         key,
@@ -161,14 +184,19 @@ function buildWorld(rng: Rng, usedIps: Set<string>, usedKeys: Set<string>): Lice
 
 /** Rows per hour for one day: diurnal weights, integer counts summing exactly to rowsPerDay. */
 function hourlyCounts(rowsPerDay: number): number[] {
-  const w = Array.from({ length: 24 }, (_, h) => 1 + DIURNAL_AMPLITUDE * Math.cos((2 * Math.PI * (h - DIURNAL_PEAK_HOUR)) / 24));
+  const w = Array.from(
+    { length: 24 },
+    (_, h) => 1 + DIURNAL_AMPLITUDE * Math.cos((2 * Math.PI * (h - DIURNAL_PEAK_HOUR)) / 24),
+  );
   const sum = w.reduce((a, b) => a + b, 0);
   const exact = w.map((x) => (x / sum) * rowsPerDay);
   const counts = exact.map(Math.floor);
   let rest = rowsPerDay - counts.reduce((a, b) => a + b, 0);
   const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (const [, i] of order) {
-    if (rest-- <= 0) break;
+    if (rest-- <= 0) {
+      break;
+    }
     counts[i] += 1;
   }
   return counts;
@@ -200,13 +228,19 @@ function planInjections(
   const chosen: LicenseKey[] = [];
   while (chosen.length < 3) {
     const k = rng.pick(busy);
-    if (!chosen.includes(k)) chosen.push(k);
+    if (!chosen.includes(k)) {
+      chosen.push(k);
+    }
   }
   const rows: PlannedRow[] = [];
   const anomalies: InjectedAnomaly[] = [];
   const place = (start: number, minutes: number, n: number, make: (ms: number) => PlannedRow) => {
-    const times = Array.from({ length: n }, () => start + Math.floor(rng.next() * minutes * 60_000)).sort((a, b) => a - b);
-    for (const ms of times) rows.push(make(ms));
+    const times = Array.from({ length: n }, () => start + Math.floor(rng.next() * minutes * 60_000)).sort(
+      (a, b) => a - b,
+    );
+    for (const ms of times) {
+      rows.push(make(ms));
+    }
   };
   const window = (start: number, minutes: number) => ({
     start: new Date(start).toISOString(),
@@ -218,7 +252,15 @@ function planInjections(
     const start = at(NEW_STATE.at);
     const n = rng.int(NEW_STATE.minRequests, NEW_STATE.maxRequests);
     const ip = k.customer.ips[0];
-    place(start, NEW_STATE.windowMinutes, n, (ms) => ({ ms, ip, key: k.key, product: k.product, state: NEW_STATE.state, machine: k.machines[0], country: k.customer.country }));
+    place(start, NEW_STATE.windowMinutes, n, (ms) => ({
+      ms,
+      ip,
+      key: k.key,
+      product: k.product,
+      state: NEW_STATE.state,
+      machine: k.machines[0],
+      country: k.customer.country,
+    }));
     anomalies.push({
       kind: 'new_state',
       entity: String(NEW_STATE.state),
@@ -234,7 +276,15 @@ function planInjections(
     const start = at(FAILED_HAMMERING.at);
     const ip = freshIp(rng, usedIps);
     const country = rng.pick(COUNTRIES);
-    place(start, FAILED_HAMMERING.windowMinutes, FAILED_HAMMERING.requests, (ms) => ({ ms, ip, key: k.key, product: k.product, state: FAILED_HAMMERING.state, machine: machineCode(rng), country }));
+    place(start, FAILED_HAMMERING.windowMinutes, FAILED_HAMMERING.requests, (ms) => ({
+      ms,
+      ip,
+      key: k.key,
+      product: k.product,
+      state: FAILED_HAMMERING.state,
+      machine: machineCode(rng),
+      country,
+    }));
     anomalies.push({
       kind: 'failed_hammering',
       entity: ip,
@@ -250,7 +300,15 @@ function planInjections(
     const start = at(KEY_NEW_COUNTRY.at);
     const n = rng.int(KEY_NEW_COUNTRY.minRequests, KEY_NEW_COUNTRY.maxRequests);
     const ip = freshIp(rng, usedIps);
-    place(start, KEY_NEW_COUNTRY.windowMinutes, n, (ms) => ({ ms, ip, key: k.key, product: k.product, state: STATE_SUCCESS, machine: k.machines[0], country: KEY_NEW_COUNTRY.country }));
+    place(start, KEY_NEW_COUNTRY.windowMinutes, n, (ms) => ({
+      ms,
+      ip,
+      key: k.key,
+      product: k.product,
+      state: STATE_SUCCESS,
+      machine: k.machines[0],
+      country: KEY_NEW_COUNTRY.country,
+    }));
     anomalies.push({
       kind: 'key_new_country',
       entity: k.key,
@@ -281,30 +339,47 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
   const seed = options.seed ?? 42;
   const table = options.table ?? 'public.weblogs';
   if (!Number.isInteger(days) || days < QUIET_DAYS + 1 || days > 3650) {
-    throw new StoreError('query', `days ${days} must be a whole number from ${QUIET_DAYS + 1} (anomalies come after ${QUIET_DAYS} quiet days) to 3650`, { field: 'days', value: String(days) });
+    throw new StoreError(
+      'query',
+      `days ${days} must be a whole number from ${QUIET_DAYS + 1} (anomalies come after ${QUIET_DAYS} quiet days) to 3650`,
+      { field: 'days', value: String(days) },
+    );
   }
   if (!Number.isInteger(rowsPerDay) || rowsPerDay < 24 || rowsPerDay > 10_000_000) {
-    throw new StoreError('query', `rowsPerDay ${rowsPerDay} must be a whole number from 24 to 10000000`, { field: 'rowsPerDay', value: String(rowsPerDay) });
+    throw new StoreError('query', `rowsPerDay ${rowsPerDay} must be a whole number from 24 to 10000000`, {
+      field: 'rowsPerDay',
+      value: String(rowsPerDay),
+    });
   }
   const end = options.end ? options.end.getTime() : Math.floor(Date.now() / HOUR) * HOUR;
-  if (!Number.isFinite(end)) throw new StoreError('query', 'end is not a valid time', { field: 'end' });
+  if (!Number.isFinite(end)) {
+    throw new StoreError('query', 'end is not a valid time', { field: 'end' });
+  }
   const from = end - days * 24 * HOUR;
 
   const rng = new Rng(seed);
   const usedIps = new Set<string>();
   const keys = buildWorld(rng, usedIps, new Set());
-  const keyPicker = new WeightedPicker(keys, keys.map((k) => k.weight));
+  const keyPicker = new WeightedPicker(
+    keys,
+    keys.map((k) => k.weight),
+  );
   const injections = planInjections(rng, keys, usedIps, from, end);
   const perHour = hourlyCounts(rowsPerDay);
   const totalHours = days * 24;
   // The benign state-4 rows: first row of two hours inside the quiet days, from two different customers.
-  const state4Hours = [Math.floor(totalHours * 0.04) + 1, Math.floor(totalHours * 0.07) + 5].slice(0, BENIGN_STATE4_ROWS);
+  const state4Hours = [Math.floor(totalHours * 0.04) + 1, Math.floor(totalHours * 0.07) + 5].slice(
+    0,
+    BENIGN_STATE4_ROWS,
+  );
   const state4Keys: LicenseKey[] = [];
   while (state4Keys.length < state4Hours.length) {
     const k = rng.pick(keys);
-    if (!state4Keys.some((o) => o.customer === k.customer)) state4Keys.push(k);
+    if (!state4Keys.some((o) => o.customer === k.customer)) {
+      state4Keys.push(k);
+    }
   }
-  const benignState4: { ts: string; ip: string }[] = [];
+  const benignState4: Array<{ ts: string; ip: string }> = [];
 
   const load = { table, ifExists: options.ifExists ?? 'replace', operation: 'seed demo' };
   const rows = await loadLogTable(pool, load, async (insert) => {
@@ -326,7 +401,12 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
       for (let i = 0; i < n; i++) {
         const k = keyPicker.pick(rng);
         const r = rng.next();
-        const state = r < SHARE_MACHINE_LIMIT ? STATE_MACHINE_LIMIT : r < SHARE_MACHINE_LIMIT + SHARE_KEY_EXPIRED ? STATE_KEY_EXPIRED : STATE_SUCCESS;
+        const state =
+          r < SHARE_MACHINE_LIMIT
+            ? STATE_MACHINE_LIMIT
+            : r < SHARE_MACHINE_LIMIT + SHARE_KEY_EXPIRED
+              ? STATE_KEY_EXPIRED
+              : STATE_SUCCESS;
         hourRows.push({
           ms: hourStart + Math.floor(rng.next() * HOUR),
           ip: k.customer.ipPicker.pick(rng),
@@ -341,13 +421,24 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
       if (s4 >= 0 && hourRows.length > 0) {
         const k = state4Keys[s4];
         const row = hourRows[0];
-        Object.assign(row, { ip: k.customer.ips[0], key: k.key, product: k.product, state: STATE_INVALID_MACHINE, machine: machineCode(rng), country: k.customer.country });
+        Object.assign(row, {
+          ip: k.customer.ips[0],
+          key: k.key,
+          product: k.product,
+          state: STATE_INVALID_MACHINE,
+          machine: machineCode(rng),
+          country: k.customer.country,
+        });
         benignState4.push({ ts: new Date(row.ms).toISOString(), ip: row.ip });
       }
-      while (inj < injections.rows.length && injections.rows[inj].ms < hourStart + HOUR) hourRows.push(injections.rows[inj++]);
+      while (inj < injections.rows.length && injections.rows[inj].ms < hourStart + HOUR) {
+        hourRows.push(injections.rows[inj++]);
+      }
       // Stable sort keeps generation order for equal times, so the result is the same on every run.
       hourRows.sort((a, b) => a.ms - b.ms);
-      for (const r of hourRows) push(cols, r);
+      for (const r of hourRows) {
+        push(cols, r);
+      }
       if (cols.ts.length >= INSERT_BATCH_ROWS) {
         await flush(cols);
         cols = emptyColumns();

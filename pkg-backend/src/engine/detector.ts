@@ -4,7 +4,13 @@
  * separate normalisers for buckets and records. Nothing is scored while the model is still learning.
  * The whole state serialises to JSON so detection can resume where it stopped.
  */
-import { computeScore, DETECTORS_AGGREGATION, MAX_ANOMALOUS_PROBABILITY, PEOPLE_AGGREGATION, ScoreNormalizer } from './maths/index.ts';
+import {
+  computeScore,
+  DETECTORS_AGGREGATION,
+  MAX_ANOMALOUS_PROBABILITY,
+  PEOPLE_AGGREGATION,
+  ScoreNormalizer,
+} from './maths/index.ts';
 import { RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
 import { explain } from './model/explain.ts';
 import type { CategoryModel, EntityObservation } from './model/observation.ts';
@@ -37,11 +43,16 @@ export class Detector {
   private lastBucket: number | null = null;
   private buckets = 0;
 
-  constructor(readonly spec: DetectorSpec, state?: DetectorState) {
+  constructor(
+    readonly spec: DetectorSpec,
+    state?: DetectorState,
+  ) {
     this.resolved = resolveSpec(spec);
     if (state) {
       this.model =
-        state.model.kind === 'population' ? PopulationModel.fromJSON(state.model) : RareInTimeModel.fromJSON(state.model);
+        state.model.kind === 'population'
+          ? PopulationModel.fromJSON(state.model)
+          : RareInTimeModel.fromJSON(state.model);
       this.bucketNormalizer = ScoreNormalizer.fromJSON(state.bucketNormalizer as never);
       this.recordNormalizer = ScoreNormalizer.fromJSON(state.recordNormalizer as never);
       this.firstBucket = state.firstBucket;
@@ -60,7 +71,9 @@ export class Detector {
 
   /** True while `time` is inside the learning period that follows the first bucket with data. */
   isLearning(time: number): boolean {
-    return this.firstBucket === null || time < this.firstBucket + this.resolved.learningBuckets * this.resolved.bucketSpanMs;
+    return (
+      this.firstBucket === null || time < this.firstBucket + this.resolved.learningBuckets * this.resolved.bucketSpanMs
+    );
   }
 
   /** Buckets must arrive in strictly increasing time order. */
@@ -69,9 +82,13 @@ export class Detector {
       throw new Error(`bucket ${new Date(bucket.start).toISOString()} is not after the last one processed`);
     }
     let eventCount = 0;
-    for (const t of bucket.tuples) eventCount += t.count;
+    for (const t of bucket.tuples) {
+      eventCount += t.count;
+    }
     if (bucket.tuples.length > 0) {
-      if (this.firstBucket === null) this.firstBucket = bucket.start;
+      if (this.firstBucket === null) {
+        this.firstBucket = bucket.start;
+      }
       this.lastBucket = bucket.start;
       this.buckets++;
     }
@@ -89,18 +106,28 @@ export class Detector {
     const recordRaw = observations.map((o) => computeScore(RECORD_STYLE, [o.probability]).score);
     // Records combine extreme-only (people style); the bucket then scores that probability (detector style).
     let minP = 1;
-    for (const o of observations) if (o.probability < minP) minP = o.probability;
+    for (const o of observations) {
+      if (o.probability < minP) {
+        minP = o.probability;
+      }
+    }
     const bucketP = extremeOfMany(minP, observations.length);
     const bucketRaw = computeScore(BUCKET_STYLE, [bucketP]).score;
 
     this.bucketNormalizer.update(bucketRaw);
-    for (const raw of recordRaw) this.recordNormalizer.update(raw);
+    for (const raw of recordRaw) {
+      this.recordNormalizer.update(raw);
+    }
     const bucketWritten = bucketP < MAX_ANOMALOUS_PROBABILITY;
 
     const records: RecordResult[] = [];
     observations.forEach((o, i) => {
-      const written = o.probability < MAX_ANOMALOUS_PROBABILITY || (bucketWritten && o.probability <= RECORD_PROBABILITY_SLACK * minP);
-      if (!written) return;
+      const written =
+        o.probability < MAX_ANOMALOUS_PROBABILITY ||
+        (bucketWritten && o.probability <= RECORD_PROBABILITY_SLACK * minP);
+      if (!written) {
+        return;
+      }
       records.push(this.toRecord(bucket.start, o, recordRaw[i]));
     });
     records.sort((a, b) => b.score - a.score || a.probability - b.probability);
@@ -152,6 +179,8 @@ export class Detector {
 
 /** P that the smallest of n independent probabilities is at most p: 1 − (1 − p)^n, computed without cancellation. */
 function extremeOfMany(p: number, n: number): number {
-  if (n <= 1) return p;
+  if (n <= 1) {
+    return p;
+  }
   return -Math.expm1(n * Math.log1p(-Math.min(p, 1 - 1e-16)));
 }

@@ -32,8 +32,16 @@ export interface GroupTrackerState {
   closed: GroupJson[];
 }
 
-const toJson = (g: AnomalyGroup): GroupJson => ({ ...g, startingAt: g.startingAt.toString(), endingAt: g.endingAt.toString() });
-const fromJson = (g: GroupJson): AnomalyGroup => ({ ...g, startingAt: BigInt(g.startingAt), endingAt: BigInt(g.endingAt) });
+const toJson = (g: AnomalyGroup): GroupJson => ({
+  ...g,
+  startingAt: g.startingAt.toString(),
+  endingAt: g.endingAt.toString(),
+});
+const fromJson = (g: GroupJson): AnomalyGroup => ({
+  ...g,
+  startingAt: BigInt(g.startingAt),
+  endingAt: BigInt(g.endingAt),
+});
 
 export class GroupTracker {
   private readonly open = new Map<string, AnomalyGroup>();
@@ -43,8 +51,12 @@ export class GroupTracker {
 
   static fromJSON(state: GroupTrackerState): GroupTracker {
     const tracker = new GroupTracker(state.options);
-    for (const g of state.open) tracker.open.set(g.entity, fromJson(g));
-    for (const g of state.closed) tracker.closed.push(fromJson(g));
+    for (const g of state.open) {
+      tracker.open.set(g.entity, fromJson(g));
+    }
+    for (const g of state.closed) {
+      tracker.closed.push(fromJson(g));
+    }
     return tracker;
   }
 
@@ -59,9 +71,13 @@ export class GroupTracker {
     const { bucketSpanMs, threshold } = this.options;
     const strongest = new Map<string, { score: number; text: string }>();
     for (const r of result.records) {
-      if (r.score < threshold) continue;
+      if (r.score < threshold) {
+        continue;
+      }
       const seen = strongest.get(r.entity);
-      if (!seen || r.score > seen.score) strongest.set(r.entity, { score: r.score, text: r.explanation.text });
+      if (!seen || r.score > seen.score) {
+        strongest.set(r.entity, { score: r.score, text: r.explanation.text });
+      }
     }
     // A gap of one bucket without anomaly ends an entity's group.
     for (const [entity, group] of this.open) {
@@ -71,7 +87,9 @@ export class GroupTracker {
         this.open.delete(entity);
       }
     }
-    if (strongest.size === 0) return new Map();
+    if (strongest.size === 0) {
+      return new Map();
+    }
 
     const stats = this.entityStats(input, strongest);
     const ids = new Map<string, string>();
@@ -96,8 +114,12 @@ export class GroupTracker {
         this.open.set(entity, group);
       }
       group.end = input.start + bucketSpanMs;
-      if (s.minId < group.startingAt) group.startingAt = s.minId;
-      if (s.maxId > group.endingAt) group.endingAt = s.maxId;
+      if (s.minId < group.startingAt) {
+        group.startingAt = s.minId;
+      }
+      if (s.maxId > group.endingAt) {
+        group.endingAt = s.maxId;
+      }
       group.requests += s.requests;
       group.successful += s.successful;
       group.unsuccessful += s.requests - s.successful;
@@ -112,22 +134,30 @@ export class GroupTracker {
 
   /** Groups closed so far plus the still-open ones (flagged open), in start order. */
   groups(): AnomalyGroup[] {
-    return [...this.closed, ...this.open.values()].sort((a, b) => a.start - b.start || a.entity.localeCompare(b.entity));
+    return [...this.closed, ...this.open.values()].sort(
+      (a, b) => a.start - b.start || a.entity.localeCompare(b.entity),
+    );
   }
 
   private entityStats(input: BucketInput, wanted: Map<string, unknown>): Map<string, EntityBucket> {
     const stats = new Map<string, EntityBucket>();
     for (const t of input.tuples) {
       const entity = this.options.population ? t.over : t.by;
-      if (entity === null || !wanted.has(entity)) continue;
+      if (entity === null || !wanted.has(entity)) {
+        continue;
+      }
       const s = stats.get(entity);
       if (!s) {
         stats.set(entity, { requests: t.count, successful: t.successful, minId: t.minId, maxId: t.maxId });
       } else {
         s.requests += t.count;
         s.successful += t.successful;
-        if (t.minId < s.minId) s.minId = t.minId;
-        if (t.maxId > s.maxId) s.maxId = t.maxId;
+        if (t.minId < s.minId) {
+          s.minId = t.minId;
+        }
+        if (t.maxId > s.maxId) {
+          s.maxId = t.maxId;
+        }
       }
     }
     return stats;

@@ -32,6 +32,8 @@ export function buildContext(
 
 /** Human text for any thrown value. */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+  if (err instanceof Error) {
+    return err.message || err.name;
+  }
+  return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
 }

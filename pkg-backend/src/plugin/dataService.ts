@@ -29,7 +29,9 @@ export interface DataServiceDeps {
 /** Decodes one query; a string result is the reason its JSON is unusable. */
 export function decodeQuery(q: PbDataQuery): DataQueryInput | string {
   const text = q.json && q.json.length > 0 ? new TextDecoder().decode(q.json).trim() : '';
-  if (text === '') return 'query JSON is empty';
+  if (text === '') {
+    return 'query JSON is empty';
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -40,24 +42,36 @@ export function decodeQuery(q: PbDataQuery): DataQueryInput | string {
     refId: q.refId,
     queryType: q.queryType ?? '',
     json,
-    timeRange: { from: new Date(Number(q.timeRange?.fromEpochMS ?? 0)), to: new Date(Number(q.timeRange?.toEpochMS ?? 0)) },
+    timeRange: {
+      from: new Date(Number(q.timeRange?.fromEpochMS ?? 0)),
+      to: new Date(Number(q.timeRange?.toEpochMS ?? 0)),
+    },
     intervalMs: Number(q.intervalMS ?? 0),
     maxDataPoints: Number(q.maxDataPoints ?? 0),
   };
 }
 
 function queryTypeOf(q: DataQueryInput | PbDataQuery): string {
-  if (q.queryType) return q.queryType;
+  if (q.queryType) {
+    return q.queryType;
+  }
   const json = (q as DataQueryInput).json;
   const fromJson = json && typeof json === 'object' ? (json as { queryType?: unknown }).queryType : undefined;
   return typeof fromJson === 'string' ? fromJson : '';
 }
 
 /** Runs the handler on the whole batch; if the batch throws, retries each query alone so one bad query cannot fail the rest. */
-async function runHandler(handlers: DatasourceHandlers, ctx: RequestContext, queries: DataQueryInput[], logger: RequestContext['logger']): Promise<Map<string, DataResponseOut>> {
+async function runHandler(
+  handlers: DatasourceHandlers,
+  ctx: RequestContext,
+  queries: DataQueryInput[],
+  logger: RequestContext['logger'],
+): Promise<Map<string, DataResponseOut>> {
   try {
     const result = await handlers.queryData(ctx, queries);
-    if (!(result instanceof Map)) throw new TypeError('queryData must return a Map of refId → response');
+    if (!(result instanceof Map)) {
+      throw new TypeError('queryData must return a Map of refId → response');
+    }
     return result;
   } catch (err) {
     logger.error('query handler failed', { error: err, refIds: queries.map((q) => q.refId).join(',') });
@@ -69,18 +83,27 @@ async function runHandler(handlers: DatasourceHandlers, ctx: RequestContext, que
     singles.forEach((m, i) => {
       const refId = queries[i].refId;
       const answer = m.get(refId);
-      if (answer) merged.set(refId, answer);
+      if (answer) {
+        merged.set(refId, answer);
+      }
     });
     return merged;
   }
 }
 
 function toWire(answer: DataResponseOut | undefined, refId: string, logger: RequestContext['logger']): PbDataResponse {
-  if (!answer) return toWire(dataError(`no response for refId ${refId} from the query layer`, 500, 'plugin'), refId, logger);
+  if (!answer) {
+    return toWire(dataError(`no response for refId ${refId} from the query layer`, 500, 'plugin'), refId, logger);
+  }
   try {
     const frames = encodeFrames(answer.frames ?? [], refId);
     if (isErrorResponse(answer)) {
-      return { frames, error: answer.error, status: answer.status || 500, errorSource: answer.errorSource === 'downstream' ? 'downstream' : 'plugin' };
+      return {
+        frames,
+        error: answer.error,
+        status: answer.status || 500,
+        errorSource: answer.errorSource === 'downstream' ? 'downstream' : 'plugin',
+      };
     }
     return { frames, status: 200 };
   } catch (err) {
@@ -89,19 +112,33 @@ function toWire(answer: DataResponseOut | undefined, refId: string, logger: Requ
   }
 }
 
-export async function queryData(request: PbQueryDataRequest, signal: AbortSignal, deps: DataServiceDeps): Promise<PbQueryDataResponse> {
+export async function queryData(
+  request: PbQueryDataRequest,
+  signal: AbortSignal,
+  deps: DataServiceDeps,
+): Promise<PbQueryDataResponse> {
   const started = performance.now();
   const responses: Record<string, PbDataResponse> = {};
   const queries = request.queries ?? [];
 
   let ctx: RequestContext;
   try {
-    ctx = buildContext(request.pluginContext, request.headers ?? {}, { instances: deps.instances, logger: deps.logger, signal });
+    ctx = buildContext(request.pluginContext, request.headers ?? {}, {
+      instances: deps.instances,
+      logger: deps.logger,
+      signal,
+    });
   } catch (err) {
     const settings = err instanceof SettingsError;
-    if (!settings) deps.logger.error('cannot prepare the request', { error: err });
+    if (!settings) {
+      deps.logger.error('cannot prepare the request', { error: err });
+    }
     for (const q of queries) {
-      responses[q.refId] = toWire(dataError(errorText(err), settings ? 400 : 500, settings ? 'downstream' : 'plugin'), q.refId, deps.logger);
+      responses[q.refId] = toWire(
+        dataError(errorText(err), settings ? 400 : 500, settings ? 'downstream' : 'plugin'),
+        q.refId,
+        deps.logger,
+      );
       deps.metrics.recordQuery(queryTypeOf(q), 'invalid');
     }
     return { responses };

@@ -14,7 +14,9 @@ export interface DiagnosticsDeps {
 }
 
 function details(value: unknown): Uint8Array | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined) {
+    return undefined;
+  }
   try {
     return new TextEncoder().encode(JSON.stringify(value));
   } catch {
@@ -22,10 +24,18 @@ function details(value: unknown): Uint8Array | undefined {
   }
 }
 
-export async function checkHealth(request: PbCheckHealthRequest, signal: AbortSignal, deps: DiagnosticsDeps): Promise<PbCheckHealthResponse> {
+export async function checkHealth(
+  request: PbCheckHealthRequest,
+  signal: AbortSignal,
+  deps: DiagnosticsDeps,
+): Promise<PbCheckHealthResponse> {
   let answer: PbCheckHealthResponse;
   try {
-    const ctx = buildContext(request.pluginContext, request.headers ?? {}, { instances: deps.instances, logger: deps.logger, signal });
+    const ctx = buildContext(request.pluginContext, request.headers ?? {}, {
+      instances: deps.instances,
+      logger: deps.logger,
+      signal,
+    });
     try {
       const result = await deps.handlers.checkHealth(ctx);
       const status = result?.status === 'OK' ? 'OK' : 'ERROR';

@@ -44,10 +44,14 @@ interface Column {
 /** Validity bitmap (LSB first, 1 = valid) or undefined when there are no nulls. */
 function validity(nulls: boolean[]): { nullBitmap?: Uint8Array; nullCount: number } {
   const nullCount = nulls.reduce((n, isNull) => n + (isNull ? 1 : 0), 0);
-  if (nullCount === 0) return { nullCount: 0 };
+  if (nullCount === 0) {
+    return { nullCount: 0 };
+  }
   const bitmap = new Uint8Array(Math.ceil(nulls.length / 8));
   nulls.forEach((isNull, i) => {
-    if (!isNull) bitmap[i >> 3] |= 1 << (i & 7);
+    if (!isNull) {
+      bitmap[i >> 3] |= 1 << (i & 7);
+    }
   });
   return { nullBitmap: bitmap, nullCount };
 }
@@ -55,36 +59,63 @@ function validity(nulls: boolean[]): { nullBitmap?: Uint8Array; nullCount: numbe
 const MS_TO_NS = 1_000_000n;
 
 function timeToNs(value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') {
+    return value;
+  }
   let ms: number;
-  if (value instanceof Date) ms = value.getTime();
-  else if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string') ms = Date.parse(value);
-  else throw new TypeError(`expected a Date, epoch ms, bigint ns or ISO string, got ${typeof value}`);
-  if (!Number.isFinite(ms)) throw new TypeError(`invalid time value ${String(value)}`);
+  if (value instanceof Date) {
+    ms = value.getTime();
+  } else if (typeof value === 'number') {
+    ms = value;
+  } else if (typeof value === 'string') {
+    ms = Date.parse(value);
+  } else {
+    throw new TypeError(`expected a Date, epoch ms, bigint ns or ISO string, got ${typeof value}`);
+  }
+  if (!Number.isFinite(ms)) {
+    throw new TypeError(`invalid time value ${String(value)}`);
+  }
   // Split whole and fractional milliseconds so large epochs keep integer precision in BigInt.
   const whole = Math.trunc(ms);
   return BigInt(whole) * MS_TO_NS + BigInt(Math.round((ms - whole) * 1e6));
 }
 
 function toInt64(value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return BigInt(value.trim());
+  if (typeof value === 'bigint') {
+    return value;
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return BigInt(value);
+  }
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) {
+    return BigInt(value.trim());
+  }
   throw new TypeError(`expected an integer, got ${String(value)}`);
 }
 
 function toFloat(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    return Number(value);
+  }
+  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    return Number(value);
+  }
   throw new TypeError(`expected a number, got ${typeof value}`);
 }
 
-function bigintColumn(type: Int64 | TimestampNanosecond, values: readonly unknown[], convert: (v: unknown) => bigint): Data {
+function bigintColumn(
+  type: Int64 | TimestampNanosecond,
+  values: readonly unknown[],
+  convert: (v: unknown) => bigint,
+): Data {
   const data = new BigInt64Array(values.length);
   const nulls = values.map((v, i) => {
-    if (v === null || v === undefined) return true;
+    if (v === null || v === undefined) {
+      return true;
+    }
     data[i] = convert(v);
     return false;
   });
@@ -118,7 +149,9 @@ function buildColumn(field: Field): Column {
   const values = field.values;
   const hasNull = values.some((v) => v === null || v === undefined);
   const nullable = field.nullable ?? hasNull;
-  if (hasNull && field.nullable === false) throw new TypeError('declared non-nullable but contains null');
+  if (hasNull && field.nullable === false) {
+    throw new TypeError('declared non-nullable but contains null');
+  }
   switch (field.type) {
     case 'time': {
       const type = new TimestampNanosecond();
@@ -132,7 +165,9 @@ function buildColumn(field: Field): Column {
       const type = new Float64();
       const data = new Float64Array(values.length);
       const nulls = values.map((v, i) => {
-        if (v === null || v === undefined) return true;
+        if (v === null || v === undefined) {
+          return true;
+        }
         data[i] = toFloat(v);
         return false;
       });
@@ -142,16 +177,26 @@ function buildColumn(field: Field): Column {
       const type = new Bool();
       const data = new Uint8Array(Math.ceil(values.length / 8));
       const nulls = values.map((v, i) => {
-        if (v === null || v === undefined) return true;
-        if (typeof v !== 'boolean') throw new TypeError(`expected a boolean, got ${typeof v}`);
-        if (v) data[i >> 3] |= 1 << (i & 7);
+        if (v === null || v === undefined) {
+          return true;
+        }
+        if (typeof v !== 'boolean') {
+          throw new TypeError(`expected a boolean, got ${typeof v}`);
+        }
+        if (v) {
+          data[i >> 3] |= 1 << (i & 7);
+        }
         return false;
       });
       return { type, nullable, data: makeData({ type, length: values.length, data, ...validity(nulls) }) };
     }
     case 'string': {
       const type = new Utf8();
-      return { type, nullable, data: bytesColumn(type, values, (v) => encoder.encode(typeof v === 'string' ? v : String(v))) };
+      return {
+        type,
+        nullable,
+        data: bytesColumn(type, values, (v) => encoder.encode(typeof v === 'string' ? v : String(v))),
+      };
     }
     case 'json': {
       // Grafana reads Binary columns as raw JSON (json.RawMessage).
@@ -161,7 +206,9 @@ function buildColumn(field: Field): Column {
         nullable,
         data: bytesColumn(type, values, (v) => {
           const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-          if (text === undefined) throw new TypeError(`value of type ${typeof v} is not JSON`);
+          if (text === undefined) {
+            throw new TypeError(`value of type ${typeof v} is not JSON`);
+          }
           return encoder.encode(text);
         }),
       };
@@ -173,21 +220,29 @@ function buildColumn(field: Field): Column {
 
 function fieldMetadata(field: Field): Map<string, string> {
   const metadata = new Map<string, string>();
-  if (field.labels && Object.keys(field.labels).length > 0) metadata.set('labels', JSON.stringify(field.labels));
-  if (field.config && Object.keys(field.config).length > 0) metadata.set('config', JSON.stringify(field.config));
+  if (field.labels && Object.keys(field.labels).length > 0) {
+    metadata.set('labels', JSON.stringify(field.labels));
+  }
+  if (field.config && Object.keys(field.config).length > 0) {
+    metadata.set('config', JSON.stringify(field.config));
+  }
   return metadata;
 }
 
 /** Encodes one frame as Arrow IPC file bytes (`ARROW1` magic, footer). */
 export function encodeFrame(frame: Frame): Uint8Array {
   const label = `frame "${frame.name ?? ''}"${frame.refId ? ` (refId ${frame.refId})` : ''}`;
-  if (!Array.isArray(frame.fields)) throw new FrameEncodingError(`${label}: fields must be an array`);
+  if (!Array.isArray(frame.fields)) {
+    throw new FrameEncodingError(`${label}: fields must be an array`);
+  }
   const length = frame.fields[0]?.values.length ?? 0;
   const arrowFields: ArrowField[] = [];
   const children: Data[] = [];
   for (const field of frame.fields) {
     if (field.values.length !== length) {
-      throw new FrameEncodingError(`${label}: field "${field.name}" has ${field.values.length} values, expected ${length}`);
+      throw new FrameEncodingError(
+        `${label}: field "${field.name}" has ${field.values.length} values, expected ${length}`,
+      );
     }
     let column: Column;
     try {
@@ -202,7 +257,9 @@ export function encodeFrame(frame: Frame): Uint8Array {
     ['name', frame.name ?? ''],
     ['refId', frame.refId ?? ''],
   ]);
-  if (frame.meta !== undefined) metadata.set('meta', JSON.stringify(frame.meta));
+  if (frame.meta !== undefined) {
+    metadata.set('meta', JSON.stringify(frame.meta));
+  }
   const schema = new Schema(arrowFields, metadata);
   const struct = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
   // Always one record batch, even for an empty frame, so readers see the columns with zero rows.

@@ -22,7 +22,9 @@ export function hasMagicCookie(env: NodeJS.ProcessEnv): boolean {
 /** True when the host offers app protocol 2 (or says nothing, as older hosts did). */
 export function hostSupportsProtocol(env: NodeJS.ProcessEnv): boolean {
   const offered = env.PLUGIN_PROTOCOL_VERSIONS;
-  if (!offered) return true;
+  if (!offered) {
+    return true;
+  }
   return offered.split(',').some((v) => v.trim() === String(APP_PROTOCOL_VERSION));
 }
 
@@ -33,7 +35,9 @@ export function handshakeLine(port: number): string {
 /** Written synchronously and exactly once: it must be the first and only thing on stdout. */
 let announced = false;
 export function announce(port: number): void {
-  if (announced) throw new Error('handshake already printed');
+  if (announced) {
+    throw new Error('handshake already printed');
+  }
   announced = true;
   writeSync(1, handshakeLine(port));
 }

@@ -27,22 +27,32 @@ export class InstanceManager {
 
   /** The instance for these settings, creating it (and retiring an older version) when needed. */
   get(pb: PbDataSourceInstanceSettings | null | undefined): DatasourceInstance {
-    if (this.closed) throw new Error('plugin is shutting down');
+    if (this.closed) {
+      throw new Error('plugin is shutting down');
+    }
     const settings = parseDataSourceSettings(pb);
     const identity = settings.uid || (settings.id ? `id:${settings.id}` : '');
-    if (!identity) throw new SettingsError('datasource settings have neither uid nor id');
+    if (!identity) {
+      throw new SettingsError('datasource settings have neither uid nor id');
+    }
     const existing = this.entries.get(identity);
-    if (existing && existing.version === settings.lastUpdatedMS) return existing.instance;
+    if (existing && existing.version === settings.lastUpdatedMS) {
+      return existing.instance;
+    }
 
     let pool: pg.Pool;
     try {
       pool = this.options.createPool(settings);
     } catch (err) {
-      if (err instanceof SettingsError) throw err;
+      if (err instanceof SettingsError) {
+        throw err;
+      }
       throw new SettingsError(`cannot configure the connection: ${(err as Error).message}`);
     }
     // An idle client losing its connection emits 'error' on the pool; unhandled, that would kill the process.
-    pool.on('error', (err) => this.options.logger.warn('idle database connection failed', { datasource: identity, error: err.message }));
+    pool.on('error', (err) =>
+      this.options.logger.warn('idle database connection failed', { datasource: identity, error: err.message }),
+    );
     const instance: DatasourceInstance = { key: `${identity}@${settings.lastUpdatedMS}`, settings, pool };
     this.entries.set(identity, { version: settings.lastUpdatedMS, instance });
     if (existing) {
@@ -72,7 +82,10 @@ export class InstanceManager {
       // pool.end() lets checked-out clients finish their query, then closes them as they are released.
       await instance.pool.end();
     } catch (err) {
-      this.options.logger.warn('closing a connection pool failed', { instance: instance.key, error: (err as Error).message });
+      this.options.logger.warn('closing a connection pool failed', {
+        instance: instance.key,
+        error: (err as Error).message,
+      });
     }
   }
 }

@@ -10,7 +10,9 @@ import type { Logger } from './logger.ts';
 /** Logs instead of crashing: an unexpected error in one request must not restart the plugin for everyone. */
 export function installProcessGuards(logger: Logger): void {
   process.on('uncaughtException', (err) => logger.error('uncaught exception (kept running)', { error: err }));
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection (kept running)', { error: reason }));
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection (kept running)', { error: reason }),
+  );
 }
 
 export function handleSignals(logger: Logger, onTerminate: (reason: string) => void): void {
@@ -24,7 +26,9 @@ export function handleSignals(logger: Logger, onTerminate: (reason: string) => v
 /** Grafana SIGKILLed → we are re-parented; exit rather than linger holding database connections. */
 export function watchParent(onOrphaned: () => void, intervalMs = 2000): void {
   const initial = process.ppid;
-  if (!initial || initial === 1) return;
+  if (!initial || initial === 1) {
+    return;
+  }
   const timer = setInterval(() => {
     if (process.ppid !== initial) {
       clearInterval(timer);
@@ -35,10 +39,16 @@ export function watchParent(onOrphaned: () => void, intervalMs = 2000): void {
 }
 
 /** Runs `cleanup` once, then exits; a hard deadline guarantees exit even if cleanup hangs. */
-export function createShutdown(logger: Logger, cleanup: () => Promise<void>, deadlineMs = 1500): (reason: string) => void {
+export function createShutdown(
+  logger: Logger,
+  cleanup: () => Promise<void>,
+  deadlineMs = 1500,
+): (reason: string) => void {
   let started = false;
   return (reason) => {
-    if (started) return;
+    if (started) {
+      return;
+    }
     started = true;
     logger.info('plugin stopping', { reason });
     setTimeout(() => {

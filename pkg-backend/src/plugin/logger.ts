@@ -29,7 +29,9 @@ export function levelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
   // GF_PLUGIN_* comes from grafana.ini's [plugin.<id>] section, e.g. `log_level = debug`.
   const raw = env.GF_PLUGIN_LOG_LEVEL ?? env.GF_PLUGIN_LOGLEVEL ?? env.RARITY_LOG_LEVEL ?? '';
   const value = raw.trim().toLowerCase();
-  if (value === 'warning') return 'warn';
+  if (value === 'warning') {
+    return 'warn';
+  }
   return value in RANK ? (value as LogLevel) : 'info';
 }
 
@@ -54,15 +56,21 @@ export const stderrSink: LineSink = (line) => {
 
 /** Turns values JSON cannot carry faithfully (errors, bigints) into plain data. */
 function plain(value: unknown): unknown {
-  if (value instanceof Error) return value.stack ?? `${value.name}: ${value.message}`;
-  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) {
+    return value.stack ?? `${value.name}: ${value.message}`;
+  }
+  if (typeof value === 'bigint') {
+    return value.toString();
+  }
   return value;
 }
 
 function serialise(level: LogLevel, message: string, fields: LogFields): string {
   const record: Record<string, unknown> = { '@level': level, '@message': message };
   for (const [key, value] of Object.entries(fields)) {
-    if (key.startsWith('@') || value === undefined) continue;
+    if (key.startsWith('@') || value === undefined) {
+      continue;
+    }
     record[key] = plain(value);
   }
   try {
@@ -78,7 +86,9 @@ export function createLogger(options: { level?: LogLevel; sink?: LineSink; field
   const sink = options.sink ?? stderrSink;
   const base = options.fields ?? {};
   const emit = (at: LogLevel, message: string, fields?: LogFields): void => {
-    if (RANK[at] < RANK[level]) return;
+    if (RANK[at] < RANK[level]) {
+      return;
+    }
     sink(serialise(at, message, { ...base, ...fields }));
   };
   return {
@@ -101,7 +111,9 @@ export function captureConsole(logger: Logger): void {
     args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? (a.stack ?? a.message) : safeJson(a))).join(' ');
   console.log = (...args: unknown[]) => logger.info(format(args), { source: 'console' });
   console.info = (...args: unknown[]) => logger.info(format(args), { source: 'console' });
+  // eslint-disable-next-line no-console -- replacing, not calling: these must not reach stdout either
   console.debug = (...args: unknown[]) => logger.debug(format(args), { source: 'console' });
+  // eslint-disable-next-line no-console -- as above
   console.trace = (...args: unknown[]) => logger.trace(format(args), { source: 'console' });
   console.warn = (...args: unknown[]) => logger.warn(format(args), { source: 'console' });
   console.error = (...args: unknown[]) => logger.error(format(args), { source: 'console' });

@@ -21,7 +21,9 @@ const logger = createLogger();
 captureConsole(logger);
 installProcessGuards(logger);
 if (!hostSupportsProtocol(process.env)) {
-  logger.warn('host does not list plugin protocol 2; answering with 2 anyway', { offered: process.env.PLUGIN_PROTOCOL_VERSIONS });
+  logger.warn('host does not list plugin protocol 2; answering with 2 anyway', {
+    offered: process.env.PLUGIN_PROTOCOL_VERSIONS,
+  });
 }
 
 const metrics = new PluginMetrics();
@@ -36,11 +38,21 @@ const shutdown = createShutdown(logger, async () => {
 handleSignals(logger, shutdown);
 
 try {
-  server = await startServer({ handlers, instances, logger, metrics, onShutdownRequested: () => shutdown('Shutdown RPC') });
+  server = await startServer({
+    handlers,
+    instances,
+    logger,
+    metrics,
+    onShutdownRequested: () => shutdown('Shutdown RPC'),
+  });
 } catch (err) {
   logger.error('cannot start the gRPC server', { error: err });
   process.exit(1);
 }
 announce(server.port);
-logger.info('Rarity backend started', { address: `127.0.0.1:${server.port}`, grafanaVersion: process.env.GF_VERSION, pid: process.pid });
+logger.info('Rarity backend started', {
+  address: `127.0.0.1:${server.port}`,
+  grafanaVersion: process.env.GF_VERSION,
+  pid: process.pid,
+});
 watchParent(() => shutdown('parent process exited'));

@@ -20,7 +20,10 @@ function labelText(labels: Record<string, string>): string {
 
 class CounterVec {
   private readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Record<string, string>, by = 1): void {
     const key = labelText(labels);
     const entry = this.values.get(key) ?? { labels, value: 0 };
@@ -29,19 +32,30 @@ class CounterVec {
   }
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
+    for (const { labels, value } of this.values.values()) {
+      lines.push(`${this.name}${labelText(labels)} ${value}`);
+    }
     return lines;
   }
 }
 
 class HistogramVec {
-  private readonly series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  private readonly series = new Map<
+    string,
+    { labels: Record<string, string>; counts: number[]; sum: number; count: number }
+  >();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {}
   observe(labels: Record<string, string>, value: number): void {
     const key = labelText(labels);
     const s = this.series.get(key) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
     this.buckets.forEach((le, i) => {
-      if (value <= le) s.counts[i] += 1;
+      if (value <= le) {
+        s.counts[i] += 1;
+      }
     });
     s.sum += value;
     s.count += 1;
@@ -50,7 +64,9 @@ class HistogramVec {
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
-      this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.counts[i]}`));
+      this.buckets.forEach((le, i) =>
+        lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.counts[i]}`),
+      );
       lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
       lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`);
       lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
@@ -71,9 +87,16 @@ export function queryTypeLabel(queryType: string): string {
 export class PluginMetrics {
   private readonly startedAt = Date.now();
   readonly queries = new CounterVec('rarity_queries_total', 'Data queries answered, by query type and outcome.');
-  readonly queryDuration = new HistogramVec('rarity_query_duration_seconds', 'Time to answer one QueryData request, by outcome.', DURATION_BUCKETS);
+  readonly queryDuration = new HistogramVec(
+    'rarity_query_duration_seconds',
+    'Time to answer one QueryData request, by outcome.',
+    DURATION_BUCKETS,
+  );
   readonly healthChecks = new CounterVec('rarity_health_checks_total', 'CheckHealth calls, by status.');
-  readonly resourceCalls = new CounterVec('rarity_resource_calls_total', 'CallResource calls, by method and status class.');
+  readonly resourceCalls = new CounterVec(
+    'rarity_resource_calls_total',
+    'CallResource calls, by method and status class.',
+  );
 
   recordQuery(queryType: string, outcome: QueryOutcome): void {
     this.queries.inc({ query_type: queryTypeLabel(queryType), outcome });
@@ -100,8 +123,16 @@ export class PluginMetrics {
       ...this.queryDuration.render(),
       ...this.healthChecks.render(),
       ...this.resourceCalls.render(),
-      ...gauge('rarity_process_uptime_seconds', 'Seconds since the plugin process started.', (Date.now() - this.startedAt) / 1000),
-      ...gauge('rarity_process_start_time_seconds', 'Start time of the plugin process, seconds since the epoch.', this.startedAt / 1000),
+      ...gauge(
+        'rarity_process_uptime_seconds',
+        'Seconds since the plugin process started.',
+        (Date.now() - this.startedAt) / 1000,
+      ),
+      ...gauge(
+        'rarity_process_start_time_seconds',
+        'Start time of the plugin process, seconds since the epoch.',
+        this.startedAt / 1000,
+      ),
       ...gauge('rarity_process_resident_memory_bytes', 'Resident set size of the plugin process.', mem.rss),
       ...gauge('rarity_process_heap_used_bytes', 'JavaScript heap in use.', mem.heapUsed),
     ];

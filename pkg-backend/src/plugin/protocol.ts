@@ -21,7 +21,9 @@ let cached: grpc.GrpcObject | undefined;
 
 /** The loaded grpc object; `.pluginv2.Data.service` etc. */
 export function protocol(): grpc.GrpcObject {
-  if (cached) return cached;
+  if (cached) {
+    return cached;
+  }
   const root = new protobuf.Root();
   for (const [file, text] of Object.entries(PROTO_FILES)) {
     try {
@@ -38,8 +40,12 @@ type ServiceCtor = grpc.ServiceClientConstructor;
 
 function lookup(path: string): ServiceCtor {
   let node: unknown = protocol();
-  for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'function') throw new Error(`service ${path} missing from embedded protos`);
+  for (const part of path.split('.')) {
+    node = (node as Record<string, unknown>)[part];
+  }
+  if (typeof node !== 'function') {
+    throw new Error(`service ${path} missing from embedded protos`);
+  }
   return node as ServiceCtor;
 }
 

@@ -37,41 +37,72 @@ export function encodeBody(res: ResourceResponse): { headers: Record<string, str
     body = new TextEncoder().encode(res.body);
     contentType = 'text/plain; charset=utf-8';
   } else {
-    body = new TextEncoder().encode(JSON.stringify(res.body ?? null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    body = new TextEncoder().encode(
+      JSON.stringify(res.body ?? null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    );
     contentType = 'application/json';
   }
-  if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = [contentType];
+  if (!hasHeader(headers, 'content-type')) {
+    headers['Content-Type'] = [contentType];
+  }
   return { headers, body };
 }
 
 function toWireHeaders(headers: Record<string, string[]>): Record<string, PbStringList> {
   const out: Record<string, PbStringList> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = { values: (Array.isArray(v) ? v : [String(v)]).map(String) };
+  for (const [k, v] of Object.entries(headers)) {
+    out[k] = { values: (Array.isArray(v) ? v : [String(v)]).map(String) };
+  }
   return out;
 }
 
 /** Splits one response into stream messages; always at least one. */
-export function toMessages(status: number, headers: Record<string, string[]>, body: Uint8Array): PbCallResourceResponse[] {
-  const messages: PbCallResourceResponse[] = [{ code: status, headers: toWireHeaders(headers), body: body.subarray(0, RESOURCE_CHUNK_BYTES) }];
+export function toMessages(
+  status: number,
+  headers: Record<string, string[]>,
+  body: Uint8Array,
+): PbCallResourceResponse[] {
+  const messages: PbCallResourceResponse[] = [
+    { code: status, headers: toWireHeaders(headers), body: body.subarray(0, RESOURCE_CHUNK_BYTES) },
+  ];
   for (let at = RESOURCE_CHUNK_BYTES; at < body.length; at += RESOURCE_CHUNK_BYTES) {
     messages.push({ body: body.subarray(at, at + RESOURCE_CHUNK_BYTES) });
   }
   return messages;
 }
 
-function jsonError(status: number, message: string): { status: number; headers: Record<string, string[]>; body: Uint8Array } {
-  return { status, headers: { 'Content-Type': ['application/json'] }, body: new TextEncoder().encode(JSON.stringify({ message })) };
+function jsonError(
+  status: number,
+  message: string,
+): { status: number; headers: Record<string, string[]>; body: Uint8Array } {
+  return {
+    status,
+    headers: { 'Content-Type': ['application/json'] },
+    body: new TextEncoder().encode(JSON.stringify({ message })),
+  };
 }
 
-export async function callResource(request: PbCallResourceRequest, signal: AbortSignal, deps: ResourceServiceDeps): Promise<PbCallResourceResponse[]> {
+export async function callResource(
+  request: PbCallResourceRequest,
+  signal: AbortSignal,
+  deps: ResourceServiceDeps,
+): Promise<PbCallResourceResponse[]> {
   const reqHeaders: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(request.headers ?? {})) reqHeaders[k] = v?.values ?? [];
+  for (const [k, v] of Object.entries(request.headers ?? {})) {
+    reqHeaders[k] = v?.values ?? [];
+  }
   const flatHeaders: Record<string, string> = {};
-  for (const [k, v] of Object.entries(reqHeaders)) flatHeaders[k] = v.join(', ');
+  for (const [k, v] of Object.entries(reqHeaders)) {
+    flatHeaders[k] = v.join(', ');
+  }
 
   let result: { status: number; headers: Record<string, string[]>; body: Uint8Array };
   try {
-    const ctx = buildContext(request.pluginContext, flatHeaders, { instances: deps.instances, logger: deps.logger, signal });
+    const ctx = buildContext(request.pluginContext, flatHeaders, {
+      instances: deps.instances,
+      logger: deps.logger,
+      signal,
+    });
     try {
       const res = await deps.handlers.callResource(ctx, {
         path: request.path ?? '',
@@ -87,7 +118,9 @@ export async function callResource(request: PbCallResourceRequest, signal: Abort
       result = jsonError(500, `resource call failed: ${errorText(err)}`);
     }
   } catch (err) {
-    if (!(err instanceof SettingsError)) deps.logger.error('cannot prepare the resource call', { error: err });
+    if (!(err instanceof SettingsError)) {
+      deps.logger.error('cannot prepare the resource call', { error: err });
+    }
     result = jsonError(err instanceof SettingsError ? 400 : 500, errorText(err));
   }
   deps.metrics.recordResource(request.method ?? '', result.status);

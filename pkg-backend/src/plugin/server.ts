@@ -33,13 +33,19 @@ export interface RunningServer {
 }
 
 /** AbortSignal that fires when the caller cancels (or the call ends early). */
-function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): AbortSignal {
+function callSignal(
+  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+): AbortSignal {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new Error('cancelled by Grafana')));
   return controller.signal;
 }
 
-function unary<Req, Res>(name: string, logger: Logger, fn: (req: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+  name: string,
+  logger: Logger,
+  fn: (req: Req, signal: AbortSignal) => Promise<Res> | Res,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => fn(call.request, callSignal(call as grpc.ServerUnaryCall<unknown, unknown>)))
@@ -53,13 +59,19 @@ function unary<Req, Res>(name: string, logger: Logger, fn: (req: Req, signal: Ab
   };
 }
 
-function serverStream<Req, Res>(name: string, logger: Logger, fn: (req: Req, signal: AbortSignal) => Promise<Res[]>): grpc.handleServerStreamingCall<Req, Res> {
+function serverStream<Req, Res>(
+  name: string,
+  logger: Logger,
+  fn: (req: Req, signal: AbortSignal) => Promise<Res[]>,
+): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
       .then(() => fn(call.request, callSignal(call as grpc.ServerWritableStream<unknown, unknown>)))
       .then(
         (messages) => {
-          for (const m of messages) call.write(m);
+          for (const m of messages) {
+            call.write(m);
+          }
           call.end();
         },
         (err: unknown) => {
@@ -71,7 +83,8 @@ function serverStream<Req, Res>(name: string, logger: Logger, fn: (req: Req, sig
 }
 
 function unimplementedUnary(what: string): grpc.handleUnaryCall<unknown, unknown> {
-  return (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: `${what} is not supported by the Rarity datasource` });
+  return (_call, callback) =>
+    callback({ code: grpc.status.UNIMPLEMENTED, details: `${what} is not supported by the Rarity datasource` });
 }
 
 export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Promise<RunningServer> {
@@ -98,7 +111,10 @@ export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Pr
     SubscribeStream: unimplementedUnary('SubscribeStream'),
     PublishStream: unimplementedUnary('PublishStream'),
     RunStream: ((call: grpc.ServerWritableStream<unknown, unknown>) => {
-      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'RunStream is not supported by the Rarity datasource' });
+      call.emit('error', {
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'RunStream is not supported by the Rarity datasource',
+      });
     }) as grpc.handleServerStreamingCall<unknown, unknown>,
   });
   // go-plugin checks "plugin"; other hosts may ask for "" or a service name. We are up if we answer at all.
@@ -115,7 +131,9 @@ export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Pr
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, boundPort) =>
+      err ? reject(err) : resolve(boundPort),
+    );
   });
 
   return {

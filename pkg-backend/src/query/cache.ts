@@ -14,14 +14,22 @@ export class ResultCache<T> {
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
     const t = this.now();
-    for (const [k, e] of this.entries) if (t - e.at > this.ttlMs) this.entries.delete(k);
+    for (const [k, e] of this.entries) {
+      if (t - e.at > this.ttlMs) {
+        this.entries.delete(k);
+      }
+    }
     const hit = this.entries.get(key);
-    if (hit) return hit.value;
+    if (hit) {
+      return hit.value;
+    }
     const value = compute();
     this.entries.set(key, { at: t, value });
     // A failure is not worth remembering: the next call retries.
     value.catch(() => this.entries.delete(key));
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    while (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
     return value;
   }
 }

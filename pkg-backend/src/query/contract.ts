@@ -53,7 +53,11 @@ export interface RequestContext {
 /** Finds a header by name regardless of case (Grafana sends `FromAlert`, proxies may lower-case it). */
 export function headerValue(headers: Record<string, string>, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) {
+      return value;
+    }
+  }
   return undefined;
 }
 

@@ -3,7 +3,14 @@
  * CallResource. Every query goes through the one parse step (request.ts) and the detector definition
  * (definition.ts); frames are built by the pure functions in frames/.
  */
-import { headerValue, type DataQueryInput, type DataResponseOut, type DatasourceHandlers, type Frame, type RequestContext } from './contract.ts';
+import {
+  headerValue,
+  type DataQueryInput,
+  type DataResponseOut,
+  type DatasourceHandlers,
+  type Frame,
+  type RequestContext,
+} from './contract.ts';
 import { ResultCache } from './cache.ts';
 import type { DetectionResult } from './detection.ts';
 import { errorResponse } from './errors.ts';
@@ -28,11 +35,14 @@ export function createDatasource(): DatasourceHandlers {
 
   function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
     const { detector, window } = parsed;
-    const run = (signal?: AbortSignal) => incremental.detect(ctx.instance.pool, ctx.instance.key, detector, window, signal);
+    const run = (signal?: AbortSignal) =>
+      incremental.detect(ctx.instance.pool, ctx.instance.key, detector, window, signal);
     // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
     // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Either way
     // only buckets that are new since the last request are processed (incremental.ts).
-    if (ctx.fromAlert || skipsCache(ctx.headers)) return run(ctx.signal);
+    if (ctx.fromAlert || skipsCache(ctx.headers)) {
+      return run(ctx.signal);
+    }
     return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window })}`, () => run());
   }
 
@@ -57,8 +67,17 @@ export function createDatasource(): DatasourceHandlers {
           frames = [annotationsFrame(result, q.refId, options)];
           break;
         case 'logs': {
-          const rows = await anomalousLogs(ctx.instance.pool, result, { ...options, window: parsed.window, messageColumn: ctx.instance.settings.jsonData.messageColumn });
-          frames = [logsFrame(rows, q.refId, { timeColumn: result.definition.timeColumn.name, idColumn: result.definition.idColumn.name })];
+          const rows = await anomalousLogs(ctx.instance.pool, result, {
+            ...options,
+            window: parsed.window,
+            messageColumn: ctx.instance.settings.jsonData.messageColumn,
+          });
+          frames = [
+            logsFrame(rows, q.refId, {
+              timeColumn: result.definition.timeColumn.name,
+              idColumn: result.definition.idColumn.name,
+            }),
+          ];
           break;
         }
       }
@@ -68,8 +87,14 @@ export function createDatasource(): DatasourceHandlers {
         { displayName: 'Requests in range', value: result.stats.rows },
         { displayName: 'Detection time', value: Date.now() - started, unit: 'ms' },
       ];
-      for (const f of frames) f.meta = { ...f.meta, stats, custom: { ...(f.meta?.custom as object), detector: result.detector } };
-      ctx.logger.debug('query answered', { refId: q.refId, queryType: parsed.query.queryType, ms: Date.now() - started });
+      for (const f of frames) {
+        f.meta = { ...f.meta, stats, custom: { ...(f.meta?.custom as object), detector: result.detector } };
+      }
+      ctx.logger.debug('query answered', {
+        refId: q.refId,
+        queryType: parsed.query.queryType,
+        ms: Date.now() - started,
+      });
       return { frames };
     } catch (e) {
       const response = errorResponse(e);

@@ -10,7 +10,14 @@ import { Detector } from '../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../engine/groups.ts';
 import type { AnomalyGroup, BucketResult, RecordResult } from '../engine/types.ts';
 import { StoreError, streamBuckets, timeExtent } from '../store/index.ts';
-import { defineDetector, describeDetector, detectorSpec, pushdownPlan, type DetectorDefinition, type DetectorDescription } from './definition.ts';
+import {
+  defineDetector,
+  describeDetector,
+  detectorSpec,
+  pushdownPlan,
+  type DetectorDefinition,
+  type DetectorDescription,
+} from './definition.ts';
 import { detectorKey } from './detectorKey.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
@@ -46,7 +53,11 @@ export interface PreparedDetection {
 export async function prepareDetection(pool: pg.Pool, request: DetectorRequest): Promise<PreparedDetection> {
   const definition = await defineDetector(pool, request);
   // Also the first statement to compile the filters, so a bad one is refused before any aggregate runs.
-  const extent = await timeExtent(pool, { table: definition.table, timeColumn: definition.timeColumn, filters: definition.filters });
+  const extent = await timeExtent(pool, {
+    table: definition.table,
+    timeColumn: definition.timeColumn,
+    filters: definition.filters,
+  });
   const key = detectorKey(definition);
   return { definition, key, describe: describeDetector(definition, key), dataFrom: extent.from, dataTo: extent.to };
 }
@@ -106,10 +117,14 @@ export class DetectionRun {
 
   /** Feeds the buckets of [processedUntil, until) from PostgreSQL. */
   async advance(pool: pg.Pool, until: number, signal?: AbortSignal): Promise<void> {
-    if (until <= this.processedUntil) return;
+    if (until <= this.processedUntil) {
+      return;
+    }
     const plan = pushdownPlan(this.prepared.definition, new Date(this.processedUntil), new Date(until));
     for await (const input of streamBuckets(pool, plan)) {
-      if (signal?.aborted) throw new StoreError('timeout', 'detection was cancelled');
+      if (signal?.aborted) {
+        throw new StoreError('timeout', 'detection was cancelled');
+      }
       this.bucketsProcessed++;
       this.tuples += input.tuples.length;
       const result = this.detector.process(input);
@@ -145,7 +160,9 @@ export class DetectionRun {
     const inRange = (t: number) => t >= lo && t < hi;
     const withData = this.buckets.filter((b) => inRange(b.time));
     let rows = 0;
-    for (const b of withData) rows += b.eventCount;
+    for (const b of withData) {
+      rows += b.eventCount;
+    }
     return {
       detector: this.prepared.describe,
       definition: this.prepared.definition,
@@ -154,7 +171,12 @@ export class DetectionRun {
       buckets: this.fillEmpty(withData, lo, hi),
       records: this.records.filter((r) => inRange(r.time)),
       groups: this.tracker.groups().filter((g) => g.end > lo && g.start < hi),
-      stats: { historyFrom: this.prepared.dataFrom, bucketsProcessed: this.bucketsProcessed, tuples: this.tuples, rows },
+      stats: {
+        historyFrom: this.prepared.dataFrom,
+        bucketsProcessed: this.bucketsProcessed,
+        tuples: this.tuples,
+        rows,
+      },
     };
   }
 
@@ -162,18 +184,28 @@ export class DetectionRun {
   private fillEmpty(withData: BucketSummary[], lo: number, hi: number): BucketSummary[] {
     const spanMs = this.prepared.definition.spanMs;
     const end = Math.min(hi, this.processedUntil);
-    if ((end - lo) / spanMs > MAX_FILLED_BUCKETS) return withData;
+    if ((end - lo) / spanMs > MAX_FILLED_BUCKETS) {
+      return withData;
+    }
     const out: BucketSummary[] = [];
     let i = 0;
     for (let t = lo; t < end; t += spanMs) {
-      if (i < withData.length && withData[i].time === t) out.push(withData[i++]);
-      else out.push({ time: t, rawScore: 0, score: 0, learning: this.detector.isLearning(t), eventCount: 0 });
+      if (i < withData.length && withData[i].time === t) {
+        out.push(withData[i++]);
+      } else {
+        out.push({ time: t, rawScore: 0, score: 0, learning: this.detector.isLearning(t), eventCount: 0 });
+      }
     }
     return out;
   }
 }
 
-export async function runDetection(pool: pg.Pool, request: DetectorRequest, window: TimeWindow = {}, signal?: AbortSignal): Promise<DetectionResult> {
+export async function runDetection(
+  pool: pg.Pool,
+  request: DetectorRequest,
+  window: TimeWindow = {},
+  signal?: AbortSignal,
+): Promise<DetectionResult> {
   const prepared = await prepareDetection(pool, request);
   const { from, to, historyFrom } = resolveRange(prepared, window);
   const run = new DetectionRun(prepared, historyFrom);

@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import type { DetectorDefinition } from './definition.ts';
 
 export function detectorKey(definition: DetectorDefinition): string {
-  return createHash('sha256').update(canonicalJson(keyFields(definition))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson(keyFields(definition)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function keyFields(d: DetectorDefinition): Record<string, unknown> {
@@ -28,7 +31,9 @@ function keyFields(d: DetectorDefinition): Record<string, unknown> {
 }
 
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)

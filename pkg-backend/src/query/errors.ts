@@ -11,9 +11,13 @@ const STATUS: Record<string, number> = { connection: 502, auth: 502, database_mi
 
 /** The per-refId answer for a failed query. */
 export function errorResponse(err: unknown): DataErrorResponse {
-  if (err instanceof QueryError || err instanceof SettingsError) return dataError(err.message, 400, 'plugin');
+  if (err instanceof QueryError || err instanceof SettingsError) {
+    return dataError(err.message, 400, 'plugin');
+  }
   if (err instanceof StoreError) {
-    if (err.isUserError) return dataError(err.message, 400, 'plugin');
+    if (err.isUserError) {
+      return dataError(err.message, 400, 'plugin');
+    }
     return dataError(err.message, STATUS[err.kind] ?? 500, 'downstream');
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -22,6 +26,8 @@ export function errorResponse(err: unknown): DataErrorResponse {
 
 /** The HTTP status of a failed resource call: as a query's, except that a missing table or column is 404. */
 export function httpStatusOf(err: unknown): number {
-  if (err instanceof StoreError && (err.kind === 'table_missing' || err.kind === 'column_missing')) return 404;
+  if (err instanceof StoreError && (err.kind === 'table_missing' || err.kind === 'column_missing')) {
+    return 404;
+  }
   return errorResponse(err).status;
 }

@@ -12,12 +12,20 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
   const o = settings.jsonData;
   try {
     await ping(pool);
-    if (!o.table) return { status: 'ERROR', message: 'Connected, but no log table is configured: choose one under Log table.' };
+    if (!o.table) {
+      return { status: 'ERROR', message: 'Connected, but no log table is configured: choose one under Log table.' };
+    }
     const table = await describeTable(pool, o.table);
     const problems: string[] = [];
-    const check = (setting: string, name: string | undefined, purpose: 'time' | 'id' | 'message'): ColumnInfo | undefined => {
+    const check = (
+      setting: string,
+      name: string | undefined,
+      purpose: 'time' | 'id' | 'message',
+    ): ColumnInfo | undefined => {
       if (!name) {
-        if (purpose !== 'message') problems.push(`no ${setting} is configured`);
+        if (purpose !== 'message') {
+          problems.push(`no ${setting} is configured`);
+        }
         return undefined;
       }
       try {

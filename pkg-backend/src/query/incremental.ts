@@ -46,7 +46,13 @@ export class IncrementalDetections {
     return this.entries.size;
   }
 
-  async detect(pool: pg.Pool, scope: string, request: DetectorRequest, window: TimeWindow = {}, signal?: AbortSignal): Promise<DetectionResult> {
+  async detect(
+    pool: pg.Pool,
+    scope: string,
+    request: DetectorRequest,
+    window: TimeWindow = {},
+    signal?: AbortSignal,
+  ): Promise<DetectionResult> {
     const prepared = await prepareDetection(pool, request);
     const { from, to, historyFrom } = resolveRange(prepared, window);
     const { definition } = prepared;
@@ -80,9 +86,13 @@ export class IncrementalDetections {
         current.watermark = null;
       }
       // Read before streaming: rows appended meanwhile are checked again next time.
-      if (checkpoint > current.run.processedUntil) current.watermark = await maxId(pool, definition.table, definition.idColumn);
+      if (checkpoint > current.run.processedUntil) {
+        current.watermark = await maxId(pool, definition.table, definition.idColumn);
+      }
       await current.run.advance(pool, checkpoint, signal);
-      if (to.getTime() <= current.run.processedUntil) return current.run.snapshot(from, to);
+      if (to.getTime() <= current.run.processedUntil) {
+        return current.run.snapshot(from, to);
+      }
       const ahead = current.run.clone();
       await ahead.advance(pool, to.getTime(), signal);
       return ahead.snapshot(from, to);
@@ -90,13 +100,18 @@ export class IncrementalDetections {
     current.lock = work.catch(() => undefined);
     try {
       const result = await work;
-      if (current.run.buckets.length + current.run.records.length > MAX_KEPT_RESULTS && this.entries.get(key) === current) {
+      if (
+        current.run.buckets.length + current.run.records.length > MAX_KEPT_RESULTS &&
+        this.entries.get(key) === current
+      ) {
         this.entries.delete(key);
       }
       return result;
     } catch (e) {
       // A failed advance may have fed part of a range: drop the entry rather than trust it.
-      if (this.entries.get(key) === current) this.entries.delete(key);
+      if (this.entries.get(key) === current) {
+        this.entries.delete(key);
+      }
       throw e;
     }
   }
@@ -105,8 +120,14 @@ export class IncrementalDetections {
     while (this.entries.size > this.maxEntries) {
       let oldest: string | undefined;
       let oldestUse = Infinity;
-      for (const [k, e] of this.entries) if (k !== keep && e.lastUsed < oldestUse) [oldest, oldestUse] = [k, e.lastUsed];
-      if (oldest === undefined) return;
+      for (const [k, e] of this.entries) {
+        if (k !== keep && e.lastUsed < oldestUse) {
+          [oldest, oldestUse] = [k, e.lastUsed];
+        }
+      }
+      if (oldest === undefined) {
+        return;
+      }
       this.entries.delete(oldest);
     }
   }

@@ -24,7 +24,11 @@ export interface LogsOptions {
   messageColumn?: string;
 }
 
-export async function anomalousLogs(pool: pg.Pool, result: DetectionResult, options: LogsOptions): Promise<AnnotatedLogRow[]> {
+export async function anomalousLogs(
+  pool: pg.Pool,
+  result: DetectionResult,
+  options: LogsOptions,
+): Promise<AnnotatedLogRow[]> {
   const d = result.definition;
   const entityColumn = d.overColumn ?? d.byColumn;
   const base = {
@@ -51,23 +55,36 @@ export async function anomalousLogs(pool: pg.Pool, result: DetectionResult, opti
         limit: options.limit,
         order: 'asc',
       });
-      for (const row of part) rows.push({ ...row, group: g });
+      for (const row of part) {
+        rows.push({ ...row, group: g });
+      }
     }
     return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit);
   }
-  const rows = await fetchLogs(pool, { ...base, from: options.window.from, to: options.window.to, limit: options.limit, order: 'desc' });
+  const rows = await fetchLogs(pool, {
+    ...base,
+    from: options.window.from,
+    to: options.window.to,
+    limit: options.limit,
+    order: 'desc',
+  });
   const byEntity = new Map<string, AnomalyGroup[]>();
   for (const g of groups) {
     const list = byEntity.get(g.entity);
-    if (list) list.push(g);
-    else byEntity.set(g.entity, [g]);
+    if (list) {
+      list.push(g);
+    } else {
+      byEntity.set(g.entity, [g]);
+    }
   }
   return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn.name, byEntity) }));
 }
 
 function groupOf(row: LogRow, entityColumn: string, byEntity: Map<string, AnomalyGroup[]>): AnomalyGroup | undefined {
   const value = row.values[entityColumn];
-  if (value === null || value === undefined) return undefined;
+  if (value === null || value === undefined) {
+    return undefined;
+  }
   const entity = value instanceof Date ? value.toISOString() : String(value);
   const t = row.time.getTime();
   return byEntity.get(entity)?.find((g) => row.id >= g.startingAt && row.id <= g.endingAt && t >= g.start && t < g.end);

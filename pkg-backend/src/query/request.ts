@@ -5,8 +5,20 @@
  * so the words are the editor's, and the bucket span is parsed once. Names are looked up in the catalogue
  * afterwards, once (definition.ts).
  */
-import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, MAX_SCORE, MIN_LEARNING_BUCKETS, MIN_SCORE } from '../../../common/limits.ts';
-import type { DetectorFunction, QueryFilter, RarityDataSourceOptions, RarityQuery, SuccessRule } from '../../../common/queryModel.ts';
+import {
+  DEFAULT_BUCKET_SPAN,
+  DEFAULT_LIMIT,
+  MAX_SCORE,
+  MIN_LEARNING_BUCKETS,
+  MIN_SCORE,
+} from '../../../common/limits.ts';
+import type {
+  DetectorFunction,
+  QueryFilter,
+  RarityDataSourceOptions,
+  RarityQuery,
+  SuccessRule,
+} from '../../../common/queryModel.ts';
 import { checkQuery, type FieldLabels } from '../../../common/validateQuery.ts';
 import { QueryError } from './queryError.ts';
 
@@ -56,22 +68,42 @@ export function detectorRequest(
   const { errors, bucketSpanMs } = checkQuery(query, { labels: options.labels });
   const tuning = options.tuning ?? {};
   const learning = options.labels?.learningBuckets ?? 'learningBuckets';
-  if (tuning.learningBuckets !== undefined && !(Number.isInteger(tuning.learningBuckets) && tuning.learningBuckets >= MIN_LEARNING_BUCKETS)) {
+  if (
+    tuning.learningBuckets !== undefined &&
+    !(Number.isInteger(tuning.learningBuckets) && tuning.learningBuckets >= MIN_LEARNING_BUCKETS)
+  ) {
     errors.push({
       field: 'learningBuckets',
       message: `${learning} ${tuning.learningBuckets} must be a whole number of at least ${MIN_LEARNING_BUCKETS} (Elastic's advice for rare)`,
     });
   }
   const threshold = options.labels?.groupThreshold ?? 'groupThreshold';
-  if (tuning.groupThreshold !== undefined && !(tuning.groupThreshold >= MIN_SCORE && tuning.groupThreshold <= MAX_SCORE)) {
-    errors.push({ field: 'groupThreshold', message: `${threshold} ${tuning.groupThreshold} must be a score from ${MIN_SCORE} to ${MAX_SCORE}` });
+  if (
+    tuning.groupThreshold !== undefined &&
+    !(tuning.groupThreshold >= MIN_SCORE && tuning.groupThreshold <= MAX_SCORE)
+  ) {
+    errors.push({
+      field: 'groupThreshold',
+      message: `${threshold} ${tuning.groupThreshold} must be a score from ${MIN_SCORE} to ${MAX_SCORE}`,
+    });
   }
-  if (errors.length > 0) throw new QueryError(errors.map((e) => e.message).join('; '), errors[0].field);
+  if (errors.length > 0) {
+    throw new QueryError(errors.map((e) => e.message).join('; '), errors[0].field);
+  }
 
   const table = query.table || settings.table;
-  if (!table) throw new QueryError('no table: set "table" in the query or a default log table in the datasource settings', 'table');
-  if (!settings.timeColumn) throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
-  if (!settings.idColumn) throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
+  if (!table) {
+    throw new QueryError(
+      'no table: set "table" in the query or a default log table in the datasource settings',
+      'table',
+    );
+  }
+  if (!settings.timeColumn) {
+    throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
+  }
+  if (!settings.idColumn) {
+    throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
+  }
 
   return {
     table,
@@ -114,12 +146,21 @@ export function parseQuery(
   for (const key of ['table', 'byField', 'overField', 'bucketSpan'] as const) {
     const v: unknown = raw[key];
     if (v !== undefined && v !== null && typeof v !== 'string') {
-      throw new QueryError(`${key} must be a string${key === 'bucketSpan' ? ' such as 5m' : ''}, got ${JSON.stringify(v)}`, key, JSON.stringify(v));
+      throw new QueryError(
+        `${key} must be a string${key === 'bucketSpan' ? ' such as 5m' : ''}, got ${JSON.stringify(v)}`,
+        key,
+        JSON.stringify(v),
+      );
     }
   }
-  if (raw.filters !== undefined && raw.filters !== null) raw.filters = normaliseFilters(raw.filters as unknown);
+  if (raw.filters !== undefined && raw.filters !== null) {
+    raw.filters = normaliseFilters(raw.filters as unknown);
+  }
   const window = checkTimeRange(timeRange);
-  const query = { ...raw, queryType: raw.queryType || (queryType as RarityQuery['queryType']) || 'scores' } as RarityQuery;
+  const query = {
+    ...raw,
+    queryType: raw.queryType || (queryType as RarityQuery['queryType']) || 'scores',
+  } as RarityQuery;
   query.function = query.function ?? 'rare';
   return {
     query,
@@ -137,20 +178,37 @@ export function parseQuery(
  */
 function normaliseFilters(filters: unknown): QueryFilter[] {
   if (!Array.isArray(filters)) {
-    throw new QueryError(`filters must be a list of { field, op, value }, got ${JSON.stringify(filters)}`, 'filters', JSON.stringify(filters));
+    throw new QueryError(
+      `filters must be a list of { field, op, value }, got ${JSON.stringify(filters)}`,
+      'filters',
+      JSON.stringify(filters),
+    );
   }
   return filters.map((f: unknown, i) => {
     if (!f || typeof f !== 'object' || Array.isArray(f)) {
-      throw new QueryError(`Filter ${i + 1} must be an object { field, op, value }, got ${JSON.stringify(f)}`, `filters.${i}`, JSON.stringify(f));
+      throw new QueryError(
+        `Filter ${i + 1} must be an object { field, op, value }, got ${JSON.stringify(f)}`,
+        `filters.${i}`,
+        JSON.stringify(f),
+      );
     }
     const filter = { ...(f as QueryFilter) };
     const value: unknown = filter.value;
-    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') filter.value = String(value);
-    else if (value !== undefined && value !== null && typeof value !== 'string') {
-      throw new QueryError(`Filter ${i + 1}: value must be text (or a number), got ${JSON.stringify(value)}`, `filters.${i}.value`, JSON.stringify(value));
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+      filter.value = String(value);
+    } else if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw new QueryError(
+        `Filter ${i + 1}: value must be text (or a number), got ${JSON.stringify(value)}`,
+        `filters.${i}.value`,
+        JSON.stringify(value),
+      );
     }
     if (filter.field !== undefined && filter.field !== null && typeof filter.field !== 'string') {
-      throw new QueryError(`Filter ${i + 1}: field must be a column name, got ${JSON.stringify(filter.field)}`, `filters.${i}.field`, JSON.stringify(filter.field));
+      throw new QueryError(
+        `Filter ${i + 1}: field must be a column name, got ${JSON.stringify(filter.field)}`,
+        `filters.${i}.field`,
+        JSON.stringify(filter.field),
+      );
     }
     return filter;
   });
@@ -163,7 +221,10 @@ function normaliseFilters(filters: unknown): QueryFilter[] {
 function checkTimeRange(range: { from: Date; to: Date }): { from: Date; to: Date } {
   for (const key of ['from', 'to'] as const) {
     if (!(range[key] instanceof Date) || !Number.isFinite(range[key].getTime())) {
-      throw new QueryError(`time range: ${key} is not a valid time (epoch milliseconds between -8.64e15 and 8.64e15)`, `timeRange.${key}`);
+      throw new QueryError(
+        `time range: ${key} is not a valid time (epoch milliseconds between -8.64e15 and 8.64e15)`,
+        `timeRange.${key}`,
+      );
     }
   }
   return range;

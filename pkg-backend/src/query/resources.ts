@@ -12,7 +12,11 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
   const path = req.path.replace(/^\/+|\/+$/g, '');
   const q = url.searchParams;
   if (req.method.toUpperCase() !== 'GET') {
-    return { status: 405, headers: { Allow: ['GET'] }, body: { message: `${req.method} is not allowed on ${path}; use GET` } };
+    return {
+      status: 405,
+      headers: { Allow: ['GET'] },
+      body: { message: `${req.method} is not allowed on ${path}; use GET` },
+    };
   }
   const { pool, settings } = ctx.instance;
   const table = q.get('table') || settings.jsonData.table;
@@ -23,22 +27,36 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
         return { status: 200, body: tables };
       }
       case RESOURCE_PATHS.fields: {
-        if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
+        if (!table) {
+          return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
+        }
         const info = await describeTable(pool, table);
         const fields: FieldInfo[] = info.columns.map((c) => ({ name: c.name, type: c.type, suits: c.suits }));
         return { status: 200, body: fields };
       }
       case RESOURCE_PATHS.values: {
         const field = q.get('field');
-        if (!table) return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
-        if (!field) return { status: 400, body: { message: 'field is required, e.g. values?field=state' } };
+        if (!table) {
+          return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
+        }
+        if (!field) {
+          return { status: 400, body: { message: 'field is required, e.g. values?field=state' } };
+        }
         const limit = q.get('limit');
-        if (limit !== null && !/^\d+$/.test(limit)) return { status: 400, body: { message: `limit "${limit}" must be a whole number` } };
-        const values: ValueCount[] = await topValues(pool, table, field, { q: q.get('q') ?? undefined, limit: limit === null ? undefined : Number(limit) });
+        if (limit !== null && !/^\d+$/.test(limit)) {
+          return { status: 400, body: { message: `limit "${limit}" must be a whole number` } };
+        }
+        const values: ValueCount[] = await topValues(pool, table, field, {
+          q: q.get('q') ?? undefined,
+          limit: limit === null ? undefined : Number(limit),
+        });
         return { status: 200, body: values };
       }
       default:
-        return { status: 404, body: { message: `unknown resource "${path}"; available: ${Object.values(RESOURCE_PATHS).join(', ')}` } };
+        return {
+          status: 404,
+          body: { message: `unknown resource "${path}"; available: ${Object.values(RESOURCE_PATHS).join(', ')}` },
+        };
     }
   } catch (e) {
     return { status: httpStatusOf(e), body: { message: e instanceof Error ? e.message : String(e) } };

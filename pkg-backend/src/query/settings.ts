@@ -49,9 +49,13 @@ export class SettingsError extends Error {
 }
 
 export function parseJsonData(bytes: Uint8Array | undefined | null): RarityDataSourceOptions {
-  if (!bytes || bytes.length === 0) return {};
+  if (!bytes || bytes.length === 0) {
+    return {};
+  }
   const text = new TextDecoder().decode(bytes).trim();
-  if (text === '' || text === 'null') return {};
+  if (text === '' || text === 'null') {
+    return {};
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -65,7 +69,9 @@ export function parseJsonData(bytes: Uint8Array | undefined | null): RarityDataS
 }
 
 export function parseDataSourceSettings(pb: InstanceSettingsMessage | null | undefined): DataSourceSettings {
-  if (!pb) throw new SettingsError('the request carries no datasource settings (is this plugin called as a datasource?)');
+  if (!pb) {
+    throw new SettingsError('the request carries no datasource settings (is this plugin called as a datasource?)');
+  }
   return {
     id: Number(pb.id ?? 0),
     uid: pb.uid ?? '',

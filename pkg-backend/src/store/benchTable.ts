@@ -8,7 +8,9 @@ import { createLogTable, indexLogTable, qualifiedName } from './demoTable.ts';
 /** Rows in the table, or null when it does not exist. */
 async function rowCount(pool: pg.Pool, tableSql: string): Promise<number | null> {
   const exists = await pool.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [tableSql]);
-  if (!exists.rows[0].exists) return null;
+  if (!exists.rows[0].exists) {
+    return null;
+  }
   const n = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${tableSql}`);
   return Number(n.rows[0].n);
 }
@@ -16,7 +18,9 @@ async function rowCount(pool: pg.Pool, tableSql: string): Promise<number | null>
 /** Leaves `rows` generated rows over 30 days from 2026-01-01 in `table`; a table of that size is kept as is. */
 export async function ensureBenchTable(pool: pg.Pool, table: string, rows: number): Promise<void> {
   const q = qualifiedName(table);
-  if ((await rowCount(pool, q.sql)) === rows) return;
+  if ((await rowCount(pool, q.sql)) === rows) {
+    return;
+  }
   await createLogTable(pool, table, { drop: true, index: false });
   await pool.query(
     `INSERT INTO ${q.sql} (ts, ip, key, product, state, machine_code, country)

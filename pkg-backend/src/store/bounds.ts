@@ -44,7 +44,10 @@ export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promis
  * First and last time only. Without count(*) PostgreSQL answers min/max from the time index (MinMaxAgg),
  * so detection can find where history starts without scanning the table.
  */
-export async function timeExtent(pool: pg.Pool, request: BoundsRequest): Promise<{ from: Date | null; to: Date | null }> {
+export async function timeExtent(
+  pool: pg.Pool,
+  request: BoundsRequest,
+): Promise<{ from: Date | null; to: Date | null }> {
   const table = await tableInfo(pool, request.table);
   const time = columnOf(table, request.timeColumn, 'time');
   const params = new Params();

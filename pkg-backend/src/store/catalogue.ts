@@ -18,7 +18,8 @@ export interface TableSummary {
 
 export type ColumnPurpose = 'time' | 'id' | 'by' | 'over' | 'filter' | 'message';
 
-export type ColumnCategory = 'time' | 'integer' | 'numeric' | 'float' | 'text' | 'boolean' | 'uuid' | 'inet' | 'enum' | 'json' | 'other';
+export type ColumnCategory =
+  'time' | 'integer' | 'numeric' | 'float' | 'text' | 'boolean' | 'uuid' | 'inet' | 'enum' | 'json' | 'other';
 
 export interface ColumnInfo {
   name: string;
@@ -78,7 +79,9 @@ interface ColumnRow {
 }
 
 function categorise(type: string, typtype: string, scale: number | null): ColumnCategory {
-  if (typtype === 'e') return 'enum';
+  if (typtype === 'e') {
+    return 'enum';
+  }
   switch (type) {
     case 'timestamp with time zone':
     case 'timestamp without time zone':
@@ -115,9 +118,15 @@ function categorise(type: string, typtype: string, scale: number | null): Column
 }
 
 function timeKind(type: string): ColumnInfo['timeKind'] {
-  if (type === 'timestamp with time zone') return 'timestamptz';
-  if (type === 'timestamp without time zone') return 'timestamp';
-  if (type === 'date') return 'date';
+  if (type === 'timestamp with time zone') {
+    return 'timestamptz';
+  }
+  if (type === 'timestamp without time zone') {
+    return 'timestamp';
+  }
+  if (type === 'date') {
+    return 'date';
+  }
   return undefined;
 }
 
@@ -170,9 +179,15 @@ export async function describeTable(pool: pg.Pool, table: string): Promise<Table
     },
     { table, operation: 'describe table' },
   );
-  if (found.rowCount === 0) throw await tableMissing(pool, table, parsed.name);
+  if (found.rowCount === 0) {
+    throw await tableMissing(pool, table, parsed.name);
+  }
   const { oid, schema, name } = found.rows[0];
-  const cols = await run<ColumnRow>(pool, { text: COLUMNS_SQL, values: [oid] }, { table, operation: 'describe columns' });
+  const cols = await run<ColumnRow>(
+    pool,
+    { text: COLUMNS_SQL, values: [oid] },
+    { table, operation: 'describe columns' },
+  );
   return { schema, name, qualified: quoteQualified(schema, name), columns: cols.rows.map(toColumn) };
 }
 
@@ -181,7 +196,9 @@ async function tableMissing(pool: pg.Pool, table: string, name: string): Promise
   const lower = name.toLowerCase();
   const similar = tables.filter((t) => t.name.toLowerCase() === lower);
   const offer = (similar.length ? similar : tables).slice(0, 20).map((t) => `${t.schema}.${t.name}`);
-  const allowed = offer.length ? `Tables you can use: ${offer.join(', ')}${tables.length > offer.length ? ', …' : ''}.` : 'No readable tables were found.';
+  const allowed = offer.length
+    ? `Tables you can use: ${offer.join(', ')}${tables.length > offer.length ? ', …' : ''}.`
+    : 'No readable tables were found.';
   return new StoreError('table_missing', `table "${table}" does not exist or is not readable. ${allowed}`, {
     field: 'table',
     value: table,
@@ -225,12 +242,18 @@ export function tableColumn(table: TableInfo, column: Pick<ColumnInfo, 'name'>, 
 
 function fitFor(table: TableInfo, col: ColumnInfo | undefined, name: string, purpose: ColumnPurpose): ColumnInfo {
   const fitting = table.columns.filter((c) => suitsPurpose(c, purpose)).map((c) => `${c.name} (${c.type})`);
-  const offer = fitting.length ? `Columns of ${table.schema}.${table.name} that fit: ${fitting.join(', ')}.` : `${table.schema}.${table.name} has no such column.`;
+  const offer = fitting.length
+    ? `Columns of ${table.schema}.${table.name} that fit: ${fitting.join(', ')}.`
+    : `${table.schema}.${table.name} has no such column.`;
   if (!col) {
-    throw new StoreError('column_missing', `column "${name}" does not exist in table ${table.schema}.${table.name}. ${offer}`, {
-      field: `${purpose}Column`,
-      value: name,
-    });
+    throw new StoreError(
+      'column_missing',
+      `column "${name}" does not exist in table ${table.schema}.${table.name}. ${offer}`,
+      {
+        field: `${purpose}Column`,
+        value: name,
+      },
+    );
   }
   if (!suitsPurpose(col, purpose)) {
     throw new StoreError(

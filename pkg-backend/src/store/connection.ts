@@ -35,8 +35,12 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function pem(valueOrPath: string | undefined, field: string): string | undefined {
-  if (!valueOrPath) return undefined;
-  if (valueOrPath.includes('-----BEGIN')) return valueOrPath;
+  if (!valueOrPath) {
+    return undefined;
+  }
+  if (valueOrPath.includes('-----BEGIN')) {
+    return valueOrPath;
+  }
   try {
     return readFileSync(valueOrPath, 'utf8');
   } catch (err) {
@@ -50,22 +54,30 @@ function pem(valueOrPath: string | undefined, field: string): string | undefined
 
 function sslOptions(config: ConnectionConfig): false | ConnectionOptions | undefined {
   const mode = config.sslmode;
-  if (mode === undefined) return undefined; // let a connection string's own sslmode decide
+  if (mode === undefined) {
+    return undefined;
+  } // let a connection string's own sslmode decide
   if (!SSL_MODES.includes(mode)) {
     throw new StoreError('connection', `sslmode "${mode}" is not supported; use one of ${SSL_MODES.join(', ')}`, {
       field: 'sslmode',
       value: String(mode),
     });
   }
-  if (mode === 'disable') return false;
+  if (mode === 'disable') {
+    return false;
+  }
   const tls: ConnectionOptions = {
     ca: pem(config.sslRootCert, 'sslRootCert'),
     cert: pem(config.sslCert, 'sslCert'),
     key: pem(config.sslKey, 'sslKey'),
   };
-  if (mode === 'require') return { ...tls, rejectUnauthorized: false };
+  if (mode === 'require') {
+    return { ...tls, rejectUnauthorized: false };
+  }
   // verify-ca trusts the chain but, like libpq, does not check the host name.
-  if (mode === 'verify-ca') return { ...tls, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  if (mode === 'verify-ca') {
+    return { ...tls, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
   return { ...tls, rejectUnauthorized: true };
 }
 
@@ -87,8 +99,14 @@ export function poolConfig(config: ConnectionConfig): pg.PoolConfig {
     max: config.max ?? 10,
     idleTimeoutMillis: 30_000,
   };
-  if (ssl !== undefined) out.ssl = ssl;
-  for (const key of Object.keys(out) as (keyof pg.PoolConfig)[]) if (out[key] === undefined) delete out[key];
+  if (ssl !== undefined) {
+    out.ssl = ssl;
+  }
+  for (const key of Object.keys(out) as Array<keyof pg.PoolConfig>) {
+    if (out[key] === undefined) {
+      delete out[key];
+    }
+  }
   return out;
 }
 
@@ -150,10 +168,17 @@ export interface DataSourceSettingsLike {
 
 /** Splits Grafana's "host:port" (also "[::1]:5432", a bare host, or a socket directory) into parts. */
 export function parseHostPort(url: string): { host: string; port?: number } {
-  const text = url.trim().replace(/^postgres(ql)?:\/\//i, '').replace(/\/.*$/, '');
-  if (text.startsWith('/') || url.trim().startsWith('/')) return { host: url.trim() };
+  const text = url
+    .trim()
+    .replace(/^postgres(ql)?:\/\//i, '')
+    .replace(/\/.*$/, '');
+  if (text.startsWith('/') || url.trim().startsWith('/')) {
+    return { host: url.trim() };
+  }
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (v6) return { host: v6[1], port: v6[2] ? Number(v6[2]) : undefined };
+  if (v6) {
+    return { host: v6[1], port: v6[2] ? Number(v6[2]) : undefined };
+  }
   const m = /^([^:]+)(?::(\d+))?$/.exec(text);
   if (!m) {
     throw new StoreError('connection', `Host URL "${url}" is not host:port (e.g. localhost:5432)`, {
@@ -163,7 +188,10 @@ export function parseHostPort(url: string): { host: string; port?: number } {
   }
   const port = m[2] ? Number(m[2]) : undefined;
   if (port !== undefined && (port < 1 || port > 65535)) {
-    throw new StoreError('connection', `port ${port} in Host URL "${url}" is outside 1–65535`, { field: 'url', value: url });
+    throw new StoreError('connection', `port ${port} in Host URL "${url}" is outside 1–65535`, {
+      field: 'url',
+      value: url,
+    });
   }
   return { host: m[1], port };
 }
@@ -187,7 +215,9 @@ export function configFromDataSourceSettings(settings: DataSourceSettingsLike): 
     sslCert: byContent ? secure.tlsClientCert : json.sslCertFile,
     sslKey: byContent ? secure.tlsClientKey : json.sslKeyFile,
     statementTimeoutMs:
-      typeof timeoutSeconds === 'number' && timeoutSeconds > 0 ? Math.round(timeoutSeconds * 1000) : DEFAULT_STATEMENT_TIMEOUT_MS,
+      typeof timeoutSeconds === 'number' && timeoutSeconds > 0
+        ? Math.round(timeoutSeconds * 1000)
+        : DEFAULT_STATEMENT_TIMEOUT_MS,
     applicationName: 'rarity',
   };
 }

@@ -33,17 +33,25 @@ export function qualifiedName(name: string): { schema: string; table: string; sq
  * Creates the weblogs layout (and its schema) if missing; `drop` starts from an empty table. `index: false`
  * leaves the time index to indexLogTable, for a bulk load that is faster without it.
  */
-export async function createLogTable(db: Queryable, name: string, options: { drop?: boolean; index?: boolean } = {}): Promise<string> {
+export async function createLogTable(
+  db: Queryable,
+  name: string,
+  options: { drop?: boolean; index?: boolean } = {},
+): Promise<string> {
   const q = qualifiedName(name);
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(q.schema)}`);
-  if (options.drop) await db.query(`DROP TABLE IF EXISTS ${q.sql}`);
+  if (options.drop) {
+    await db.query(`DROP TABLE IF EXISTS ${q.sql}`);
+  }
   await db.query(
     `CREATE TABLE IF NOT EXISTS ${q.sql} (
        id bigserial PRIMARY KEY,
        ts timestamptz NOT NULL,
        ip text, key text, product int, state int, machine_code text, country text)`,
   );
-  if (options.index !== false) await indexLogTable(db, name);
+  if (options.index !== false) {
+    await indexLogTable(db, name);
+  }
   return q.sql;
 }
 
@@ -57,12 +65,12 @@ export async function indexLogTable(db: Queryable, name: string): Promise<void> 
 /** Column-wise arrays for one unnest() insert. */
 export interface RowColumns {
   ts: string[];
-  ip: (string | null)[];
-  key: (string | null)[];
-  product: (number | null)[];
-  state: (number | null)[];
-  machine_code: (string | null)[];
-  country: (string | null)[];
+  ip: Array<string | null>;
+  key: Array<string | null>;
+  product: Array<number | null>;
+  state: Array<number | null>;
+  machine_code: Array<string | null>;
+  country: Array<string | null>;
 }
 
 export function emptyColumns(): RowColumns {
@@ -71,7 +79,9 @@ export function emptyColumns(): RowColumns {
 
 /** One multi-row INSERT … SELECT FROM unnest(arrays): a handful of parameters however many rows. */
 async function insertColumns(db: Queryable, tableSql: string, cols: RowColumns): Promise<number> {
-  if (cols.ts.length === 0) return 0;
+  if (cols.ts.length === 0) {
+    return 0;
+  }
   const res = await db.query(
     `INSERT INTO ${tableSql} (ts, ip, key, product, state, machine_code, country)
      SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[])`,
@@ -81,14 +91,24 @@ async function insertColumns(db: Queryable, tableSql: string, cols: RowColumns):
 }
 
 /** Inserts rows in the given order (ids follow it). */
-export async function insertRows(db: Queryable, name: string, rows: readonly WeblogRow[], batchSize = 5000): Promise<number> {
+export async function insertRows(
+  db: Queryable,
+  name: string,
+  rows: readonly WeblogRow[],
+  batchSize = 5000,
+): Promise<number> {
   const q = qualifiedName(name);
   let inserted = 0;
   for (let i = 0; i < rows.length; i += batchSize) {
     const cols = emptyColumns();
     for (const r of rows.slice(i, i + batchSize)) {
       const ts = r.ts instanceof Date ? r.ts : new Date(r.ts);
-      if (Number.isNaN(ts.getTime())) throw new StoreError('query', `row ${i}: ts "${String(r.ts)}" is not a time`, { field: 'ts', value: String(r.ts) });
+      if (Number.isNaN(ts.getTime())) {
+        throw new StoreError('query', `row ${i}: ts "${String(r.ts)}" is not a time`, {
+          field: 'ts',
+          value: String(r.ts),
+        });
+      }
       cols.ts.push(ts.toISOString());
       cols.ip.push(r.ip ?? null);
       cols.key.push(r.key ?? null);
@@ -115,13 +135,25 @@ async function prepareLogTable(client: pg.PoolClient, table: string, ifExists: I
     const have = new Set(existing.rows.map((r) => r.column_name));
     const need = ['id', ...WEBLOG_COLUMNS];
     if (!need.every((c) => have.has(c)) || have.size !== need.length) {
-      throw new StoreError('query', `table ${table} exists but is not a demo log table (columns ${[...have].join(', ')}); choose another table name`, { field: 'table', value: table });
+      throw new StoreError(
+        'query',
+        `table ${table} exists but is not a demo log table (columns ${[...have].join(', ')}); choose another table name`,
+        { field: 'table', value: table },
+      );
     }
     if (ifExists === 'error') {
       const n = await client.query(`SELECT 1 FROM ${q.sql} LIMIT 1`);
-      if (n.rowCount) throw new StoreError('query', `table ${table} already holds rows; seed another table or pass ifExists 'replace'`, { field: 'table', value: table });
+      if (n.rowCount) {
+        throw new StoreError(
+          'query',
+          `table ${table} already holds rows; seed another table or pass ifExists 'replace'`,
+          { field: 'table', value: table },
+        );
+      }
     }
-    if (ifExists === 'replace') await client.query(`TRUNCATE ${q.sql} RESTART IDENTITY`);
+    if (ifExists === 'replace') {
+      await client.query(`TRUNCATE ${q.sql} RESTART IDENTITY`);
+    }
   }
   return createLogTable(client, table);
 }

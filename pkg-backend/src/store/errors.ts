@@ -68,7 +68,6 @@ export class StoreError extends Error {
   get isUserError(): boolean {
     return USER_ERROR_KINDS.has(this.kind);
   }
-
 }
 
 /** What the caller was doing; used to make the message concrete. */
@@ -143,7 +142,9 @@ function serverFields(e: PgLikeError, cause: unknown): StoreErrorInit {
 
 /** Maps a pg / socket / TLS error to a StoreError. StoreErrors pass through unchanged. */
 export function toStoreError(err: unknown, context: ErrorContext = {}): StoreError {
-  if (err instanceof StoreError) return err;
+  if (err instanceof StoreError) {
+    return err;
+  }
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as PgLikeError;
   const code = e.code ?? '';
   const message = e.message ?? String(err);
@@ -188,13 +189,19 @@ export function toStoreError(err: unknown, context: ErrorContext = {}): StoreErr
   }
   if (
     CONNECTION_CODES.has(code) ||
-    /connection terminated|timeout expired|timeout exceeded when trying to connect|connect ECONNREFUSED|getaddrinfo/i.test(message)
+    /connection terminated|timeout expired|timeout exceeded when trying to connect|connect ECONNREFUSED|getaddrinfo/i.test(
+      message,
+    )
   ) {
     return new StoreError(
       'connection',
       `cannot connect to PostgreSQL at ${where(context)}: ${message}. ` +
         'Check Host URL (host:port), that the server is running and that it accepts TCP connections.',
-      { ...fields, field: 'url', value: context.host ? `${context.host}${context.port ? `:${context.port}` : ''}` : undefined },
+      {
+        ...fields,
+        field: 'url',
+        value: context.host ? `${context.host}${context.port ? `:${context.port}` : ''}` : undefined,
+      },
     );
   }
   if (code === '42P01') {

@@ -24,10 +24,17 @@ export class Params {
 }
 
 function bad(filter: { field: string; op: string; value?: string }, reason: string, allowed: string): StoreError {
-  return new StoreError('invalid_filter', `filter ${filter.field} ${filter.op} ${filter.value === undefined ? '' : `"${filter.value}"`}: ${reason}. ${allowed}`.replace(/\s+/g, ' '), {
-    field: filter.field,
-    value: filter.value,
-  });
+  return new StoreError(
+    'invalid_filter',
+    `filter ${filter.field} ${filter.op} ${filter.value === undefined ? '' : `"${filter.value}"`}: ${reason}. ${allowed}`.replace(
+      /\s+/g,
+      ' ',
+    ),
+    {
+      field: filter.field,
+      value: filter.value,
+    },
+  );
 }
 
 const INT_RANGE: Record<string, [bigint, bigint]> = {
@@ -41,7 +48,9 @@ function checkValue(col: ColumnInfo, value: string, filter: QueryFilter | Succes
   const v = value.trim();
   switch (col.category) {
     case 'integer': {
-      if (!/^[+-]?\d+$/.test(v)) throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a whole number, e.g. 3.');
+      if (!/^[+-]?\d+$/.test(v)) {
+        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a whole number, e.g. 3.');
+      }
       const range = INT_RANGE[col.type];
       if (range && (BigInt(v) < range[0] || BigInt(v) > range[1])) {
         throw bad(filter, `out of range for ${col.type}`, `Use a number between ${range[0]} and ${range[1]}.`);
@@ -50,10 +59,14 @@ function checkValue(col: ColumnInfo, value: string, filter: QueryFilter | Succes
     }
     case 'numeric':
     case 'float':
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a number, e.g. 2.5.');
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
+        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a number, e.g. 2.5.');
+      }
       return v;
     case 'boolean':
-      if (!/^(true|false|t|f|yes|no|on|off|1|0)$/i.test(v)) throw bad(filter, `column ${col.name} is boolean`, 'Use true or false.');
+      if (!/^(true|false|t|f|yes|no|on|off|1|0)$/i.test(v)) {
+        throw bad(filter, `column ${col.name} is boolean`, 'Use true or false.');
+      }
       return v;
     case 'time':
       if (Number.isNaN(Date.parse(v)) && !/^\d{4}-\d{2}-\d{2}/.test(v)) {
@@ -79,8 +92,15 @@ function splitList(value: string): string[] {
 }
 
 /** One predicate. `!=` and `not in` keep rows where the column is null, like Kibana's "is not". */
-export function predicateSql(table: TableInfo, filter: QueryFilter | SuccessRule, params: Params, what = 'filter'): string {
-  if (!filter || typeof filter !== 'object') throw new StoreError('invalid_filter', `${what} is not an object { field, op, value }`);
+export function predicateSql(
+  table: TableInfo,
+  filter: QueryFilter | SuccessRule,
+  params: Params,
+  what = 'filter',
+): string {
+  if (!filter || typeof filter !== 'object') {
+    throw new StoreError('invalid_filter', `${what} is not an object { field, op, value }`);
+  }
   const op = (typeof filter.op === 'string' ? filter.op.trim().toLowerCase() : filter.op) as FilterOp;
   if (!FILTER_OPS.includes(op)) {
     throw bad(filter, `operator "${String(filter.op)}" is not supported`, `Use one of ${FILTER_OPS.join(', ')}.`);
@@ -89,12 +109,22 @@ export function predicateSql(table: TableInfo, filter: QueryFilter | SuccessRule
   try {
     col = resolveColumn(table, filter.field, 'filter');
   } catch (err) {
-    if (err instanceof StoreError) throw new StoreError(err.kind === 'invalid_identifier' ? 'invalid_identifier' : 'invalid_filter', `${what}: ${err.message}`, { field: filter.field, value: filter.value });
+    if (err instanceof StoreError) {
+      throw new StoreError(
+        err.kind === 'invalid_identifier' ? 'invalid_identifier' : 'invalid_filter',
+        `${what}: ${err.message}`,
+        { field: filter.field, value: filter.value },
+      );
+    }
     throw err;
   }
   const ref = columnRef(col);
-  if (op === 'is null') return `${ref} IS NULL`;
-  if (op === 'is not null') return `${ref} IS NOT NULL`;
+  if (op === 'is null') {
+    return `${ref} IS NULL`;
+  }
+  if (op === 'is not null') {
+    return `${ref} IS NOT NULL`;
+  }
   if (filter.value === undefined || filter.value === null || typeof filter.value !== 'string') {
     throw bad(filter, `operator ${op} needs a value`, 'Give the value as text, e.g. "3".');
   }
@@ -105,27 +135,42 @@ export function predicateSql(table: TableInfo, filter: QueryFilter | SuccessRule
   }
   if (op === 'in' || op === 'not in') {
     const items = splitList(filter.value).map((v) => checkValue(col, v, filter));
-    if (items.length === 0) throw bad(filter, `operator ${op} needs at least one value`, 'Give a comma-separated list, e.g. "2,3".');
+    if (items.length === 0) {
+      throw bad(filter, `operator ${op} needs at least one value`, 'Give a comma-separated list, e.g. "2,3".');
+    }
     const list = params.typed(items, `${col.castType}[]`);
     return op === 'in' ? `${ref} = ANY(${list})` : `(${ref} IS NULL OR ${ref} <> ALL(${list}))`;
   }
   if (col.category === 'json' || col.category === 'other') {
-    if (op !== '=' && op !== '!=') throw bad(filter, `column ${col.name} (${col.type}) can only be compared with =, !=, like and null tests`, '');
+    if (op !== '=' && op !== '!=') {
+      throw bad(filter, `column ${col.name} (${col.type}) can only be compared with =, !=, like and null tests`, '');
+    }
   }
   const value = checkValue(col, filter.value, filter);
-  if ((col.category === 'integer' || col.category === 'numeric' || col.category === 'float' || col.category === 'time') && value === '') {
+  if (
+    (col.category === 'integer' || col.category === 'numeric' || col.category === 'float' || col.category === 'time') &&
+    value === ''
+  ) {
     throw bad(filter, 'empty value', `Column ${col.name} is ${col.type}.`);
   }
   const param = params.typed(value, col.castType);
-  if (op === '!=') return `${ref} IS DISTINCT FROM ${param}`;
+  if (op === '!=') {
+    return `${ref} IS DISTINCT FROM ${param}`;
+  }
   return `${ref} ${op} ${param}`;
 }
 
 /** All filters joined with AND; 'TRUE' when there are none, so callers can always write `AND <this>`. */
 export function filtersSql(table: TableInfo, filters: readonly QueryFilter[] | undefined, params: Params): string {
-  if (!filters || filters.length === 0) return 'TRUE';
-  if (!Array.isArray(filters)) throw new StoreError('invalid_filter', 'filters must be a list of { field, op, value }');
-  if (filters.length > MAX_FILTERS) throw new StoreError('invalid_filter', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
+  if (!filters || filters.length === 0) {
+    return 'TRUE';
+  }
+  if (!Array.isArray(filters)) {
+    throw new StoreError('invalid_filter', 'filters must be a list of { field, op, value }');
+  }
+  if (filters.length > MAX_FILTERS) {
+    throw new StoreError('invalid_filter', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
+  }
   return filters.map((f) => `(${predicateSql(table, f, params)})`).join(' AND ');
 }
 
@@ -134,6 +179,8 @@ export function filtersSql(table: TableInfo, filters: readonly QueryFilter[] | u
  * successful (coalesce), so `count(*) FILTER (WHERE …)` and the logs' boolean agree.
  */
 export function successSql(table: TableInfo, rule: SuccessRule | undefined, params: Params): string | undefined {
-  if (!rule) return undefined;
+  if (!rule) {
+    return undefined;
+  }
   return `coalesce((${predicateSql(table, rule, params, 'success rule')}), false)`;
 }

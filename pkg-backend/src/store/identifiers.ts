@@ -42,35 +42,55 @@ function splitParts(text: string, what: string): string[] {
     let part: string;
     if (text[i] === '"') {
       const close = text.indexOf('"', i + 1);
-      if (close < 0) throw invalid(text, what, 'unterminated double quote');
+      if (close < 0) {
+        throw invalid(text, what, 'unterminated double quote');
+      }
       part = text.slice(i + 1, close);
-      if (text[close + 1] === '"') throw invalid(text, what, 'double quotes inside a quoted name are not allowed');
-      if (!QUOTED_BODY.test(part)) throw invalid(text, what, 'empty quoted name or control characters');
+      if (text[close + 1] === '"') {
+        throw invalid(text, what, 'double quotes inside a quoted name are not allowed');
+      }
+      if (!QUOTED_BODY.test(part)) {
+        throw invalid(text, what, 'empty quoted name or control characters');
+      }
       i = close + 1;
     } else {
       const dot = text.indexOf('.', i);
       const raw = dot < 0 ? text.slice(i) : text.slice(i, dot);
       if (!UNQUOTED.test(raw)) {
-        throw invalid(text, what, raw === '' ? 'empty name part' : `"${raw}" contains characters other than letters, digits, _ and $`);
+        throw invalid(
+          text,
+          what,
+          raw === '' ? 'empty name part' : `"${raw}" contains characters other than letters, digits, _ and $`,
+        );
       }
       part = raw.toLowerCase();
       i += raw.length;
     }
     checkLength(part, text, what);
     parts.push(part);
-    if (i === text.length) break;
-    if (text[i] !== '.') throw invalid(text, what, `unexpected "${text[i]}" after a name`);
+    if (i === text.length) {
+      break;
+    }
+    if (text[i] !== '.') {
+      throw invalid(text, what, `unexpected "${text[i]}" after a name`);
+    }
     i += 1;
-    if (i === text.length) throw invalid(text, what, 'ends with a dot');
+    if (i === text.length) {
+      throw invalid(text, what, 'ends with a dot');
+    }
   }
   return parts;
 }
 
 /** Parses `weblogs`, `public.weblogs`, `"Public"."Web Logs"`. */
 export function parseTableName(text: string): TableName {
-  if (typeof text !== 'string' || text === '') throw invalid(String(text ?? ''), 'table', 'empty');
+  if (typeof text !== 'string' || text === '') {
+    throw invalid(String(text ?? ''), 'table', 'empty');
+  }
   const parts = splitParts(text, 'table');
-  if (parts.length > 2) throw invalid(text, 'table', 'use at most schema.table');
+  if (parts.length > 2) {
+    throw invalid(text, 'table', 'use at most schema.table');
+  }
   return parts.length === 2 ? { schema: parts[0], name: parts[1] } : { name: parts[0] };
 }
 
@@ -79,10 +99,14 @@ export function parseTableName(text: string): TableName {
  * fall back to case-insensitive matching only for unquoted names.
  */
 export function parseColumnName(text: string, what = 'column'): { name: string; quoted: boolean } {
-  if (typeof text !== 'string' || text === '') throw invalid(String(text ?? ''), what, 'empty');
+  if (typeof text !== 'string' || text === '') {
+    throw invalid(String(text ?? ''), what, 'empty');
+  }
   const trimmed = text;
   const parts = splitParts(trimmed, what);
-  if (parts.length !== 1) throw invalid(text, what, 'a column name has no dots');
+  if (parts.length !== 1) {
+    throw invalid(text, what, 'a column name has no dots');
+  }
   const quoted = trimmed.startsWith('"');
   return { name: quoted ? parts[0] : trimmed, quoted };
 }

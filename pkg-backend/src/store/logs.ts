@@ -39,7 +39,9 @@ export interface LogRow {
 }
 
 function idParam(params: Params, v: bigint, castType: string, field: string): string {
-  if (typeof v !== 'bigint') throw new StoreError('invalid_filter', `${field} must be a bigint, got ${String(v)}`, { field, value: String(v) });
+  if (typeof v !== 'bigint') {
+    throw new StoreError('invalid_filter', `${field} must be a bigint, got ${String(v)}`, { field, value: String(v) });
+  }
   return params.typed(v.toString(), castType);
 }
 
@@ -49,23 +51,35 @@ export async function fetchLogs(pool: pg.Pool, request: LogsRequest): Promise<Lo
   const id = columnOf(table, request.idColumn, 'id');
   const message = request.messageColumn ? columnOf(table, request.messageColumn, 'message') : undefined;
   if (request.order !== 'asc' && request.order !== 'desc') {
-    throw new StoreError('query', `order "${String(request.order)}" must be asc or desc`, { field: 'order', value: String(request.order) });
+    throw new StoreError('query', `order "${String(request.order)}" must be asc or desc`, {
+      field: 'order',
+      value: String(request.order),
+    });
   }
   const limit = Math.floor(Number(request.limit));
   if (!Number.isFinite(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new StoreError('query', `limit ${request.limit} must be between 1 and ${MAX_LIMIT}`, { field: 'limit', value: String(request.limit) });
+    throw new StoreError('query', `limit ${request.limit} must be between 1 and ${MAX_LIMIT}`, {
+      field: 'limit',
+      value: String(request.limit),
+    });
   }
   const params = new Params();
   const where = [rangeSql(time, request.from, request.to, params), filtersSql(table, request.filters, params)];
   if (request.entityColumn !== undefined) {
     const entity = columnOf(table, request.entityColumn, 'filter');
     if (request.entityValue === undefined) {
-      throw new StoreError('invalid_filter', `entityColumn ${entity.name} needs an entityValue`, { field: 'entityValue' });
+      throw new StoreError('invalid_filter', `entityColumn ${entity.name} needs an entityValue`, {
+        field: 'entityValue',
+      });
     }
     where.push(`${columnRef(entity)}::text = ${params.typed(String(request.entityValue), 'text')}`);
   }
-  if (request.idFrom !== undefined) where.push(`${columnRef(id)} >= ${idParam(params, request.idFrom, id.castType, 'idFrom')}`);
-  if (request.idTo !== undefined) where.push(`${columnRef(id)} <= ${idParam(params, request.idTo, id.castType, 'idTo')}`);
+  if (request.idFrom !== undefined) {
+    where.push(`${columnRef(id)} >= ${idParam(params, request.idFrom, id.castType, 'idFrom')}`);
+  }
+  if (request.idTo !== undefined) {
+    where.push(`${columnRef(id)} <= ${idParam(params, request.idTo, id.castType, 'idTo')}`);
+  }
   const success = successSql(table, request.successRule, params);
   const dir = request.order === 'asc' ? 'ASC' : 'DESC';
   const cols = table.columns.map((c) => columnRef(c));
@@ -81,7 +95,12 @@ export async function fetchLogs(pool: pg.Pool, request: LogsRequest): Promise<Lo
                  ORDER BY ${columnRef(time)} ${dir}, ${columnRef(id)} ${dir}
                  LIMIT ${params.typed(limit, 'integer')}`;
   // Array rows: user columns may be called anything, including our own aliases.
-  const res = await run<unknown[]>(pool, { text, values: params.values }, { table: tableLabel(table), operation: 'fetch logs', filters: true }, { rowMode: 'array' });
+  const res = await run<unknown[]>(
+    pool,
+    { text, values: params.values },
+    { table: tableLabel(table), operation: 'fetch logs', filters: true },
+    { rowMode: 'array' },
+  );
   const n = table.columns.length;
   return res.rows.map((r) => {
     const values: Record<string, unknown> = {};

@@ -56,10 +56,14 @@ function checkPlan(plan: PushdownPlan): void {
   const from = checkDate(plan.from, 'from').getTime();
   const to = checkDate(plan.to, 'to').getTime();
   if (to < from) {
-    throw new StoreError('query', `time range ends (${plan.to.toISOString()}) before it starts (${plan.from.toISOString()})`, {
-      field: 'to',
-      value: plan.to.toISOString(),
-    });
+    throw new StoreError(
+      'query',
+      `time range ends (${plan.to.toISOString()}) before it starts (${plan.from.toISOString()})`,
+      {
+        field: 'to',
+        value: plan.to.toISOString(),
+      },
+    );
   }
   // The query layer refuses such ranges up front, history included, in the user's words; this is the backstop.
   const buckets = (to - from) / (span * 1000);
@@ -126,10 +130,18 @@ export interface StreamOptions {
  * consumer finishes, stops early (return()) or an error occurs; on error the client is destroyed rather
  * than reused, since its protocol state is unknown.
  */
-export async function* streamBuckets(pool: pg.Pool, plan: PushdownPlan, options: StreamOptions = {}): AsyncGenerator<BucketInput> {
+export async function* streamBuckets(
+  pool: pg.Pool,
+  plan: PushdownPlan,
+  options: StreamOptions = {},
+): AsyncGenerator<BucketInput> {
   const statement = pushdownSql(plan);
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
-  const ctx = errorContext(pool, { table: `${plan.table.schema}.${plan.table.name}`, operation: 'pushdown aggregate', filters: true });
+  const ctx = errorContext(pool, {
+    table: `${plan.table.schema}.${plan.table.name}`,
+    operation: 'pushdown aggregate',
+    filters: true,
+  });
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -152,14 +164,20 @@ export async function* streamBuckets(pool: pg.Pool, plan: PushdownPlan, options:
       for (const row of rows) {
         const start = row.bucket.getTime();
         if (!current || current.start !== start) {
-          if (current) yield current;
+          if (current) {
+            yield current;
+          }
           current = { start, tuples: [] };
         }
         current.tuples.push(toTuple(row));
       }
-      if (rows.length < batchSize) break;
+      if (rows.length < batchSize) {
+        break;
+      }
     }
-    if (current) yield current;
+    if (current) {
+      yield current;
+    }
   } finally {
     if (!failed) {
       try {

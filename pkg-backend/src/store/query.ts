@@ -28,7 +28,11 @@ export async function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
 ): Promise<pg.QueryResult<R>> {
   try {
     if (options.rowMode === 'array') {
-      return (await pool.query({ text: statement.text, values: statement.values, rowMode: 'array' })) as unknown as pg.QueryResult<R>;
+      return (await pool.query({
+        text: statement.text,
+        values: statement.values,
+        rowMode: 'array',
+      })) as unknown as pg.QueryResult<R>;
     }
     return await pool.query<R>({ text: statement.text, values: statement.values });
   } catch (err) {

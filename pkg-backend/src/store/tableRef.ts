@@ -3,7 +3,14 @@
  * Described ones are not looked up again; they are only checked to belong to the table.
  */
 import type pg from 'pg';
-import { describeTable, resolveColumn, tableColumn, type ColumnInfo, type ColumnPurpose, type TableInfo } from './catalogue.ts';
+import {
+  describeTable,
+  resolveColumn,
+  tableColumn,
+  type ColumnInfo,
+  type ColumnPurpose,
+  type TableInfo,
+} from './catalogue.ts';
 
 export type TableRef = TableInfo | string;
 export type ColumnRef = ColumnInfo | string;

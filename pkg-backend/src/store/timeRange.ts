@@ -15,16 +15,24 @@ function boundSql(col: ColumnInfo, at: Date, params: Params): string {
 /** The column as a timestamptz expression (for output and date_bin). */
 export function asTimestamptz(col: ColumnInfo): string {
   const ref = columnRef(col);
-  if (col.timeKind === 'timestamptz') return ref;
-  if (col.timeKind === 'timestamp') return `(${ref} AT TIME ZONE 'UTC')`;
+  if (col.timeKind === 'timestamptz') {
+    return ref;
+  }
+  if (col.timeKind === 'timestamp') {
+    return `(${ref} AT TIME ZONE 'UTC')`;
+  }
   return `(${ref}::timestamp AT TIME ZONE 'UTC')`;
 }
 
 /** `ts >= from AND ts < to`; either end may be absent. */
 export function rangeSql(col: ColumnInfo, from: Date | undefined, to: Date | undefined, params: Params): string {
   const parts: string[] = [];
-  if (from) parts.push(`${columnRef(col)} >= ${boundSql(col, checkDate(from, 'from'), params)}`);
-  if (to) parts.push(`${columnRef(col)} < ${boundSql(col, checkDate(to, 'to'), params)}`);
+  if (from) {
+    parts.push(`${columnRef(col)} >= ${boundSql(col, checkDate(from, 'from'), params)}`);
+  }
+  if (to) {
+    parts.push(`${columnRef(col)} < ${boundSql(col, checkDate(to, 'to'), params)}`);
+  }
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 

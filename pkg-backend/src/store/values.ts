@@ -23,7 +23,12 @@ export interface ValueCount {
   count: number;
 }
 
-export async function topValues(pool: pg.Pool, table: TableRef, column: string, options: TopValuesOptions = {}): Promise<ValueCount[]> {
+export async function topValues(
+  pool: pg.Pool,
+  table: TableRef,
+  column: string,
+  options: TopValuesOptions = {},
+): Promise<ValueCount[]> {
   const info = await tableInfo(pool, table);
   const col = resolveColumn(info, column, 'filter');
   const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 20)), 1000);
@@ -34,7 +39,11 @@ export async function topValues(pool: pg.Pool, table: TableRef, column: string, 
     if (!timeName) {
       const times = info.columns.filter((c) => c.suits.time);
       if (times.length !== 1) {
-        throw new StoreError('column_missing', `give timeColumn to limit values of ${col.name} by time; ${info.schema}.${info.name} has time columns: ${times.map((c) => c.name).join(', ') || 'none'}`, { field: 'timeColumn' });
+        throw new StoreError(
+          'column_missing',
+          `give timeColumn to limit values of ${col.name} by time; ${info.schema}.${info.name} has time columns: ${times.map((c) => c.name).join(', ') || 'none'}`,
+          { field: 'timeColumn' },
+        );
       }
       timeName = times[0].name;
     }

@@ -38,12 +38,16 @@ export async function hasLateRows(pool: pg.Pool, request: LateRowsRequest): Prom
   const id = columnOf(info, request.idColumn, 'id');
   const time = columnOf(info, request.timeColumn, 'time');
   const params = new Params();
-  const after = request.afterId === null ? 'TRUE' : `${columnRef(id)} > ${params.typed(request.afterId.toString(), id.castType)}`;
+  const after =
+    request.afterId === null ? 'TRUE' : `${columnRef(id)} > ${params.typed(request.afterId.toString(), id.castType)}`;
   const before = `${asTimestamptz(time)} < ${params.typed(request.before.toISOString(), 'timestamptz')}`;
   const where = filtersSql(info, request.filters, params);
   const res = await run<{ late: boolean }>(
     pool,
-    { text: `SELECT EXISTS (SELECT 1 FROM ${info.qualified} AS t WHERE ${after} AND ${before} AND ${where}) AS late`, values: params.values },
+    {
+      text: `SELECT EXISTS (SELECT 1 FROM ${info.qualified} AS t WHERE ${after} AND ${before} AND ${where}) AS late`,
+      values: params.values,
+    },
     { table: tableLabel(info), operation: 'late rows', filters: true },
   );
   return res.rows[0].late;

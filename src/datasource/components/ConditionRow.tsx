@@ -36,7 +36,18 @@ interface Props {
   onCommit?: () => void;
 }
 
-export function ConditionRow({ id, name, condition, fields, fieldsLoading, loadValues, errors, onChange, onRemove, onCommit }: Props) {
+export function ConditionRow({
+  id,
+  name,
+  condition,
+  fields,
+  fieldsLoading,
+  loadValues,
+  errors,
+  onChange,
+  onRemove,
+  onCommit,
+}: Props) {
   const styles = useStyles2(getStyles);
   // The row reads as a sentence, so its labels are for screen readers only.
   const hidden = (htmlFor: string, text: string) => (
@@ -49,15 +60,25 @@ export function ConditionRow({ id, name, condition, fields, fieldsLoading, loadV
 
   const update = (patch: Partial<QueryFilter>, commit = true) => {
     const next: QueryFilter = { ...condition, ...patch };
-    if (NULL_OPS.includes(next.op)) delete next.value;
+    if (NULL_OPS.includes(next.op)) {
+      delete next.value;
+    }
     onChange(next);
-    if (commit) onCommit?.();
+    if (commit) {
+      onCommit?.();
+    }
   };
 
   const valueOptions = async (search: string): Promise<Array<ComboboxOption<string>>> => {
-    if (!loadValues || !condition.field) return [];
+    if (!loadValues || !condition.field) {
+      return [];
+    }
     const values = await loadValues(condition.field, search);
-    return values.map((entry) => ({ value: entry.value, label: entry.value, description: `${entry.count.toLocaleString('en')} rows` }));
+    return values.map((entry) => ({
+      value: entry.value,
+      label: entry.value,
+      description: `${entry.count.toLocaleString('en')} rows`,
+    }));
   };
 
   return (
@@ -109,7 +130,12 @@ export function ConditionRow({ id, name, condition, fields, fieldsLoading, loadV
         </InlineField>
       )}
       {onRemove && (
-        <IconButton className={styles.remove} name="trash-alt" tooltip={`Remove ${name.toLowerCase()}`} onClick={onRemove} />
+        <IconButton
+          className={styles.remove}
+          name="trash-alt"
+          tooltip={`Remove ${name.toLowerCase()}`}
+          onClick={onRemove}
+        />
       )}
     </div>
   );

@@ -28,11 +28,7 @@ import {
 } from '@grafana/ui';
 import { useMemo, type ChangeEvent } from 'react';
 
-import type {
-  QueryFilter,
-  RaritySecureJsonData,
-  SuccessRule,
-} from '../../../common/queryModel.ts';
+import type { QueryFilter, RaritySecureJsonData, SuccessRule } from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';
@@ -270,8 +266,8 @@ export function ConfigEditor(props: Props) {
 
       <FieldSet label="Log table">
         <p className={styles.intro}>
-          The table holding your logs and the roles of its columns. Rarity only reads it: SELECT on the table is
-          all the database user needs. Model state stays in the plugin, so refreshes only process new buckets.
+          The table holding your logs and the roles of its columns. Rarity only reads it: SELECT on the table is all the
+          database user needs. Model state stays in the plugin, so refreshes only process new buckets.
         </p>
         {pickerHint && (
           <p className={styles.warning} role="status">

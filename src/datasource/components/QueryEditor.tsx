@@ -19,7 +19,14 @@ import {
 import { useMemo } from 'react';
 
 import { parseDurationMs } from '../../../common/duration.ts';
-import { DEFAULT_BUCKET_SPAN, DEFAULT_LIMIT, MAX_LIMIT, MAX_SCORE, MIN_LEARNING_BUCKETS, MIN_SCORE } from '../../../common/limits.ts';
+import {
+  DEFAULT_BUCKET_SPAN,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  MAX_SCORE,
+  MIN_LEARNING_BUCKETS,
+  MIN_SCORE,
+} from '../../../common/limits.ts';
 import { SEVERITY_BANDS } from '../../../common/severity.ts';
 import {
   DETECTOR_FUNCTIONS,
@@ -65,13 +72,20 @@ const MIN_SCORE_TOOLTIP =
 
 /** "1h 40m": the two largest units (rangeUtil.secondsToHms would say only "1h"). */
 export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
   const parts: string[] = [];
   let rest = ms;
   for (const [unit, size] of units) {
     const count = Math.floor(rest / size);
     rest -= count * size;
-    if (count > 0 || parts.length > 0) parts.push(`${count}${unit}`);
+    if (count > 0 || parts.length > 0) {
+      parts.push(`${count}${unit}`);
+    }
   }
   const shown = parts.slice(0, 2).filter((part) => !part.startsWith('0'));
   return shown.length ? shown.join(' ') : `${ms}ms`;
@@ -79,14 +93,20 @@ export function formatDuration(ms: number): string {
 
 /** "The first 20 buckets (1h 40m) train the model." — or nothing when the span is not a literal duration. */
 function learningHint(bucketSpan: string): string | undefined {
-  if (containsTemplateVariable(bucketSpan)) return undefined;
+  if (containsTemplateVariable(bucketSpan)) {
+    return undefined;
+  }
   const spanMs = parseDurationMs(bucketSpan);
-  if (Number.isNaN(spanMs)) return undefined;
+  if (Number.isNaN(spanMs)) {
+    return undefined;
+  }
   return `The first ${MIN_LEARNING_BUCKETS} buckets (${formatDuration(spanMs * MIN_LEARNING_BUCKETS)}) only train the model.`;
 }
 
 function toNumber(text: string): number | undefined {
-  if (text.trim() === '') return undefined;
+  if (text.trim() === '') {
+    return undefined;
+  }
   const value = Number(text);
   return Number.isNaN(value) ? undefined : value;
 }
@@ -110,10 +130,14 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
     const next = { ...query, ...patch };
     onChange(next);
     // Running an invalid query would only return the backend's version of the error shown here already.
-    if (run && validateQuery(next, { allowTemplateVariables: true }).length === 0) onRunQuery();
+    if (run && validateQuery(next, { allowTemplateVariables: true }).length === 0) {
+      onRunQuery();
+    }
   };
   const runIfValid = () => {
-    if (errors.length === 0) onRunQuery();
+    if (errors.length === 0) {
+      onRunQuery();
+    }
   };
   const setFilters = (next: QueryFilter[], run = true) => change({ filters: next }, run);
 
@@ -165,7 +189,9 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
             isClearable
             createCustomValue
             loading={tables.loading}
-            placeholder={datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'}
+            placeholder={
+              datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'
+            }
             options={[...tableOptions(tables.value), ...variableOptions()]}
             value={asOption(query.table, displayTableName(query.table))}
             onChange={(option) => change({ table: option?.value || undefined })}
@@ -278,41 +304,51 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
       {learningHint(bucketSpan) && <p className={styles.hint}>{learningHint(bucketSpan)}</p>}
 
       <div className={styles.filters}>
-        <InlineLabel width={LABEL_WIDTH} id="rarity-filters-label" as="span" tooltip="Structured conditions on log rows; values are bound as parameters">
+        <InlineLabel
+          width={LABEL_WIDTH}
+          id="rarity-filters-label"
+          as="span"
+          tooltip="Structured conditions on log rows; values are bound as parameters"
+        >
           Filters
         </InlineLabel>
         <div role="group" aria-labelledby="rarity-filters-label">
-        <Stack direction="column" gap={0.5}>
-          {filters.map((filter, i) => (
-            <ConditionRow
-              key={i}
-              id={`rarity-filter-${i}`}
-              name={`Filter ${i + 1}`}
-              condition={filter}
-              fields={fields.value}
-              fieldsLoading={fields.loading}
-              loadValues={(field, search) => datasource.resources.values(fieldsTable, field, search)}
-              errors={{
-                field: errorFor(errors, `filters.${i}.field`),
-                op: errorFor(errors, `filters.${i}.op`),
-                value: errorFor(errors, `filters.${i}.value`),
-              }}
-              onChange={(next) => setFilters(filters.map((old, j) => (j === i ? next : old)), false)}
-              onCommit={runIfValid}
-              onRemove={() => setFilters(filters.filter((_, j) => j !== i))}
-            />
-          ))}
-          <div>
-            <Button
-              variant="secondary"
-              size="sm"
-              icon="plus"
-              onClick={() => setFilters([...filters, { field: '', op: '=' }], false)}
-            >
-              Add filter
-            </Button>
-          </div>
-        </Stack>
+          <Stack direction="column" gap={0.5}>
+            {filters.map((filter, i) => (
+              <ConditionRow
+                key={i}
+                id={`rarity-filter-${i}`}
+                name={`Filter ${i + 1}`}
+                condition={filter}
+                fields={fields.value}
+                fieldsLoading={fields.loading}
+                loadValues={(field, search) => datasource.resources.values(fieldsTable, field, search)}
+                errors={{
+                  field: errorFor(errors, `filters.${i}.field`),
+                  op: errorFor(errors, `filters.${i}.op`),
+                  value: errorFor(errors, `filters.${i}.value`),
+                }}
+                onChange={(next) =>
+                  setFilters(
+                    filters.map((old, j) => (j === i ? next : old)),
+                    false,
+                  )
+                }
+                onCommit={runIfValid}
+                onRemove={() => setFilters(filters.filter((_, j) => j !== i))}
+              />
+            ))}
+            <div>
+              <Button
+                variant="secondary"
+                size="sm"
+                icon="plus"
+                onClick={() => setFilters([...filters, { field: '', op: '=' }], false)}
+              >
+                Add filter
+              </Button>
+            </div>
+          </Stack>
         </div>
       </div>
     </div>

@@ -32,7 +32,11 @@ const ROLES: Array<ComboboxOption<FieldRole>> = [
 
 export function VariableQueryEditor({ query: rawQuery, datasource, onChange }: Props) {
   // A variable saved by an older version, or created empty, may not carry a kind yet.
-  const query: RarityVariableQuery = { ...rawQuery, refId: rawQuery?.refId ?? 'variable', kind: rawQuery?.kind ?? 'values' };
+  const query: RarityVariableQuery = {
+    ...rawQuery,
+    refId: rawQuery?.refId ?? 'variable',
+    kind: rawQuery?.kind ?? 'values',
+  };
   const table = query.table || undefined;
 
   const tables = useResource(() => datasource.resources.tables(), 'tables');
@@ -63,7 +67,9 @@ export function VariableQueryEditor({ query: rawQuery, datasource, onChange }: P
               isClearable
               createCustomValue
               loading={tables.loading}
-              placeholder={datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'}
+              placeholder={
+                datasource.defaultTable ? `default: ${displayTableName(datasource.defaultTable)}` : 'default table'
+              }
               options={tableOptions(tables.value)}
               value={asOption(query.table, displayTableName(query.table))}
               onChange={(option) => change({ table: option?.value || undefined })}

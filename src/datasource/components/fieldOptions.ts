@@ -8,8 +8,15 @@ import { getTemplateSrv } from '@grafana/runtime';
 import type { FieldInfo, FieldRole, TableInfo } from '../../../common/resources.ts';
 import { fieldsThatSuit } from '../resources.ts';
 
-export function fieldOptions(fields: readonly FieldInfo[] | undefined, role?: FieldRole): Array<ComboboxOption<string>> {
-  return fieldsThatSuit(fields ?? [], role).map((field) => ({ value: field.name, label: field.name, description: field.type }));
+export function fieldOptions(
+  fields: readonly FieldInfo[] | undefined,
+  role?: FieldRole,
+): Array<ComboboxOption<string>> {
+  return fieldsThatSuit(fields ?? [], role).map((field) => ({
+    value: field.name,
+    label: field.name,
+    description: field.type,
+  }));
 }
 
 export function tableOptions(tables: readonly TableInfo[] | undefined): Array<ComboboxOption<string>> {
@@ -34,7 +41,9 @@ export function variableOptions(): Array<ComboboxOption<string>> {
 
 /** `"public"."weblogs"` → `public.weblogs` for reading; names that need their quotes keep them. */
 export function displayTableName(qualified: string | undefined): string | undefined {
-  if (!qualified) return qualified;
+  if (!qualified) {
+    return qualified;
+  }
   return qualified.replace(/"([a-z_][a-z0-9_$]*)"/g, '$1');
 }
 

@@ -12,37 +12,46 @@ export interface ResourceState<T> {
 }
 
 export function useResource<T>(load: (() => Promise<T>) | undefined, key: string): ResourceState<T> {
-  const [state, setState] = useState<{ value?: T; loading: boolean; error?: string }>({ loading: false });
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((n) => n + 1), []);
+  // Which request an answer belongs to; loading is derived from it instead of being set from the effect.
+  const request = load ? `${generation}|${key}` : undefined;
+  const [state, setState] = useState<{ request?: string; value?: T; error?: string }>({});
 
   useEffect(() => {
-    if (!load) {
-      setState({ loading: false });
+    if (!load || request === undefined) {
       return;
     }
     let current = true;
-    setState((previous) => ({ value: previous.value, loading: true }));
     load().then(
-      (value) => current && setState({ value, loading: false }),
-      (error: unknown) => current && setState({ loading: false, error: describeError(error) }),
+      (value) => current && setState({ request, value }),
+      (error: unknown) => current && setState({ request, error: describeError(error) }),
     );
     // Only the latest request may write: a slow answer for an old table must not replace a newer one.
     return () => {
       current = false;
     };
-    // `load` is re-created on each render; `key` names what it loads.
+    // `load` is re-created on each render; `request` names what it loads.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key, generation]);
+  }, [request]);
 
-  return { value: state.value, loading: state.loading, error: state.error, reload };
+  const answered = request !== undefined && state.request === request;
+  return {
+    // The previous answer stays visible while the next one loads.
+    value: load ? state.value : undefined,
+    loading: request !== undefined && !answered,
+    error: answered ? state.error : undefined,
+    reload,
+  };
 }
 
 /** Grafana's backendSrv rejects with {status, data: {message}}; fetch rejects with Error. */
 export function describeError(error: unknown): string {
   if (error && typeof error === 'object') {
     const withData = error as { data?: { message?: string; error?: string }; message?: string; statusText?: string };
-    return withData.data?.message ?? withData.data?.error ?? withData.message ?? withData.statusText ?? 'request failed';
+    return (
+      withData.data?.message ?? withData.data?.error ?? withData.message ?? withData.statusText ?? 'request failed'
+    );
   }
   return String(error);
 }

@@ -30,9 +30,15 @@ export function findGroupsFrames(series: readonly DataFrame[], refId?: string): 
 }
 
 function millis(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    return Number(value);
+  }
+  if (value instanceof Date) {
+    return value.getTime();
+  }
   return Date.parse(String(value));
 }
 
@@ -62,7 +68,9 @@ export function readGroups(frames: readonly DataFrame[]): AnomalyGroup[] {
     for (let i = 0; i < frame.length; i++) {
       const start = millis(starts[i]);
       const end = millis(ends[i]);
-      if (!Number.isFinite(start) || !Number.isFinite(end)) continue;
+      if (!Number.isFinite(start) || !Number.isFinite(end)) {
+        continue;
+      }
       const maxScore = numberOr(scores[i], 0);
       groups.push({
         id: String(ids[i]),

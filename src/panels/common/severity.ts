@@ -3,7 +3,13 @@
  * score, a colour per band that the panel options may override, and a rank so "at least minor" filters are
  * one comparison.
  */
-import { SEVERITY_BANDS, SEVERITY_COLOURS, SEVERITY_ORDER, severityOf, type SeverityName } from '../../../common/severity.ts';
+import {
+  SEVERITY_BANDS,
+  SEVERITY_COLOURS,
+  SEVERITY_ORDER,
+  severityOf,
+  type SeverityName,
+} from '../../../common/severity.ts';
 
 export { SEVERITY_ORDER };
 export type { SeverityName };
@@ -40,7 +46,9 @@ export function bandColours(overrides: Partial<SeverityColours> | undefined): Se
   const colours = { ...DEFAULT_SEVERITY_COLOURS };
   for (const name of SEVERITY_ORDER) {
     const chosen = overrides?.[name];
-    if (typeof chosen === 'string' && chosen.trim() !== '') colours[name] = chosen;
+    if (typeof chosen === 'string' && chosen.trim() !== '') {
+      colours[name] = chosen;
+    }
   }
   return colours;
 }

@@ -13,7 +13,9 @@ const EMPTY = new Set(['', '$__all', 'All', '*']);
 export function readVariable(replaceVariables: (text: string) => string, name: string): string | undefined {
   const reference = '${' + name + '}';
   const value = replaceVariables(reference);
-  if (value === reference || EMPTY.has(value.trim())) return undefined;
+  if (value === reference || EMPTY.has(value.trim())) {
+    return undefined;
+  }
   return value.trim();
 }
 

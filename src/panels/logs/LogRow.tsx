@@ -4,7 +4,8 @@
  * without measuring them.
  */
 import { cx } from '@emotion/css';
-import { dateTimeFormat, type TimeZone } from '@grafana/data';
+import { dateTimeFormat } from '@grafana/data';
+import type { TimeZone } from '@grafana/schema';
 import type { CSSProperties } from 'react';
 
 import type { SeverityColours } from '../common/severity.ts';
@@ -63,7 +64,10 @@ export function LogRow({ entry, index, style, styles, colours, timeZone, tint }:
       <span className={cx(styles.cell, entry.successful === false && styles.failed)}>
         {entry.successful === null ? '' : entry.successful ? 'true' : 'false'}
       </span>
-      <span className={cx(styles.cell, styles.mono)} title={group ? `score ${group.score.toFixed(1)} (${group.severity})` : undefined}>
+      <span
+        className={cx(styles.cell, styles.mono)}
+        title={group ? `score ${group.score.toFixed(1)} (${group.severity})` : undefined}
+      >
         {group?.id ?? ''}
       </span>
       <span className={cx(styles.cell, styles.mono, styles.number)}>{group?.startingAt ?? ''}</span>

@@ -6,7 +6,7 @@
  */
 import { colorManipulator, type PanelProps } from '@grafana/data';
 import { Button, ButtonGroup, InlineSwitch, useStyles2, useTheme2 } from '@grafana/ui';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { FixedSizeList, type ListChildComponentProps, type ListOnItemsRenderedProps } from 'react-window';
 
 import { bandColours, SEVERITY_ORDER, type SeverityColours } from '../common/severity.ts';
@@ -31,8 +31,11 @@ function Row({ index, style, data }: ListChildComponentProps<RowData>) {
 export function LogsPanel({ data, width, height, options, timeZone, replaceVariables }: PanelProps<LogsOptions>) {
   const theme = useTheme2();
   const styles = useStyles2(getLogsStyles);
-  const [onlyAnomalous, setOnlyAnomalous] = useState(options.onlyAnomalous ?? false);
-  useEffect(() => setOnlyAnomalous(options.onlyAnomalous ?? false), [options.onlyAnomalous]);
+  // The toggle starts from the panel option and follows it when the option changes; a click overrides it
+  // until then. Derived during render rather than synced in an effect, which would render twice.
+  const optionOnlyAnomalous = options.onlyAnomalous ?? false;
+  const [choice, setChoice] = useState<{ option: boolean; value: boolean }>();
+  const onlyAnomalous = choice?.option === optionOnlyAnomalous ? choice.value : optionOnlyAnomalous;
 
   const variable = options.groupVariable || DEFAULT_GROUP_VARIABLE;
   const groupId = readVariable(replaceVariables, variable);
@@ -43,10 +46,15 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
 
   const colours = useMemo((): SeverityColours => {
     const chosen = bandColours(options.colours);
-    return Object.fromEntries(SEVERITY_ORDER.map((name) => [name, theme.visualization.getColorByName(chosen[name])])) as SeverityColours;
+    return Object.fromEntries(
+      SEVERITY_ORDER.map((name) => [name, theme.visualization.getColorByName(chosen[name])]),
+    ) as SeverityColours;
   }, [options.colours, theme]);
   // A light wash of the band colour: readable text in both themes, the band still recognisable.
-  const tint = useCallback((colour: string) => colorManipulator.alpha(colour, theme.isDark ? 0.16 : 0.22), [theme.isDark]);
+  const tint = useCallback(
+    (colour: string) => colorManipulator.alpha(colour, theme.isDark ? 0.16 : 0.22),
+    [theme.isDark],
+  );
 
   const list = useRef<FixedSizeList<RowData>>(null);
   const top = useRef(0);
@@ -64,7 +72,18 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
   const itemData = useMemo<RowData>(
     () => ({
       entries,
-      render: (entry, index, style) => <LogRow key={entry.key} entry={entry} index={index} style={style} styles={styles} colours={colours} timeZone={timeZone} tint={tint} />,
+      render: (entry, index, style) => (
+        <LogRow
+          key={entry.key}
+          entry={entry}
+          index={index}
+          style={style}
+          styles={styles}
+          colours={colours}
+          timeZone={timeZone}
+          tint={tint}
+        />
+      ),
     }),
     [entries, styles, colours, timeZone, tint],
   );
@@ -78,24 +97,46 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
           showLabel
           transparent
           value={onlyAnomalous}
-          onChange={(e) => setOnlyAnomalous(e.currentTarget.checked)}
+          onChange={(e) => setChoice({ option: optionOnlyAnomalous, value: e.currentTarget.checked })}
           aria-label="Only anomalous entries"
         />
         <ButtonGroup>
-          <Button size="sm" variant="secondary" fill="outline" icon="arrow-up" onClick={() => jump(-1)} disabled={starts.length === 0}>
+          <Button
+            size="sm"
+            variant="secondary"
+            fill="outline"
+            icon="arrow-up"
+            onClick={() => jump(-1)}
+            disabled={starts.length === 0}
+          >
             Previous group
           </Button>
-          <Button size="sm" variant="secondary" fill="outline" icon="arrow-down" onClick={() => jump(1)} disabled={starts.length === 0}>
+          <Button
+            size="sm"
+            variant="secondary"
+            fill="outline"
+            icon="arrow-down"
+            onClick={() => jump(1)}
+            disabled={starts.length === 0}
+          >
             Next group
           </Button>
         </ButtonGroup>
         {groupId && (
-          <Button size="sm" variant="primary" fill="outline" icon="times" onClick={() => setVariable(variable, undefined)} tooltip="Show all groups">
+          <Button
+            size="sm"
+            variant="primary"
+            fill="outline"
+            icon="times"
+            onClick={() => setVariable(variable, undefined)}
+            tooltip="Show all groups"
+          >
             Group {groupId}
           </Button>
         )}
         <span className={styles.summary}>
-          {entries.length.toLocaleString('en')} of {all.length.toLocaleString('en')} entries · {groupCount} group{groupCount === 1 ? '' : 's'}
+          {entries.length.toLocaleString('en')} of {all.length.toLocaleString('en')} entries · {groupCount} group
+          {groupCount === 1 ? '' : 's'}
         </span>
       </div>
       <div className={styles.header} role="row">
@@ -108,7 +149,9 @@ export function LogsPanel({ data, width, height, options, timeZone, replaceVaria
         <span>Body</span>
       </div>
       {entries.length === 0 ? (
-        <div className={styles.empty}>{all.length === 0 ? 'No log entries in this time range' : 'No entries match: no anomalous entries here'}</div>
+        <div className={styles.empty}>
+          {all.length === 0 ? 'No log entries in this time range' : 'No entries match: no anomalous entries here'}
+        </div>
       ) : (
         <FixedSizeList<RowData>
           ref={list}

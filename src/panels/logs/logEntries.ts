@@ -29,17 +29,23 @@ export interface LogEntry {
 }
 
 function fieldNamed(frame: DataFrame, names: string[], type?: FieldType): Field | undefined {
-  return frame.fields.find((f) => names.includes(f.name)) ?? (type ? frame.fields.find((f) => f.type === type) : undefined);
+  return (
+    frame.fields.find((f) => names.includes(f.name)) ?? (type ? frame.fields.find((f) => f.type === type) : undefined)
+  );
 }
 
 export function isLogsFrame(frame: DataFrame): boolean {
-  if (frame.meta?.type === 'log-lines') return true;
+  if (frame.meta?.type === 'log-lines') {
+    return true;
+  }
   return Boolean(fieldNamed(frame, [LOG_FIELDS.timestamp]) && fieldNamed(frame, [LOG_FIELDS.body]));
 }
 
 /** Labels arrive as objects (Grafana decoded the JSON) or as JSON text. */
 function labelsOf(value: unknown): Record<string, string> {
-  if (value && typeof value === 'object') return value as Record<string, string>;
+  if (value && typeof value === 'object') {
+    return value as Record<string, string>;
+  }
   if (typeof value === 'string' && value.startsWith('{')) {
     try {
       return JSON.parse(value) as Record<string, string>;
@@ -51,8 +57,12 @@ function labelsOf(value: unknown): Record<string, string> {
 }
 
 function successOf(text: string | undefined): boolean | null {
-  if (text === 'true') return true;
-  if (text === 'false') return false;
+  if (text === 'true') {
+    return true;
+  }
+  if (text === 'false') {
+    return false;
+  }
   return null;
 }
 
@@ -75,7 +85,9 @@ export function readLogEntries(series: readonly DataFrame[], order: 'asc' | 'des
     const body = fieldNamed(frame, [LOG_FIELDS.body, 'message', 'line']);
     const id = fieldNamed(frame, [LOG_FIELDS.id]);
     const labels = fieldNamed(frame, [LOG_FIELDS.labels]);
-    if (!time) return;
+    if (!time) {
+      return;
+    }
     for (let row = 0; row < frame.length; row++) {
       const l = labelsOf(labels?.values[row]);
       const entryId = id ? String(id.values[row] ?? '') : '';
@@ -105,9 +117,16 @@ export function readLogEntries(series: readonly DataFrame[], order: 'asc' | 'des
   return entries.sort((a, b) => sign * (a.time - b.time || compareIds(a.id, b.id)));
 }
 
-export function filterEntries(entries: readonly LogEntry[], options: { onlyAnomalous: boolean; groupId?: string }): LogEntry[] {
-  if (options.groupId) return entries.filter((e) => e.group?.id === options.groupId);
-  if (options.onlyAnomalous) return entries.filter((e) => e.group !== undefined);
+export function filterEntries(
+  entries: readonly LogEntry[],
+  options: { onlyAnomalous: boolean; groupId?: string },
+): LogEntry[] {
+  if (options.groupId) {
+    return entries.filter((e) => e.group?.id === options.groupId);
+  }
+  if (options.onlyAnomalous) {
+    return entries.filter((e) => e.group !== undefined);
+  }
   return entries.slice();
 }
 
@@ -116,14 +135,22 @@ export function groupStarts(entries: readonly LogEntry[]): number[] {
   const starts: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     const id = entries[i].group?.id;
-    if (id !== undefined && entries[i - 1]?.group?.id !== id) starts.push(i);
+    if (id !== undefined && entries[i - 1]?.group?.id !== id) {
+      starts.push(i);
+    }
   }
   return starts;
 }
 
 /** The group start after (direction 1) or before (-1) the row at `current`; undefined at either end. */
 export function adjacentGroup(starts: readonly number[], current: number, direction: 1 | -1): number | undefined {
-  if (direction === 1) return starts.find((s) => s > current);
-  for (let i = starts.length - 1; i >= 0; i--) if (starts[i] < current) return starts[i];
+  if (direction === 1) {
+    return starts.find((s) => s > current);
+  }
+  for (let i = starts.length - 1; i >= 0; i--) {
+    if (starts[i] < current) {
+      return starts[i];
+    }
+  }
   return undefined;
 }

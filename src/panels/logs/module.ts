@@ -6,12 +6,22 @@ import { DEFAULT_LOGS_OPTIONS as DEFAULTS, type LogsOptions } from './types.ts';
 
 export const plugin = new PanelPlugin<LogsOptions>(LogsPanel).setPanelOptions((builder) => {
   builder
-    .addBooleanSwitch({ path: 'onlyAnomalous', name: 'Only anomalous entries', description: 'Initial state of the switch', defaultValue: DEFAULTS.onlyAnomalous })
+    .addBooleanSwitch({
+      path: 'onlyAnomalous',
+      name: 'Only anomalous entries',
+      description: 'Initial state of the switch',
+      defaultValue: DEFAULTS.onlyAnomalous,
+    })
     .addRadio({
       path: 'order',
       name: 'Order',
       defaultValue: DEFAULTS.order,
-      settings: { options: [{ value: 'asc', label: 'Oldest first' }, { value: 'desc', label: 'Newest first' }] },
+      settings: {
+        options: [
+          { value: 'asc', label: 'Oldest first' },
+          { value: 'desc', label: 'Newest first' },
+        ],
+      },
     })
     .addTextInput({
       path: 'groupVariable',

@@ -27,7 +27,12 @@ export function getLogsStyles(theme: GrafanaTheme2) {
       flexWrap: 'nowrap',
       overflow: 'hidden',
     }),
-    summary: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize, marginLeft: 'auto', whiteSpace: 'nowrap' }),
+    summary: css({
+      color: theme.colors.text.secondary,
+      fontSize: theme.typography.bodySmall.fontSize,
+      marginLeft: 'auto',
+      whiteSpace: 'nowrap',
+    }),
     header: css(row, {
       color: theme.colors.text.secondary,
       fontWeight: theme.typography.fontWeightMedium,

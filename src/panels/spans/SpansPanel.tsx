@@ -6,7 +6,15 @@
 import { useCallback, useMemo } from 'react';
 import { DashboardCursorSync, type PanelProps } from '@grafana/data';
 import { PanelDataErrorView } from '@grafana/runtime';
-import { EventBusPlugin, KeyboardPlugin, TimeSeries, TooltipDisplayMode, TooltipPlugin2, usePanelContext, useTheme2 } from '@grafana/ui';
+import {
+  EventBusPlugin,
+  KeyboardPlugin,
+  TimeSeries,
+  TooltipDisplayMode,
+  TooltipPlugin2,
+  usePanelContext,
+  useTheme2,
+} from '@grafana/ui';
 
 import { findGroupsFrames, readGroups, type AnomalyGroup } from '../common/groups.ts';
 import { bandColours, SEVERITY_ORDER, type SeverityColours } from '../common/severity.ts';
@@ -21,18 +29,36 @@ import type { SpansOptions } from './types.ts';
 const HOVER_X_ONE = 0;
 const HOVER_X_ALL = 1;
 
-export function SpansPanel({ data, timeRange, timeZone, width, height, options, fieldConfig, onChangeTimeRange, id }: PanelProps<SpansOptions>) {
+export function SpansPanel({
+  data,
+  timeRange,
+  timeZone,
+  width,
+  height,
+  options,
+  fieldConfig,
+  onChangeTimeRange,
+  id,
+}: PanelProps<SpansOptions>) {
   const { sync, eventsScope, eventBus } = usePanelContext();
   const theme = useTheme2();
   const cursorSync = sync?.() ?? DashboardCursorSync.Off;
 
-  const groupsFrames = useMemo(() => findGroupsFrames(data.series, options.groupsRefId), [data.series, options.groupsRefId]);
-  const spans = useMemo(() => drawOrder(readGroups(groupsFrames), options.minSeverity ?? 'warning'), [groupsFrames, options.minSeverity]);
+  const groupsFrames = useMemo(
+    () => findGroupsFrames(data.series, options.groupsRefId),
+    [data.series, options.groupsRefId],
+  );
+  const spans = useMemo(
+    () => drawOrder(readGroups(groupsFrames), options.minSeverity ?? 'warning'),
+    [groupsFrames, options.minSeverity],
+  );
   const frames = useMemo(() => graphableFrames(data.series, groupsFrames), [data.series, groupsFrames]);
   const colours = useMemo((): SeverityColours => {
     const chosen = bandColours(options.colours);
     // Colour pickers save names such as "red"; the canvas needs real colours.
-    return Object.fromEntries(SEVERITY_ORDER.map((name) => [name, theme.visualization.getColorByName(chosen[name])])) as SeverityColours;
+    return Object.fromEntries(
+      SEVERITY_ORDER.map((name) => [name, theme.visualization.getColorByName(chosen[name])]),
+    ) as SeverityColours;
   }, [options.colours, theme]);
 
   const select = useCallback(
@@ -62,8 +88,16 @@ export function SpansPanel({ data, timeRange, timeZone, width, height, options, 
       {(config, alignedFrame) => (
         <>
           <KeyboardPlugin config={config} />
-          {cursorSync !== DashboardCursorSync.Off && <EventBusPlugin config={config} eventBus={eventBus} frame={alignedFrame} />}
-          <SpansPlugin config={config} spans={spans} colours={colours} fillOpacity={options.fillOpacity ?? 0.2} onSelect={select} />
+          {cursorSync !== DashboardCursorSync.Off && (
+            <EventBusPlugin config={config} eventBus={eventBus} frame={alignedFrame} />
+          )}
+          <SpansPlugin
+            config={config}
+            spans={spans}
+            colours={colours}
+            fillOpacity={options.fillOpacity ?? 0.2}
+            onSelect={select}
+          />
           {tooltipMode !== TooltipDisplayMode.None && (
             <TooltipPlugin2
               config={config}

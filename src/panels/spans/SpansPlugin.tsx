@@ -20,7 +20,9 @@ const CLICK_TOLERANCE_PX = 3;
 /** The strongest span under uPlot's cursor, if any. */
 export function groupUnderCursor(u: uPlot, ordered: readonly AnomalyGroup[]): AnomalyGroup | undefined {
   const left = u.cursor.left;
-  if (left == null || left < 0 || ordered.length === 0) return undefined;
+  if (left == null || left < 0 || ordered.length === 0) {
+    return undefined;
+  }
   const x = u.posToVal(left, 'x');
   const msPerPx = Math.abs(u.posToVal(left + 1, 'x') - x);
   return groupAt(ordered, x, HIT_SLACK_PX * msPerPx);
@@ -39,7 +41,9 @@ export function SpansPlugin({ config, spans, colours, fillOpacity, onSelect }: S
   const plot = useRef<uPlot>();
   // uPlot hooks are registered once per builder; they read the latest props through this ref.
   const latest = useRef({ spans, colours, fillOpacity, onSelect });
-  latest.current = { spans, colours, fillOpacity, onSelect };
+  useLayoutEffect(() => {
+    latest.current = { spans, colours, fillOpacity, onSelect };
+  });
 
   useLayoutEffect(() => {
     config.addHook('init', (u) => {
@@ -51,9 +55,13 @@ export function SpansPlugin({ config, spans, colours, fillOpacity, onSelect }: S
         'click',
         (e) => {
           const dragged = down && Math.hypot(e.clientX - down.x, e.clientY - down.y) > CLICK_TOLERANCE_PX;
-          if (dragged || e.ctrlKey || e.metaKey) return;
+          if (dragged || e.ctrlKey || e.metaKey) {
+            return;
+          }
           const group = groupUnderCursor(u, latest.current.spans);
-          if (!group) return;
+          if (!group) {
+            return;
+          }
           e.stopImmediatePropagation();
           latest.current.onSelect(group);
         },

@@ -14,11 +14,18 @@ export const STRIP_PX = 5;
 /** Narrowest span drawn, in CSS pixels: a five-minute group in a month-long view must stay visible. */
 export const MIN_WIDTH_PX = 3;
 
-export function drawSpans(u: uPlot, ordered: readonly AnomalyGroup[], colours: SeverityColours, fillOpacity: number): void {
+export function drawSpans(
+  u: uPlot,
+  ordered: readonly AnomalyGroup[],
+  colours: SeverityColours,
+  fillOpacity: number,
+): void {
   const { ctx, bbox } = u;
   const min = u.scales.x.min;
   const max = u.scales.x.max;
-  if (min == null || max == null || ordered.length === 0) return;
+  if (min == null || max == null || ordered.length === 0) {
+    return;
+  }
   const pxRatio = bbox.width / Math.max(1, u.over.clientWidth || bbox.width);
   const strip = Math.max(1, Math.round(STRIP_PX * (pxRatio || 1)));
   const minWidth = MIN_WIDTH_PX * (pxRatio || 1);
@@ -26,7 +33,9 @@ export function drawSpans(u: uPlot, ordered: readonly AnomalyGroup[], colours: S
   const fills = new Map<SeverityName, Path2D>();
   const strips = new Map<SeverityName, Path2D>();
   for (const g of ordered) {
-    if (g.end < min || g.start > max) continue;
+    if (g.end < min || g.start > max) {
+      continue;
+    }
     let x0 = u.valToPos(g.start, 'x', true);
     let x1 = u.valToPos(g.end, 'x', true);
     if (x1 - x0 < minWidth) {
@@ -48,7 +57,9 @@ export function drawSpans(u: uPlot, ordered: readonly AnomalyGroup[], colours: S
   ctx.save();
   for (const name of SEVERITY_ORDER) {
     const fill = fills.get(name);
-    if (!fill) continue;
+    if (!fill) {
+      continue;
+    }
     ctx.fillStyle = colorManipulator.alpha(colours[name], fillOpacity);
     ctx.fill(fill);
     ctx.fillStyle = colours[name];

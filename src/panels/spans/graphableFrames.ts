@@ -23,7 +23,9 @@ function isGraphable(frame: DataFrame): boolean {
 }
 
 function lineField(field: Field, seriesIndex: number): Field {
-  if (field.type !== FieldType.number) return field;
+  if (field.type !== FieldType.number) {
+    return field;
+  }
   const color = field.config.color;
   return {
     ...field,
@@ -42,5 +44,8 @@ export function graphableFrames(series: readonly DataFrame[], exclude: readonly 
   let seriesIndex = 0;
   return series
     .filter((frame) => !exclude.includes(frame) && isGraphable(frame))
-    .map((frame) => ({ ...frame, fields: frame.fields.map((f) => lineField(f, f.type === FieldType.number ? seriesIndex++ : seriesIndex)) }));
+    .map((frame) => ({
+      ...frame,
+      fields: frame.fields.map((f) => lineField(f, f.type === FieldType.number ? seriesIndex++ : seriesIndex)),
+    }));
 }

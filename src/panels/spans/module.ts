@@ -18,7 +18,8 @@ export const plugin = new PanelPlugin<SpansOptions>(SpansPanel)
       .addTextInput({
         path: 'groupsRefId',
         name: 'Groups query',
-        description: 'refId of the query returning the groups frame (queryType groups). Empty: any frame shaped like groups.',
+        description:
+          'refId of the query returning the groups frame (queryType groups). Empty: any frame shaped like groups.',
         defaultValue: DEFAULTS.groupsRefId,
         category,
       })

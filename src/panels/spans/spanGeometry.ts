@@ -8,7 +8,9 @@ import type { AnomalyGroup } from '../common/groups.ts';
 
 /** Groups at or above `minimum`, weakest first (draw order; the strongest is drawn last, on top). */
 export function drawOrder(groups: readonly AnomalyGroup[], minimum: SeverityName): AnomalyGroup[] {
-  return groups.filter((g) => atLeast(g.maxScore, minimum)).sort((a, b) => a.maxScore - b.maxScore || a.start - b.start);
+  return groups
+    .filter((g) => atLeast(g.maxScore, minimum))
+    .sort((a, b) => a.maxScore - b.maxScore || a.start - b.start);
 }
 
 /**
@@ -18,7 +20,9 @@ export function drawOrder(groups: readonly AnomalyGroup[], minimum: SeverityName
 export function groupAt(ordered: readonly AnomalyGroup[], x: number, slack = 0): AnomalyGroup | undefined {
   for (let i = ordered.length - 1; i >= 0; i--) {
     const g = ordered[i];
-    if (x >= g.start - slack && x <= g.end + slack) return g;
+    if (x >= g.start - slack && x <= g.end + slack) {
+      return g;
+    }
   }
   return undefined;
 }

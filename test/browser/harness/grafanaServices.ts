@@ -22,7 +22,9 @@ import { TestTemplateSrv } from '../../frontend/helpers/templateSrv.ts';
 
 async function request<T>(options: BackendSrvRequest): Promise<FetchResponse<T>> {
   const url = new URL(options.url, window.location.origin);
-  for (const [key, value] of Object.entries(options.params ?? {})) url.searchParams.set(key, String(value));
+  for (const [key, value] of Object.entries(options.params ?? {})) {
+    url.searchParams.set(key, String(value));
+  }
   const response = await fetch(url, { method: options.method ?? 'GET', headers: options.headers as HeadersInit });
   const data = (await response.json()) as T;
   const result = {
@@ -37,7 +39,9 @@ async function request<T>(options: BackendSrvRequest): Promise<FetchResponse<T>>
     config: options,
   } as FetchResponse<T>;
   // Grafana's backendSrv rejects non-2xx with {status, data}; the editors show data.message.
-  if (!response.ok) throw result;
+  if (!response.ok) {
+    throw result;
+  }
   return result;
 }
 
@@ -50,7 +54,12 @@ export function installGrafanaServices(jsonData: RarityDataSourceOptions): Rarit
     access: 'proxy',
     readOnly: false,
     jsonData,
-    meta: { id: 'rarity-anomaly-datasource', name: 'Rarity', type: 'datasource', info: { logos: { small: '', large: '' } } },
+    meta: {
+      id: 'rarity-anomaly-datasource',
+      name: 'Rarity',
+      type: 'datasource',
+      info: { logos: { small: '', large: '' } },
+    },
   } as unknown as DataSourceInstanceSettings<RarityDataSourceOptions>;
 
   setBackendSrv({

@@ -4,7 +4,7 @@
  */
 import { createTheme, type DataSourceSettings } from '@grafana/data';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
-import { StrictMode, useState } from 'react';
+import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 import { ConfigEditor } from '../../../src/datasource/components/ConfigEditor.tsx';
@@ -42,14 +42,18 @@ function ConfigView() {
     jsonData: { database: 'logs', sslmode: 'require' },
     secureJsonFields: { password: true },
   } as unknown as DataSourceSettings<RarityDataSourceOptions, RaritySecureJsonData>);
-  (window as unknown as { harnessOptions: unknown }).harnessOptions = options;
+  useEffect(() => {
+    (window as unknown as { harnessOptions: unknown }).harnessOptions = options;
+  }, [options]);
   return <ConfigEditor options={options} onOptionsChange={setOptions} />;
 }
 
 function QueryView() {
   const [query, setQuery] = useState<RarityQuery>({ refId: 'A', queryType: 'groups', function: 'rare', byField: '' });
   const [runs, setRuns] = useState(0);
-  (window as unknown as { harnessQuery: unknown }).harnessQuery = query;
+  useEffect(() => {
+    (window as unknown as { harnessQuery: unknown }).harnessQuery = query;
+  }, [query]);
   return (
     <>
       <QueryEditor datasource={datasource} query={query} onChange={setQuery} onRunQuery={() => setRuns((n) => n + 1)} />

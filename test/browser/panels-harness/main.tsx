@@ -49,7 +49,13 @@ function Panel({ fixture }: { fixture: Fixture }) {
   const name = view as keyof typeof PANELS;
   const Component = PANELS[name].panel as unknown as ComponentType<PanelProps<unknown>>;
   const series = prepareFrames(fixture.frames, theme);
-  const props: PanelProps<unknown> = panelProps<unknown>(optionsFor(name, fixture.options), series, range, { width, height }, setRange);
+  const props: PanelProps<unknown> = panelProps<unknown>(
+    optionsFor(name, fixture.options),
+    series,
+    range,
+    { width, height },
+    setRange,
+  );
   useEffect(() => {
     harness.rendered = true;
   });
@@ -57,7 +63,9 @@ function Panel({ fixture }: { fixture: Fixture }) {
 }
 
 async function loadFixture(): Promise<Fixture> {
-  if (view === 'bench') return benchFrames(Number(params.get('groups') ?? 0), Date.UTC(2026, 10, 20));
+  if (view === 'bench') {
+    return benchFrames(Number(params.get('groups') ?? 0), Date.UTC(2026, 10, 20));
+  }
   const response = await fetch(`./frames/${params.get('frames')}.json`);
   return (await response.json()) as Fixture;
 }
@@ -67,8 +75,20 @@ const started = performance.now();
 createRoot(document.getElementById('root')!).render(
   <ThemeContext.Provider value={theme}>
     <GlobalStyles />
-    <main style={{ padding: 16, minHeight: '100vh', boxSizing: 'border-box', background: theme.colors.background.primary }}>
-      <div style={{ width, height, boxSizing: 'content-box', background: theme.colors.background.primary, border: `1px solid ${theme.colors.border.weak}`, padding: 8 }} data-testid="panel">
+    <main
+      style={{ padding: 16, minHeight: '100vh', boxSizing: 'border-box', background: theme.colors.background.primary }}
+    >
+      <div
+        style={{
+          width,
+          height,
+          boxSizing: 'content-box',
+          background: theme.colors.background.primary,
+          border: `1px solid ${theme.colors.border.weak}`,
+          padding: 8,
+        }}
+        data-testid="panel"
+      >
         <Panel fixture={fixture} />
       </div>
     </main>

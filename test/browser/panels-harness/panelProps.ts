@@ -49,7 +49,13 @@ export function replaceVariables(text: string): string {
   });
 }
 
-export function panelProps<T>(options: T, series: DataFrame[], range: TimeRange, size: { width: number; height: number }, onZoom: (r: TimeRange) => void): PanelProps<T> {
+export function panelProps<T>(
+  options: T,
+  series: DataFrame[],
+  range: TimeRange,
+  size: { width: number; height: number },
+  onZoom: (r: TimeRange) => void,
+): PanelProps<T> {
   return {
     id: 1,
     data: { series, state: LoadingState.Done, timeRange: range },

@@ -56,7 +56,9 @@ export function fakeResources(): RarityResources & { calls: unknown[][] } {
   };
 }
 
-export function instanceSettings(jsonData: Partial<RarityDataSourceOptions> = {}): DataSourceInstanceSettings<RarityDataSourceOptions> {
+export function instanceSettings(
+  jsonData: Partial<RarityDataSourceOptions> = {},
+): DataSourceInstanceSettings<RarityDataSourceOptions> {
   return {
     id: 1,
     uid: 'rarity-uid',

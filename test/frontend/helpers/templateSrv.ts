@@ -11,7 +11,9 @@ export type VariableValues = Record<string, string | string[]>;
 const VARIABLE = /\$(\w+)|\$\{(\w+)(?::(\w+))?\}|\[\[(\w+)(?::(\w+))?\]\]/g;
 
 function format(value: string | string[], fmt: string | undefined): string {
-  if (!Array.isArray(value)) return value;
+  if (!Array.isArray(value)) {
+    return value;
+  }
   switch (fmt) {
     case 'csv':
     case 'raw':
@@ -44,20 +46,28 @@ export class TestTemplateSrv implements TemplateSrv {
   }
 
   replace(target?: string, scopedVars?: ScopedVars, fmt?: string | Function): string {
-    if (target === undefined || target === null) return target as unknown as string;
+    if (target === undefined || target === null) {
+      return target as unknown as string;
+    }
     return target.replace(VARIABLE, (whole, simple, braced, bracedFmt, bracket, bracketFmt) => {
       const name: string = simple ?? braced ?? bracket;
       const scoped = scopedVars?.[name];
       const value = scoped ? (scoped.value as string | string[]) : this.values[name];
-      if (value === undefined) return whole;
+      if (value === undefined) {
+        return whole;
+      }
       const chosen = bracedFmt ?? bracketFmt ?? (typeof fmt === 'string' ? fmt : undefined);
-      if (typeof fmt === 'function') return fmt(value, { name });
+      if (typeof fmt === 'function') {
+        return fmt(value, { name });
+      }
       return format(value, chosen);
     });
   }
 
   containsTemplate(target?: string): boolean {
-    if (!target) return false;
+    if (!target) {
+      return false;
+    }
     VARIABLE.lastIndex = 0;
     const found = VARIABLE.test(target);
     VARIABLE.lastIndex = 0;

@@ -29,17 +29,23 @@ function validate(ps: readonly number[], weights?: readonly number[]): void {
     throw new RangeError(`weights has ${weights.length} entries, probabilities ${ps.length}: they must match`);
   }
   ps.forEach((p, i) => {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`probabilities[${i}] = ${p}: must be in [0, 1]`);
+    if (!(p >= 0 && p <= 1)) {
+      throw new RangeError(`probabilities[${i}] = ${p}: must be in [0, 1]`);
+    }
   });
   weights?.forEach((w, i) => {
-    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weights[${i}] = ${w}: must be finite and ≥ 0`);
+    if (!(w >= 0) || !Number.isFinite(w)) {
+      throw new RangeError(`weights[${i}] = ${w}: must be finite and ≥ 0`);
+    }
   });
 }
 
 function jointStatistics(ps: readonly number[], weights?: readonly number[]): JointStatistics {
   validate(ps, weights);
   const w0 = weights ? weights[0] : 1;
-  if (ps.length === 1 && w0 === 1) return { only: floorProbability(ps[0]), sumSquares: 0, n: 1 };
+  if (ps.length === 1 && w0 === 1) {
+    return { only: floorProbability(ps[0]), sumSquares: 0, n: 1 };
+  }
   let sumSquares = 0;
   let n = 0;
   for (let i = 0; i < ps.length; i++) {
@@ -59,8 +65,12 @@ function jointStatistics(ps: readonly number[], weights?: readonly number[]): Jo
  */
 export function jointProbability(ps: readonly number[], weights?: readonly number[]): number {
   const s = jointStatistics(ps, weights);
-  if (s.only !== undefined) return clamp(s.only, 0, 1);
-  if (s.n === 0 || s.sumSquares / s.n < 1e-8) return 1;
+  if (s.only !== undefined) {
+    return clamp(s.only, 0, 1);
+  }
+  if (s.n === 0 || s.sumSquares / s.n < 1e-8) {
+    return 1;
+  }
   return clamp(regularizedGammaQ(s.n / 2, s.sumSquares / 2), 0, 1);
 }
 
@@ -72,10 +82,16 @@ export function jointProbability(ps: readonly number[], weights?: readonly numbe
  */
 export function logJointProbabilityUpperBound(ps: readonly number[], weights?: readonly number[]): number {
   const st = jointStatistics(ps, weights);
-  if (st.only !== undefined) return Math.min(Math.log(st.only), 0);
-  if (st.n === 0 || st.sumSquares === 0) return 0;
+  if (st.only !== undefined) {
+    return Math.min(Math.log(st.only), 0);
+  }
+  if (st.n === 0 || st.sumSquares === 0) {
+    return 0;
+  }
   const probability = st.sumSquares / st.n < 1e-8 ? 1 : clamp(regularizedGammaQ(st.n / 2, st.sumSquares / 2), 0, 1);
-  if (probability > 10 * DBL_MIN) return Math.log(probability);
+  if (probability > 10 * DBL_MIN) {
+    return Math.log(probability);
+  }
 
   const logDoubleMax = Math.log(0.1 * DBL_MAX);
   const s = st.n / 2;
@@ -101,13 +117,17 @@ const GL_WEIGHTS = [5 / 9, 8 / 9, 5 / 9];
 
 /** ln ∫_a^b e^{f(x)} dx by Gauss–Legendre, renormalised so tiny integrands don't underflow. */
 function logGaussLegendre(f: (x: number) => number, a: number, b: number): number {
-  if (b <= a) [a, b] = [b, a];
+  if (b <= a) {
+    [a, b] = [b, a];
+  }
   const centre = (a + b) / 2;
   const range = (b - a) / 2;
   const fx = GL_ABSCISSAS.map((t) => f(centre + range * t));
   const fmax = Math.max(...fx);
   let sum = 0;
-  for (let i = 0; i < fx.length; i++) sum += GL_WEIGHTS[i] * Math.exp(fx[i] - fmax);
+  for (let i = 0; i < fx.length; i++) {
+    sum += GL_WEIGHTS[i] * Math.exp(fx[i] - fmax);
+  }
   return Math.log(sum * range) + fmax;
 }
 
@@ -138,10 +158,14 @@ function numericalLogProbabilityOfMFromN(sortedMins: readonly number[], n: numbe
     }
   }
   const m = limits.length;
-  const integrand = (level: number) => (x: number): number => {
-    if (level === m) return (n - m) * logOneMinusX(x);
-    return logGaussLegendre(integrand(level + 1), x, limits[level]) + corrections[level];
-  };
+  const integrand =
+    (level: number) =>
+    (x: number): number => {
+      if (level === m) {
+        return (n - m) * logOneMinusX(x);
+      }
+      return logGaussLegendre(integrand(level + 1), x, limits[level]) + corrections[level];
+    };
   return logGaussLegendre(integrand(1), 0, limits[0]) + logGamma(n + 1) - logGamma(n - m + 1);
 }
 
@@ -156,7 +180,9 @@ const PRECISION = 1e6;
  */
 export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: number): number {
   const n = ps.length;
-  if (n === 0) return 0;
+  if (n === 0) {
+    return 0;
+  }
   const mins = [...ps]
     .sort((a, b) => a - b)
     .slice(0, Math.max(1, Math.min(m, n)))
@@ -179,17 +205,27 @@ export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: n
     const q = clamp(powOneMinusX(p, n - M + k), 0, 1);
     coeffs.push(-sum - q * Math.exp(logc - logLargestCoeff));
     let cmax = 0;
-    for (const c of coeffs) if (Math.abs(c) > 1 / DBL_MAX) cmax = Math.max(cmax, Math.abs(c));
+    for (const c of coeffs) {
+      if (Math.abs(c) > 1 / DBL_MAX) {
+        cmax = Math.max(cmax, Math.abs(c));
+      }
+    }
     if (cmax > 0) {
-      for (let i = 0; i < coeffs.length; i++) coeffs[i] /= cmax;
+      for (let i = 0; i < coeffs.length; i++) {
+        coeffs[i] /= cmax;
+      }
       logLargestCoeff += Math.log(cmax);
     }
   }
   let cmax = 0;
-  for (const c of coeffs) cmax = Math.max(cmax, Math.abs(c));
+  for (const c of coeffs) {
+    cmax = Math.max(cmax, Math.abs(c));
+  }
   if (cmax > 0 && cmax < 1 / DBL_MAX) {
     logLargestCoeff = Math.log(cmax);
-    for (let i = 0; i < coeffs.length; i++) coeffs[i] /= cmax;
+    for (let i = 0; i < coeffs.length; i++) {
+      coeffs[i] /= cmax;
+    }
   }
 
   const pM = mins[0];
@@ -211,7 +247,9 @@ export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: n
       const logPMin = Math.log(pMin);
       if (logPMin - logScale > LOG_DBL_MAX) {
         let total = 0;
-        for (const t of terms) total += Math.abs(t);
+        for (const t of terms) {
+          total += Math.abs(t);
+        }
         result = Math.log((total * pMin) / sum);
       } else {
         // Add pMin inside the loop, spread over the terms, to limit cancellation.
@@ -241,7 +279,9 @@ export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: n
   for (let attempt = 0; attempt < 2 && !(result < 0.001); attempt++) {
     result = numericalLogProbabilityOfMFromN(mins, n);
   }
-  if (!(result < 0.001)) result = 0;
+  if (!(result < 0.001)) {
+    result = 0;
+  }
   return Math.min(result, 0);
 }
 
@@ -253,7 +293,9 @@ export function logProbabilityOfMFromNExtremeSamples(ps: readonly number[], m: n
 function calibratedLogProbabilityOfMFromN(ps: readonly number[], m: number): number {
   const result = logProbabilityOfMFromNExtremeSamples(ps, m);
   const k = Math.min(Math.max(1, Math.min(m, ps.length)), ps.length);
-  if (k === 0) return result;
+  if (k === 0) {
+    return result;
+  }
   return result / (1 + Math.log(k) / 2.1);
 }
 

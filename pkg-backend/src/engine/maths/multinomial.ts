@@ -16,17 +16,25 @@ interface SortedCategories {
 function sortCategories(counts: ArrayLike<number>, total: number): SortedCategories {
   const k = counts.length;
   const order = new Int32Array(k);
-  for (let i = 0; i < k; i++) order[i] = i;
+  for (let i = 0; i < k; i++) {
+    order[i] = i;
+  }
   order.sort((x, y) => counts[x] - counts[y]);
   const p = new Float64Array(k);
   const tail = new Float64Array(k);
-  for (let i = 0; i < k; i++) p[i] = counts[order[i]] / total;
+  for (let i = 0; i < k; i++) {
+    p[i] = counts[order[i]] / total;
+  }
   // Equal probabilities share one tail sum that includes all of them (ml-cpp's equal-range loop).
   let cumulative = 0;
-  for (let i = 0; i < k; ) {
+  for (let i = 0; i < k;) {
     let j = i;
-    while (j < k && p[j] === p[i]) cumulative += p[j++];
-    for (; i < j; i++) tail[i] = cumulative;
+    while (j < k && p[j] === p[i]) {
+      cumulative += p[j++];
+    }
+    for (; i < j; i++) {
+      tail[i] = cumulative;
+    }
   }
   return { order, p, tail };
 }
@@ -35,7 +43,9 @@ function validTotal(counts: ArrayLike<number>): number {
   let total = 0;
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
-    if (!(c >= 0) || !Number.isFinite(c)) throw new RangeError(`counts[${i}] = ${c}: counts must be finite and ≥ 0`);
+    if (!(c >= 0) || !Number.isFinite(c)) {
+      throw new RangeError(`counts[${i}] = ${c}: counts must be finite and ≥ 0`);
+    }
     total += c;
   }
   return total;
@@ -50,9 +60,13 @@ function validTotal(counts: ArrayLike<number>): number {
 export function tailProbabilities(counts: ArrayLike<number>): Float64Array {
   const total = validTotal(counts);
   const result = new Float64Array(counts.length).fill(1);
-  if (total <= 0) return result;
+  if (total <= 0) {
+    return result;
+  }
   const { order, tail } = sortCategories(counts, total);
-  for (let i = 0; i < order.length; i++) result[order[i]] = Math.min(1, tail[i]);
+  for (let i = 0; i < order.length; i++) {
+    result[order[i]] = Math.min(1, tail[i]);
+  }
   return result;
 }
 
@@ -61,9 +75,15 @@ export function tailProbabilities(counts: ArrayLike<number>): Float64Array {
  * CMultinomialConjugate.cc: thresholds 100, 1000, 10000 with lower_bound, so "≤").
  */
 export function numberPriorSamples(totalConcentration: number): number {
-  if (totalConcentration <= 100) return 7;
-  if (totalConcentration <= 1000) return 5;
-  if (totalConcentration <= 10_000) return 3;
+  if (totalConcentration <= 100) {
+    return 7;
+  }
+  if (totalConcentration <= 1000) {
+    return 5;
+  }
+  if (totalConcentration <= 10_000) {
+    return 3;
+  }
   return 1;
 }
 
@@ -74,7 +94,9 @@ export function numberPriorSamples(totalConcentration: number): number {
  */
 export function betaSliceMeans(a: number, b: number, m: number): number[] {
   const mean = a / (a + b);
-  if (m === 1 || a === 0 || b === 0) return [mean];
+  if (m === 1 || a === 0 || b === 0) {
+    return [mean];
+  }
   const samples: number[] = [];
   let f = 0;
   for (let i = 1; i < m; i++) {
@@ -84,7 +106,9 @@ export function betaSliceMeans(a: number, b: number, m: number): number[] {
     f = fq;
   }
   samples.push(m * mean * (1 - f));
-  if (samples.some((s) => !Number.isFinite(s))) return [mean];
+  if (samples.some((s) => !Number.isFinite(s))) {
+    return [mean];
+  }
   return samples;
 }
 
@@ -97,8 +121,11 @@ function lowerBound(p: Float64Array, x: number): number {
   let hi = p.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (p[mid] < x) lo = mid + 1;
-    else hi = mid;
+    if (p[mid] < x) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
   return lo;
 }
@@ -129,7 +156,9 @@ export function smoothedTailProbabilities(counts: ArrayLike<number>): Float64Arr
   const total = validTotal(counts);
   const k = counts.length;
   const result = new Float64Array(k).fill(1);
-  if (total <= 0) return result;
+  if (total <= 0) {
+    return result;
+  }
   const sorted = sortCategories(counts, total);
   const m = numberPriorSamples(total);
   let lastP = NaN;
@@ -140,7 +169,9 @@ export function smoothedTailProbabilities(counts: ArrayLike<number>): Float64Arr
       const a = counts[index];
       const samples = betaSliceMeans(a, total - a, m);
       let sum = 0;
-      for (const s of samples) sum += interpolateTail(sorted, SAMPLE_SCALE * s);
+      for (const s of samples) {
+        sum += interpolateTail(sorted, SAMPLE_SCALE * s);
+      }
       lastValue = Math.min(1, Math.max(0, sum / samples.length));
       lastP = sorted.p[i];
     }

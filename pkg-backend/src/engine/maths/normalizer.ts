@@ -87,15 +87,21 @@ function discrete(raw: number): number {
 
 function resolve(config: NormalizerConfig): ResolvedConfig {
   const bucketLength = config.bucketLength ?? STANDARD_BUCKET_LENGTH;
-  if (!(bucketLength > 0)) throw new RangeError(`bucketLength = ${bucketLength}: must be > 0 seconds`);
+  if (!(bucketLength > 0)) {
+    throw new RangeError(`bucketLength = ${bucketLength}: must be > 0 seconds`);
+  }
   const decayRate = config.decayRate ?? DEFAULT_DECAY_RATE * Math.min(1, bucketLength / STANDARD_BUCKET_LENGTH);
-  if (!(decayRate >= 0)) throw new RangeError(`decayRate = ${decayRate}: must be ≥ 0`);
+  if (!(decayRate >= 0)) {
+    throw new RangeError(`decayRate = ${decayRate}: must be ≥ 0`);
+  }
   const noisePercentile = config.noisePercentile ?? 50;
   if (!(noisePercentile > 0 && noisePercentile <= 100)) {
     throw new RangeError(`noisePercentile = ${noisePercentile}: must be in (0, 100]`);
   }
   const noiseMultiplier = config.noiseMultiplier ?? 1;
-  if (!(noiseMultiplier > 0)) throw new RangeError(`noiseMultiplier = ${noiseMultiplier}: must be > 0`);
+  if (!(noiseMultiplier > 0)) {
+    throw new RangeError(`noiseMultiplier = ${noiseMultiplier}: must be > 0`);
+  }
   const knotPoints = (config.knotPoints ?? DEFAULT_KNOT_POINTS).map(([x, y]) => [x, y] as [number, number]);
   return { bucketLength, decayRate, noisePercentile, noiseMultiplier, knotPoints };
 }
@@ -103,16 +109,22 @@ function resolve(config: NormalizerConfig): ResolvedConfig {
 /** Lexicographic std::lower_bound of (x, y) in the knot points. */
 function lowerBoundKnot(knots: Array<[number, number]>, x: number, y: number): number {
   let i = 0;
-  while (i < knots.length && (knots[i][0] < x || (knots[i][0] === x && knots[i][1] < y))) i++;
+  while (i < knots.length && (knots[i][0] < x || (knots[i][0] === x && knots[i][1] < y))) {
+    i++;
+  }
   return i;
 }
 
 /** Score at percentile `pct` on the knot-point curve (one end of C1). */
 function knotScore(knots: Array<[number, number]>, pct: number): number {
   let i = 0;
-  while (i < knots.length && knots[i][0] < pct) i++;
+  while (i < knots.length && knots[i][0] < pct) {
+    i++;
+  }
   i = Math.max(i, 1);
-  if (i >= knots.length) return MAX_NORMALIZED_SCORE;
+  if (i >= knots.length) {
+    return MAX_NORMALIZED_SCORE;
+  }
   const [x0, y0] = knots[i - 1];
   const [x1, y1] = knots[i];
   return y0 + ((y1 - y0) * (pct - x0)) / (x1 - x0);
@@ -154,7 +166,9 @@ export class ScoreNormalizer {
    * Returns true when the scope's maximum grew by more than 10 %.
    */
   update(raw: number, scope = ''): boolean {
-    if (!(raw >= 0) || !Number.isFinite(raw)) throw new RangeError(`raw score = ${raw}: must be finite and ≥ 0`);
+    if (!(raw >= 0) || !Number.isFinite(raw)) {
+      throw new RangeError(`raw score = ${raw}: must be finite and ≥ 0`);
+    }
     const max = this.maxScores.get(scope);
     const oldMax = max?.score ?? 0;
     const newMax = Math.max(oldMax, raw);
@@ -182,15 +196,22 @@ export class ScoreNormalizer {
           }
         }
         this.highPercentileCount = Math.min(this.highPercentileCount, n);
-        for (; i < summary.length; i++) this.highQuantiles.add(summary[i][0], summary[i][1] - summary[i - 1][1]);
+        for (; i < summary.length; i++) {
+          this.highQuantiles.add(summary[i][0], summary[i][1] - summary[i - 1][1]);
+        }
       }
     }
 
     this.quantiles.add(score);
-    if (score <= this.highPercentileScore) this.highPercentileCount++;
-    else this.highQuantiles.add(score);
+    if (score <= this.highPercentileScore) {
+      this.highPercentileCount++;
+    } else {
+      this.highQuantiles.add(score);
+    }
 
-    if (n + 1 > k && (n + 1) % k === 0) this.refreshHighPercentile(n + 1);
+    if (n + 1 > k && (n + 1) % k === 0) {
+      this.refreshHighPercentile(n + 1);
+    }
     return bigChange;
   }
 
@@ -201,17 +222,25 @@ export class ScoreNormalizer {
       const low = this.quantiles.summary();
       const high = this.highQuantiles.summary();
       let i0 = 0;
-      while (i0 < low.length && low[i0][1] < target) i0++;
+      while (i0 < low.length && low[i0][1] < target) {
+        i0++;
+      }
       i0 = Math.min(i0, low.length - 1);
       let j = 0;
-      while (j < high.length && high[j][0] <= low[i0][0]) j++;
+      while (j < high.length && high[j][0] <= low[i0][0]) {
+        j++;
+      }
       j = Math.min(j, high.length - 1);
       let r = low[i0][1];
       for (let i = i0 + 1; i < low.length && low[i0][1] + this.highQuantiles.n < n; i++) {
-        for (; j < high.length && high[j][0] <= low[i][0]; j++) r += high[j][1] - (j === 0 ? 0 : high[j - 1][1]);
+        for (; j < high.length && high[j][0] <= low[i][0]; j++) {
+          r += high[j][1] - (j === 0 ? 0 : high[j - 1][1]);
+        }
         const m = r < low[i][1] ? low[i][1] - r : 0;
         r += m;
-        if (m > 0) this.highQuantiles.add(low[i][0], m);
+        if (m > 0) {
+          this.highQuantiles.add(low[i][0], m);
+        }
       }
       this.highPercentileScore = low[i0][0];
       this.highPercentileCount = low[i0][1] > n ? n - 1 : low[i0][1];
@@ -258,8 +287,12 @@ export class ScoreNormalizer {
    * 0 for a raw score of 0 or an empty history.
    */
   normalize(raw: number, scope = ''): number {
-    if (!(raw >= 0) || !Number.isFinite(raw)) throw new RangeError(`raw score = ${raw}: must be finite and ≥ 0`);
-    if (raw === 0 || !this.canNormalize()) return 0;
+    if (!(raw >= 0) || !Number.isFinite(raw)) {
+      throw new RangeError(`raw score = ${raw}: must be finite and ≥ 0`);
+    }
+    if (raw === 0 || !this.canNormalize()) {
+      return 0;
+    }
     const { noisePercentile, noiseMultiplier, knotPoints } = this.config;
     const score = discrete(raw);
 
@@ -279,7 +312,9 @@ export class ScoreNormalizer {
     const exponent = 1 / this.bucketNormalizationFactor;
     let lowerPct = 100 * Math.pow(lb, exponent);
     let upperPct = 100 * Math.pow(ub, exponent);
-    if (lowerPct > upperPct) [lowerPct, upperPct] = [upperPct, lowerPct];
+    if (lowerPct > upperPct) {
+      [lowerPct, upperPct] = [upperPct, lowerPct];
+    }
     lowerPct = clamp(lowerPct, 0, 100);
     upperPct = clamp(upperPct, 0, 100);
     const c1 = (knotScore(knotPoints, lowerPct) + knotScore(knotPoints, upperPct)) / 2;
@@ -304,12 +339,17 @@ export class ScoreNormalizer {
    * every 20 buckets, so high quantiles stay well estimated.
    */
   age(buckets = 1): void {
-    if (!(buckets >= 0)) throw new RangeError(`buckets = ${buckets}: can't age backwards`);
+    if (!(buckets >= 0)) {
+      throw new RangeError(`buckets = ${buckets}: can't age backwards`);
+    }
     const alpha = Math.exp(-2 * this.maxScoreDecayRate * buckets);
     for (const [scope, max] of this.maxScores) {
       max.timeSinceLastScore += buckets;
-      if (max.timeSinceLastScore > FORGET_MAX_SCORE_INTERVAL) this.maxScores.delete(scope);
-      else max.score *= alpha;
+      if (max.timeSinceLastScore > FORGET_MAX_SCORE_INTERVAL) {
+        this.maxScores.delete(scope);
+      } else {
+        max.score *= alpha;
+      }
     }
     this.timeToQuantileDecay -= buckets;
     if (this.timeToQuantileDecay <= 0) {
@@ -318,7 +358,9 @@ export class ScoreNormalizer {
       const factor = Math.exp(-this.config.decayRate * periods);
       this.quantiles.age(factor);
       this.highQuantiles.age(factor);
-      if (n > 0) this.highPercentileCount = Math.floor((this.quantiles.n / n) * this.highPercentileCount + 0.5);
+      if (n > 0) {
+        this.highPercentileCount = Math.floor((this.quantiles.n / n) * this.highPercentileCount + 0.5);
+      }
       this.timeToQuantileDecay += QUANTILE_DECAY_TIME + Math.floor(-this.timeToQuantileDecay / QUANTILE_DECAY_TIME);
     }
   }
@@ -342,12 +384,16 @@ export class ScoreNormalizer {
   }
 
   static fromJSON(state: ScoreNormalizerState): ScoreNormalizer {
-    if (!state || state.version !== 1) throw new RangeError(`normalizer state version ${state?.version}: expected 1`);
+    if (!state || state.version !== 1) {
+      throw new RangeError(`normalizer state version ${state?.version}: expected 1`);
+    }
     const normalizer = new ScoreNormalizer(state.config);
     normalizer.highPercentileScore = state.highPercentileScore;
     normalizer.highPercentileCount = state.highPercentileCount;
     normalizer.timeToQuantileDecay = state.timeToQuantileDecay;
-    for (const [scope, max] of state.maxScores) normalizer.maxScores.set(scope, { ...max });
+    for (const [scope, max] of state.maxScores) {
+      normalizer.maxScores.set(scope, { ...max });
+    }
     normalizer.quantiles = QDigest.fromJSON(state.quantiles);
     normalizer.highQuantiles = QDigest.fromJSON(state.highQuantiles);
     return normalizer;

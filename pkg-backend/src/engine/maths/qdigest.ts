@@ -43,7 +43,9 @@ export class QDigest {
   private tree: TreeNode | undefined;
 
   constructor(k: number) {
-    if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`k = ${k}: must be a positive integer`);
+    if (!(Number.isInteger(k) && k > 0)) {
+      throw new RangeError(`k = ${k}: must be a positive integer`);
+    }
     this.k = k;
   }
 
@@ -69,7 +71,9 @@ export class QDigest {
     if (!(Number.isInteger(value) && value >= 0 && value <= UINT32_MAX)) {
       throw new RangeError(`value = ${value}: must be an integer in [0, 2^32)`);
     }
-    if (!(Number.isInteger(count) && count > 0)) throw new RangeError(`count = ${count}: must be a positive integer`);
+    if (!(Number.isInteger(count) && count > 0)) {
+      throw new RangeError(`count = ${count}: must be a positive integer`);
+    }
     const factorBefore = this.compressionFactor();
     this.total += count;
     let expanded = false;
@@ -85,22 +89,30 @@ export class QDigest {
     } else {
       // Only the new leaf's path can violate the invariant (CQDigest::add).
       for (let level = 0, index = value; level < this.rootLevel; level++, index = Math.floor(index / 2)) {
-        if (!this.compressNode(level, index)) break;
+        if (!this.compressNode(level, index)) {
+          break;
+        }
       }
     }
   }
 
   /** Fold node (level, index) and its sibling into their parent if the triple is light enough. */
   private compressNode(level: number, index: number): boolean {
-    if (level >= this.rootLevel) return false;
+    if (level >= this.rootLevel) {
+      return false;
+    }
     const key = keyOf(level, index);
     const siblingKey = keyOf(level, index ^ 1);
     const parentKey = keyOf(level + 1, Math.floor(index / 2));
     const own = this.counts.get(key) ?? 0;
     const sibling = this.counts.get(siblingKey) ?? 0;
-    if (own + sibling === 0) return false;
+    if (own + sibling === 0) {
+      return false;
+    }
     const triple = own + sibling + (this.counts.get(parentKey) ?? 0);
-    if (triple >= this.compressionFactor()) return false;
+    if (triple >= this.compressionFactor()) {
+      return false;
+    }
     this.counts.delete(key);
     this.counts.delete(siblingKey);
     this.counts.set(parentKey, triple);
@@ -110,14 +122,20 @@ export class QDigest {
 
   /** Bottom-up passes until nothing folds (CQDigest::compress). */
   private compressAll(): void {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (let level = 0; level < this.rootLevel; level++) {
         const atLevel: number[] = [];
-        for (const key of this.counts.keys()) if (levelOf(key) === level) atLevel.push(indexOf(key));
+        for (const key of this.counts.keys()) {
+          if (levelOf(key) === level) {
+            atLevel.push(indexOf(key));
+          }
+        }
         atLevel.sort((a, b) => b - a);
         for (const index of atLevel) {
-          if (this.counts.has(keyOf(level, index)) && this.compressNode(level, index)) changed = true;
+          if (this.counts.has(keyOf(level, index)) && this.compressNode(level, index)) {
+            changed = true;
+          }
         }
       }
     }
@@ -138,9 +156,17 @@ export class QDigest {
 
   /** The nodes as ml-cpp's tree: each node under its nearest stored ancestor, children in post order. */
   private root(): TreeNode {
-    if (this.tree) return this.tree;
+    if (this.tree) {
+      return this.tree;
+    }
     const rootKey = keyOf(this.rootLevel, 0);
-    const root: TreeNode = { min: 0, max: this.rootMax, count: this.counts.get(rootKey) ?? 0, subtree: 0, children: [] };
+    const root: TreeNode = {
+      min: 0,
+      max: this.rootMax,
+      count: this.counts.get(rootKey) ?? 0,
+      subtree: 0,
+      children: [],
+    };
     const byKey = new Map<number, TreeNode>([[rootKey, root]]);
     const keys = [...this.counts.keys()].filter((key) => key !== rootKey && levelOf(key) < this.rootLevel);
     keys.sort((a, b) => levelOf(b) - levelOf(a) || a - b);
@@ -148,7 +174,13 @@ export class QDigest {
       const level = levelOf(key);
       const index = indexOf(key);
       const span = 2 ** level;
-      const node: TreeNode = { min: index * span, max: (index + 1) * span - 1, count: this.counts.get(key)!, subtree: 0, children: [] };
+      const node: TreeNode = {
+        min: index * span,
+        max: (index + 1) * span - 1,
+        count: this.counts.get(key)!,
+        subtree: 0,
+        children: [],
+      };
       byKey.set(key, node);
       let parent: TreeNode | undefined;
       for (let l = level + 1, i = Math.floor(index / 2); !parent; l++, i = Math.floor(i / 2)) {
@@ -159,7 +191,9 @@ export class QDigest {
     const finish = (node: TreeNode): number => {
       node.children.sort(postLess);
       node.subtree = node.count;
-      for (const child of node.children) node.subtree += finish(child);
+      for (const child of node.children) {
+        node.subtree += finish(child);
+      }
       return node.subtree;
     };
     finish(root);
@@ -171,7 +205,9 @@ export class QDigest {
   private postOrder(): TreeNode[] {
     const out: TreeNode[] = [];
     const visit = (node: TreeNode): void => {
-      for (const child of node.children) visit(child);
+      for (const child of node.children) {
+        visit(child);
+      }
       out.push(node);
     };
     visit(this.root());
@@ -180,18 +216,28 @@ export class QDigest {
 
   /** Bounds on the fraction of values ≤ x: nodes ending at or before x, and nodes starting there. */
   cdf(x: number): [number, number] {
-    if (this.total === 0) return [0, 0];
+    if (this.total === 0) {
+      return [0, 0];
+    }
     let lower = 0;
     let upper = 0;
     const visitLower = (node: TreeNode): void => {
-      if (node.max <= x) lower += node.subtree;
-      else for (const child of node.children) visitLower(child);
+      if (node.max <= x) {
+        lower += node.subtree;
+      } else {
+        for (const child of node.children) {
+          visitLower(child);
+        }
+      }
     };
     const visitUpper = (node: TreeNode): void => {
-      if (node.max <= x) upper += node.subtree;
-      else if (node.min <= x) {
+      if (node.max <= x) {
+        upper += node.subtree;
+      } else if (node.min <= x) {
         upper += node.count;
-        for (const child of node.children) visitUpper(child);
+        for (const child of node.children) {
+          visitUpper(child);
+        }
       }
     };
     visitLower(this.root());
@@ -201,12 +247,16 @@ export class QDigest {
 
   /** Smallest value v with at least round(q·n) counts at or below it (CQDigest::quantile). */
   quantile(q: number): number {
-    if (this.total === 0) throw new RangeError('quantile of an empty digest');
+    if (this.total === 0) {
+      throw new RangeError('quantile of an empty digest');
+    }
     const target = Math.floor(q * this.total + 0.5);
     let left = 0;
     const descend = (node: TreeNode): number => {
       for (const child of node.children) {
-        if (left + child.subtree >= target) return descend(child);
+        if (left + child.subtree >= target) {
+          return descend(child);
+        }
         left += child.subtree;
       }
       return node.max;
@@ -219,13 +269,16 @@ export class QDigest {
     let result = 0;
     const visit = (node: TreeNode): void => {
       for (const child of node.children) {
-        if (child.max < x) result = Math.max(result, child.max);
-        else {
+        if (child.max < x) {
+          result = Math.max(result, child.max);
+        } else {
           visit(child);
           break;
         }
       }
-      if (node.max < x && node.count > 0) result = Math.max(result, node.max);
+      if (node.max < x && node.count > 0) {
+        result = Math.max(result, node.max);
+      }
     };
     visit(this.root());
     return result;
@@ -237,13 +290,16 @@ export class QDigest {
     const visit = (node: TreeNode): void => {
       for (let i = node.children.length - 1; i >= 0; i--) {
         const child = node.children[i];
-        if (child.max > x) result = Math.min(result, child.max);
-        else {
+        if (child.max > x) {
+          result = Math.min(result, child.max);
+        } else {
           visit(child);
           break;
         }
       }
-      if (node.max > x && node.count > 0) result = Math.min(result, node.max);
+      if (node.max > x && node.count > 0) {
+        result = Math.min(result, node.max);
+      }
     };
     visit(this.root());
     return result;
@@ -251,7 +307,9 @@ export class QDigest {
 
   /** Bounds on the density at x: mass between the neighbouring node ends, per unit (CQDigest::pdf). */
   pdf(x: number): [number, number] {
-    if (this.total === 0) return [0, 0];
+    if (this.total === 0) {
+      return [0, 0];
+    }
     const inf = this.infimum(x);
     const sup = this.supremum(x);
     const [infLower, infUpper] = this.cdf(inf);
@@ -263,7 +321,9 @@ export class QDigest {
   /** (value, cumulative count) at each distinct node end in post order (CQDigest::summary). */
   summary(): Array<[number, number]> {
     const result: Array<[number, number]> = [];
-    if (this.total === 0) return result;
+    if (this.total === 0) {
+      return result;
+    }
     const nodes = this.postOrder();
     let last = nodes[0].max;
     let count = nodes[0].count;
@@ -274,7 +334,9 @@ export class QDigest {
       }
       count += nodes[i].count;
     }
-    if (result.length === 0 || result[result.length - 1][1] < count) result.push([this.rootMax, count]);
+    if (result.length === 0 || result[result.length - 1][1] < count) {
+      result.push([this.rootMax, count]);
+    }
     return result;
   }
 
@@ -292,7 +354,9 @@ export class QDigest {
     const digest = new QDigest(state.k);
     digest.total = state.n;
     digest.rootLevel = state.rootLevel;
-    for (const [level, index, count] of state.nodes) digest.counts.set(keyOf(level, index), count);
+    for (const [level, index, count] of state.nodes) {
+      digest.counts.set(keyOf(level, index), count);
+    }
     return digest;
   }
 }
@@ -302,7 +366,9 @@ export class QDigest {
  * Beta(n·p + 1/3, n·(1 − p) + 1/3), the finite-sample uncertainty on a c.d.f. value.
  */
 export function cdfQuantile(n: number, p: number, q: number): number {
-  if (q === 0.5) return p;
+  if (q === 0.5) {
+    return p;
+  }
   const value = betaQuantile(q, n * p + 1 / 3, n * (1 - p) + 1 / 3);
   return Number.isFinite(value) ? value : p;
 }

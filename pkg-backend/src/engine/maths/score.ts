@@ -28,7 +28,9 @@ const MINUS_LOG_SMALLEST = -Math.log(DBL_MIN);
  */
 export function rawAnomalyScore(p: number): number {
   const q = Math.max(p, DBL_MIN);
-  if (!(q < LARGEST_SIGNIFICANT_PROBABILITY)) return 0;
+  if (!(q < LARGEST_SIGNIFICANT_PROBABILITY)) {
+    return 0;
+  }
   if (q >= SMALL_PROBABILITY) {
     return (SMALL_PROBABILITY_SCORE * (1 / q - INV_LARGEST)) / (INV_SMALL - INV_LARGEST);
   }
@@ -52,7 +54,9 @@ export function rawAnomalyScore(p: number): number {
  */
 export function inverseAnomalyScore(score: number): number {
   const s = clamp(score, 0, MAX_SCORE);
-  if (s === 0) return (1 + LARGEST_SIGNIFICANT_PROBABILITY) / 2;
+  if (s === 0) {
+    return (1 + LARGEST_SIGNIFICANT_PROBABILITY) / 2;
+  }
   if (s <= SMALL_PROBABILITY_SCORE) {
     return 1 / (INV_LARGEST + ((INV_SMALL - INV_LARGEST) * s) / SMALL_PROBABILITY_SCORE);
   }
@@ -126,7 +130,9 @@ const SMALLEST_LOG_EXTREME_PROBABILITY = -1500;
 function partialScore(logP: number, weight: number, smallestLog: number): number {
   if (logP < LOG_SMALLEST_PROBABILITY) {
     const t = Math.min((logP - LOG_SMALLEST_PROBABILITY) / (smallestLog - LOG_SMALLEST_PROBABILITY), 1);
-    return (NORMAL_RANGE_SCORE_FRACTION + (1 - NORMAL_RANGE_SCORE_FRACTION) * t) * weight * SMALLEST_PROBABILITY_DEVIATION;
+    return (
+      (NORMAL_RANGE_SCORE_FRACTION + (1 - NORMAL_RANGE_SCORE_FRACTION) * t) * weight * SMALLEST_PROBABILITY_DEVIATION
+    );
   }
   return NORMAL_RANGE_SCORE_FRACTION * weight * rawAnomalyScore(Math.exp(logP));
 }
@@ -139,7 +145,9 @@ function partialScore(logP: number, weight: number, smallestLog: number): number
  */
 export function computeScore(config: ScoreConfig, ps: readonly number[]): ScoreResult {
   const valid = ps.filter((p) => p >= 0 && p <= 1);
-  if (valid.length === 0) return { score: 0, probability: 1 };
+  if (valid.length === 0) {
+    return { score: 0, probability: 1 };
+  }
   const { jointWeight, extremeWeight, minExtreme, maxExtreme, maxAnomalousP } = config;
 
   const logPJoint = logJointProbabilityUpperBound(valid);

@@ -19,7 +19,9 @@ const LANCZOS = [
 
 /** ln Γ(x) for x > 0. */
 export function logGamma(x: number): number {
-  if (!(x > 0)) return x === 0 ? Infinity : NaN;
+  if (!(x > 0)) {
+    return x === 0 ? Infinity : NaN;
+  }
   if (x < 0.5) {
     // Reflection keeps the Lanczos sum in its accurate range.
     return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
@@ -30,7 +32,9 @@ export function logGamma(x: number): number {
   }
   const z = x - 1;
   let sum = LANCZOS[0];
-  for (let i = 1; i < LANCZOS.length; i++) sum += LANCZOS[i] / (z + i);
+  for (let i = 1; i < LANCZOS.length; i++) {
+    sum += LANCZOS[i] / (z + i);
+  }
   const t = z + LANCZOS_G + 0.5;
   return LN_SQRT_2PI + (z + 0.5) * Math.log(t) - t + Math.log(sum);
 }
@@ -49,7 +53,9 @@ function gammaSeries(a: number, x: number): number {
     ap += 1;
     del *= x / ap;
     sum += del;
-    if (Math.abs(del) < Math.abs(sum) * EPS) break;
+    if (Math.abs(del) < Math.abs(sum) * EPS) {
+      break;
+    }
   }
   return sum;
 }
@@ -64,13 +70,19 @@ function gammaContinuedFraction(a: number, x: number): number {
     const an = -i * (i - a);
     b += 2;
     d = an * d + b;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
+    if (Math.abs(d) < FPMIN) {
+      d = FPMIN;
+    }
     c = b + an / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
+    if (Math.abs(c) < FPMIN) {
+      c = FPMIN;
+    }
     d = 1 / d;
     const del = d * c;
     h *= del;
-    if (Math.abs(del - 1) < EPS) break;
+    if (Math.abs(del - 1) < EPS) {
+      break;
+    }
   }
   return h;
 }
@@ -85,9 +97,15 @@ export function regularizedGammaQ(a: number, x: number): number {
  * probability of many tiny probabilities): the continued fraction is evaluated in log space.
  */
 export function logRegularizedGammaQ(a: number, x: number): number {
-  if (!(a > 0) || Number.isNaN(x)) return NaN;
-  if (x <= 0) return 0;
-  if (x === Infinity) return -Infinity;
+  if (!(a > 0) || Number.isNaN(x)) {
+    return NaN;
+  }
+  if (x <= 0) {
+    return 0;
+  }
+  if (x === Infinity) {
+    return -Infinity;
+  }
   if (x < a + 1) {
     const p = Math.exp(logGammaPrefactor(a, x)) * gammaSeries(a, x);
     return p >= 1 ? -Infinity : Math.log1p(-p);
@@ -102,27 +120,39 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
   const qam = a - 1;
   let c = 1;
   let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < FPMIN) d = FPMIN;
+  if (Math.abs(d) < FPMIN) {
+    d = FPMIN;
+  }
   d = 1 / d;
   let h = d;
   for (let m = 1; m <= 10_000; m++) {
     const m2 = 2 * m;
     let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
     d = 1 + aa * d;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
+    if (Math.abs(d) < FPMIN) {
+      d = FPMIN;
+    }
     c = 1 + aa / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
+    if (Math.abs(c) < FPMIN) {
+      c = FPMIN;
+    }
     d = 1 / d;
     h *= d * c;
     aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
     d = 1 + aa * d;
-    if (Math.abs(d) < FPMIN) d = FPMIN;
+    if (Math.abs(d) < FPMIN) {
+      d = FPMIN;
+    }
     c = 1 + aa / c;
-    if (Math.abs(c) < FPMIN) c = FPMIN;
+    if (Math.abs(c) < FPMIN) {
+      c = FPMIN;
+    }
     d = 1 / d;
     const del = d * c;
     h *= del;
-    if (Math.abs(del - 1) < EPS) break;
+    if (Math.abs(del - 1) < EPS) {
+      break;
+    }
   }
   return h;
 }
@@ -133,9 +163,15 @@ function logBeta(a: number, b: number): number {
 
 /** Regularised incomplete beta I_x(a, b), i.e. the Beta(a, b) c.d.f. at x (boost::math::ibeta). */
 export function regularizedBeta(x: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0) || Number.isNaN(x)) return NaN;
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
+  if (!(a > 0) || !(b > 0) || Number.isNaN(x)) {
+    return NaN;
+  }
+  if (x <= 0) {
+    return 0;
+  }
+  if (x >= 1) {
+    return 1;
+  }
   const logFront = a * Math.log(x) + b * Math.log1p(-x) - logBeta(a, b);
   // The continued fraction converges fast on the side of the mean where x lies.
   if (x < (a + 1) / (a + b + 2)) {
@@ -154,25 +190,42 @@ function logBetaPdf(x: number, a: number, b: number): number {
  * Newton steps from a moment-matched start, safeguarded by bisection on a shrinking bracket.
  */
 export function betaQuantile(p: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0) || !(p >= 0 && p <= 1)) return NaN;
-  if (p === 0) return 0;
-  if (p === 1) return 1;
+  if (!(a > 0) || !(b > 0) || !(p >= 0 && p <= 1)) {
+    return NaN;
+  }
+  if (p === 0) {
+    return 0;
+  }
+  if (p === 1) {
+    return 1;
+  }
   let lo = 0;
   let hi = 1;
   // Start at the normal approximation of the Beta, clamped into the open interval.
   const mean = a / (a + b);
   const sd = Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1)));
   let x = mean + sd * normalQuantile(p);
-  if (!(x > 0 && x < 1)) x = mean;
+  if (!(x > 0 && x < 1)) {
+    x = mean;
+  }
   for (let i = 0; i < 200; i++) {
     const f = regularizedBeta(x, a, b) - p;
-    if (f === 0) return x;
-    if (f < 0) lo = x;
-    else hi = x;
+    if (f === 0) {
+      return x;
+    }
+    if (f < 0) {
+      lo = x;
+    } else {
+      hi = x;
+    }
     const dens = Math.exp(logBetaPdf(x, a, b));
     let next = dens > 0 && Number.isFinite(dens) ? x - f / dens : NaN;
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (Math.abs(next - x) <= 1e-15 * Math.max(x, 1e-300) || hi - lo <= 1e-16 * hi) return next;
+    if (!(next > lo && next < hi)) {
+      next = 0.5 * (lo + hi);
+    }
+    if (Math.abs(next - x) <= 1e-15 * Math.max(x, 1e-300) || hi - lo <= 1e-16 * hi) {
+      return next;
+    }
     x = next;
   }
   return x;
@@ -180,17 +233,28 @@ export function betaQuantile(p: number, a: number, b: number): number {
 
 /** Standard normal c.d.f. Φ(z), accurate in relative terms in both tails (via Q(1/2, z²/2) = erfc). */
 export function normalCdf(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  if (z === -Infinity) return 0;
-  if (z === Infinity) return 1;
+  if (Number.isNaN(z)) {
+    return NaN;
+  }
+  if (z === -Infinity) {
+    return 0;
+  }
+  if (z === Infinity) {
+    return 1;
+  }
   const tail = 0.5 * regularizedGammaQ(0.5, 0.5 * z * z);
   return z < 0 ? tail : 1 - tail;
 }
 
 // Acklam's rational approximation of Φ⁻¹ (relative error < 1.15e-9), refined below.
-const ACK_A = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+const ACK_A = [
+  -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+];
 const ACK_B = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-const ACK_C = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const ACK_C = [
+  -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
 const ACK_D = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
 const P_LOW = 0.02425;
 
@@ -219,17 +283,27 @@ function acklam(p: number): number {
  * The upper half is obtained by symmetry from the lower one, where 1 − p loses nothing.
  */
 export function normalQuantile(p: number): number {
-  if (Number.isNaN(p) || p < 0 || p > 1) return NaN;
-  if (p === 0) return -Infinity;
-  if (p === 1) return Infinity;
-  if (p > 0.5) return -normalQuantile(1 - p);
+  if (Number.isNaN(p) || p < 0 || p > 1) {
+    return NaN;
+  }
+  if (p === 0) {
+    return -Infinity;
+  }
+  if (p === 1) {
+    return Infinity;
+  }
+  if (p > 0.5) {
+    return -normalQuantile(1 - p);
+  }
   let x = acklam(p);
   for (let i = 0; i < 3; i++) {
     const e = normalCdf(x) - p;
     const u = e * SQRT_2PI * Math.exp(0.5 * x * x);
     const step = u / (1 + 0.5 * x * u);
     x -= step;
-    if (Math.abs(step) <= 1e-15 * Math.abs(x)) break;
+    if (Math.abs(step) <= 1e-15 * Math.abs(x)) {
+      break;
+    }
   }
   return x;
 }

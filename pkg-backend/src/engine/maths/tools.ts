@@ -8,8 +8,12 @@ const COEFFS = [-1, 1 / 2, -1 / 6, 1 / 24, -1 / 120, 1 / 720];
 
 /** (1 − x)^p. */
 export function powOneMinusX(x: number, p: number): number {
-  if (x === 1) return 0;
-  if (p === 1) return 1 - x;
+  if (x === 1) {
+    return 0;
+  }
+  if (p === 1) {
+    return 1 - x;
+  }
   const y = p * x;
   if (Math.abs(y) < SERIES_LIMIT) {
     let remainder = 0;
@@ -20,7 +24,9 @@ export function powOneMinusX(x: number, p: number): number {
     }
     return 1 + remainder;
   }
-  if (p > 1000) return Math.exp(-y);
+  if (p > 1000) {
+    return Math.exp(-y);
+  }
   if (x > 1) {
     const sign = Math.trunc(p) % 2 ? -1 : 1;
     return sign * Math.exp(p * Math.log(x - 1));
@@ -30,8 +36,12 @@ export function powOneMinusX(x: number, p: number): number {
 
 /** 1 − (1 − x)^p, without cancellation when p·x is small. */
 export function oneMinusPowOneMinusX(x: number, p: number): number {
-  if (x === 1) return 1;
-  if (p === 1) return x;
+  if (x === 1) {
+    return 1;
+  }
+  if (p === 1) {
+    return x;
+  }
   const y = p * x;
   if (Math.abs(y) < SERIES_LIMIT) {
     let result = 0;
@@ -42,7 +52,9 @@ export function oneMinusPowOneMinusX(x: number, p: number): number {
     }
     return result;
   }
-  if (p > 1000) return 1 - Math.exp(-y);
+  if (p > 1000) {
+    return 1 - Math.exp(-y);
+  }
   if (x > 1) {
     const sign = Math.trunc(p) % 2 ? -1 : 1;
     return 1 - sign * Math.exp(p * Math.log(x - 1));
@@ -55,7 +67,9 @@ export function logOneMinusX(x: number): number {
   if (Math.abs(x) < SERIES_LIMIT) {
     let result = 0;
     let xi = -x;
-    for (let i = 0; i < 6; i++, xi *= -x) result += xi / (i + 1);
+    for (let i = 0; i < 6; i++, xi *= -x) {
+      result += xi / (i + 1);
+    }
     return result;
   }
   return Math.log(1 - x);

@@ -37,7 +37,9 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
   if (spec.function !== 'rare' && spec.function !== 'freq_rare') {
     throw new Error(`function "${String(spec.function)}" is not supported; use rare or freq_rare`);
   }
-  if (!spec.byField) throw new Error('byField is required for rare and freq_rare');
+  if (!spec.byField) {
+    throw new Error('byField is required for rare and freq_rare');
+  }
   if (spec.function === 'freq_rare' && !spec.overField) {
     throw new Error('freq_rare needs an overField (the population whose requests are compared)');
   }
@@ -49,11 +51,14 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
     throw new Error(`learningBuckets must be a non-negative integer, got ${learningBuckets}`);
   }
   if (learningBuckets < MIN_LEARNING_BUCKETS && !spec.allowShortLearning) {
-    throw new Error(`learningBuckets must be at least ${MIN_LEARNING_BUCKETS} (Elastic's advice for rare), got ${learningBuckets}`);
+    throw new Error(
+      `learningBuckets must be at least ${MIN_LEARNING_BUCKETS} (Elastic's advice for rare), got ${learningBuckets}`,
+    );
   }
-  const decayRate =
-    spec.decayRate ?? DEFAULT_DECAY_RATE * Math.min(1, spec.bucketSpanSeconds / STANDARD_BUCKET_LENGTH);
-  if (!(decayRate >= 0) || !Number.isFinite(decayRate)) throw new Error(`decayRate must be ≥ 0, got ${decayRate}`);
+  const decayRate = spec.decayRate ?? DEFAULT_DECAY_RATE * Math.min(1, spec.bucketSpanSeconds / STANDARD_BUCKET_LENGTH);
+  if (!(decayRate >= 0) || !Number.isFinite(decayRate)) {
+    throw new Error(`decayRate must be ≥ 0, got ${decayRate}`);
+  }
   return {
     function: spec.function,
     byField: spec.byField,

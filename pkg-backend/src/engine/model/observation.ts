@@ -19,12 +19,17 @@ export interface EntityObservation {
 
 export interface CategoryModel {
   /** Adds one bucket to the model, then returns the observation of every entity present in it. */
-  addBucket(time: number, tuples: readonly { by: string; over: string | null; count: number }[]): EntityObservation[];
+  addBucket(
+    time: number,
+    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
+  ): EntityObservation[];
   toJSON(): unknown;
 }
 
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
+  if (values.length === 0) {
+    return 0;
+  }
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

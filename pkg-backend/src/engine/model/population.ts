@@ -9,8 +9,7 @@
 import { jointProbability, smoothedTailProbabilities } from '../maths/index.ts';
 import type { Cause } from '../types.ts';
 import { CAUSE_ABSOLUTE_CUTOFF, CAUSE_RELATIVE_SLACK, MAX_CAUSES, PRUNE_WINDOW_FACTOR } from './config.ts';
-import type { CategoryModel, EntityObservation } from './observation.ts';
-import { median } from './observation.ts';
+import { median, type CategoryModel, type EntityObservation } from './observation.ts';
 
 export interface PopulationState {
   kind: 'population';
@@ -19,9 +18,9 @@ export interface PopulationState {
   bucketSpanMs: number;
   bucketsSincePrune: number;
   /** [by value, first seen, last seen, [[over value, last seen together], …]] */
-  values: [string, number, number, [string, number][]][];
+  values: Array<[string, number, number, Array<[string, number]>]>;
   /** [over value, last seen] */
-  entities: [string, number][];
+  entities: Array<[string, number]>;
 }
 
 /** Pruning scans every pair, so it runs every few buckets rather than every bucket. */
@@ -62,7 +61,9 @@ export class PopulationModel implements CategoryModel {
     for (const [value, firstSeen, lastSeen, pairs] of state.values) {
       model.values.set(value, { firstSeen, lastSeen, entities: new Map(pairs) });
     }
-    for (const [entity, lastSeen] of state.entities) model.entityLastSeen.set(entity, lastSeen);
+    for (const [entity, lastSeen] of state.entities) {
+      model.entityLastSeen.set(entity, lastSeen);
+    }
     return model;
   }
 
@@ -81,28 +82,41 @@ export class PopulationModel implements CategoryModel {
   /** Number of distinct (value, entity) pairs remembered: the model's memory footprint. */
   get pairCount(): number {
     let n = 0;
-    for (const s of this.values.values()) n += s.entities.size;
+    for (const s of this.values.values()) {
+      n += s.entities.size;
+    }
     return n;
   }
 
-  addBucket(time: number, tuples: readonly { by: string; over: string | null; count: number }[]): EntityObservation[] {
+  addBucket(
+    time: number,
+    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
+  ): EntityObservation[] {
     const byEntity = new Map<string, Map<string, number>>();
     for (const t of tuples) {
-      if (t.over === null) continue;
+      if (t.over === null) {
+        continue;
+      }
       let state = this.values.get(t.by);
       if (!state) {
         state = { firstSeen: time, lastSeen: time, entities: new Map() };
         this.values.set(t.by, state);
       }
       state.lastSeen = time;
-      if (!state.entities.has(t.over)) this.prior = null;
+      if (!state.entities.has(t.over)) {
+        this.prior = null;
+      }
       state.entities.set(t.over, time);
       this.entityLastSeen.set(t.over, time);
       let attributes = byEntity.get(t.over);
-      if (!attributes) byEntity.set(t.over, (attributes = new Map()));
+      if (!attributes) {
+        byEntity.set(t.over, (attributes = new Map()));
+      }
       attributes.set(t.by, (attributes.get(t.by) ?? 0) + t.count);
     }
-    if (byEntity.size === 0) return [];
+    if (byEntity.size === 0) {
+      return [];
+    }
     this.maybePrune(time);
 
     const { tail, index, typicalSpread } = (this.prior ??= this.buildPrior());
@@ -110,7 +124,9 @@ export class PopulationModel implements CategoryModel {
     const observations: EntityObservation[] = [];
     for (const [entity, attributes] of byEntity) {
       let requests = 0;
-      for (const c of attributes.values()) requests += c;
+      for (const c of attributes.values()) {
+        requests += c;
+      }
       const causes: Cause[] = [];
       const weights: number[] = [];
       const n = attributes.size;
@@ -119,7 +135,12 @@ export class PopulationModel implements CategoryModel {
         weights.push(this.frequencyWeighted ? 1 - Math.pow(1 - count / requests, n) : 1);
       }
       const probability =
-        causes.length === 1 ? causes[0].probability : jointProbability(causes.map((c) => c.probability), weights);
+        causes.length === 1
+          ? causes[0].probability
+          : jointProbability(
+              causes.map((c) => c.probability),
+              weights,
+            );
       causes.sort((a, b) => a.probability - b.probability);
       const cutoff = Math.max(CAUSE_RELATIVE_SLACK * causes[0].probability, CAUSE_ABSOLUTE_CUTOFF);
       const kept = causes.filter((c, i) => i === 0 || c.probability <= cutoff).slice(0, MAX_CAUSES);
@@ -149,12 +170,16 @@ export class PopulationModel implements CategoryModel {
   }
 
   private maybePrune(time: number): void {
-    if (this.decayRate <= 0 || ++this.bucketsSincePrune < PRUNE_EVERY_BUCKETS) return;
+    if (this.decayRate <= 0 || ++this.bucketsSincePrune < PRUNE_EVERY_BUCKETS) {
+      return;
+    }
     this.bucketsSincePrune = 0;
     this.prior = null;
     const cutoff = time - (PRUNE_WINDOW_FACTOR / this.decayRate) * this.bucketSpanMs;
     for (const [entity, lastSeen] of this.entityLastSeen) {
-      if (lastSeen < cutoff) this.entityLastSeen.delete(entity);
+      if (lastSeen < cutoff) {
+        this.entityLastSeen.delete(entity);
+      }
     }
     for (const [value, state] of this.values) {
       if (state.lastSeen < cutoff) {
@@ -162,7 +187,9 @@ export class PopulationModel implements CategoryModel {
         continue;
       }
       for (const entity of state.entities.keys()) {
-        if (!this.entityLastSeen.has(entity)) state.entities.delete(entity);
+        if (!this.entityLastSeen.has(entity)) {
+          state.entities.delete(entity);
+        }
       }
     }
   }

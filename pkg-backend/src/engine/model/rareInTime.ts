@@ -4,14 +4,13 @@
  * against the prior that already includes it, so a first-seen value scores with c = 1.
  */
 import { smoothedTailProbabilities } from '../maths/index.ts';
-import type { CategoryModel, EntityObservation } from './observation.ts';
-import { median } from './observation.ts';
+import { median, type CategoryModel, type EntityObservation } from './observation.ts';
 
 export interface RareInTimeState {
   kind: 'rare_in_time';
   decayRate: number;
   /** [value, decayed count, first seen bucket time] */
-  categories: [string, number, number][];
+  categories: Array<[string, number, number]>;
 }
 
 export class RareInTimeModel implements CategoryModel {
@@ -30,23 +29,36 @@ export class RareInTimeModel implements CategoryModel {
   }
 
   toJSON(): RareInTimeState {
-    const categories: [string, number, number][] = [];
-    for (const [value, count] of this.counts) categories.push([value, count, this.firstSeen.get(value)!]);
+    const categories: Array<[string, number, number]> = [];
+    for (const [value, count] of this.counts) {
+      categories.push([value, count, this.firstSeen.get(value)!]);
+    }
     return { kind: 'rare_in_time', decayRate: this.decayRate, categories };
   }
 
-  addBucket(time: number, tuples: readonly { by: string; over: string | null; count: number }[]): EntityObservation[] {
+  addBucket(
+    time: number,
+    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
+  ): EntityObservation[] {
     const present = new Map<string, number>();
-    for (const t of tuples) present.set(t.by, (present.get(t.by) ?? 0) + t.count);
-    if (present.size === 0) return [];
+    for (const t of tuples) {
+      present.set(t.by, (present.get(t.by) ?? 0) + t.count);
+    }
+    if (present.size === 0) {
+      return [];
+    }
 
     for (const value of present.keys()) {
       this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
-      if (!this.firstSeen.has(value)) this.firstSeen.set(value, time);
+      if (!this.firstSeen.has(value)) {
+        this.firstSeen.set(value, time);
+      }
     }
     if (this.decayRate > 0) {
       const factor = Math.exp(-this.decayRate);
-      for (const [value, count] of this.counts) this.counts.set(value, count * factor);
+      for (const [value, count] of this.counts) {
+        this.counts.set(value, count * factor);
+      }
     }
 
     const values = [...this.counts.keys()];

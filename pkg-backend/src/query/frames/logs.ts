@@ -8,28 +8,52 @@ import type { Frame } from '../contract.ts';
 import type { AnnotatedLogRow } from '../logs.ts';
 
 /** Kibana severity → Grafana log level, so the logs panel colours anomalous entries. */
-const LEVEL: Record<SeverityName, string> = { critical: 'critical', major: 'error', minor: 'warning', warning: 'info', low: 'info' };
+const LEVEL: Record<SeverityName, string> = {
+  critical: 'critical',
+  major: 'error',
+  minor: 'warning',
+  warning: 'info',
+  low: 'info',
+};
 
 function text(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (value === null || value === undefined) {
+    return '';
+  }
+  if (value instanceof Date) {
+    return value.toISOString();
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
   return String(value);
 }
 
 export function renderBody(row: AnnotatedLogRow, timeColumn: string, idColumn: string): string {
-  if (row.message !== null && row.message !== undefined) return row.message;
+  if (row.message !== null && row.message !== undefined) {
+    return row.message;
+  }
   return Object.entries(row.values)
     .filter(([k]) => k !== timeColumn && k !== idColumn)
     .map(([k, v]) => `${k}=${text(v)}`)
     .join(' ');
 }
 
-export function logsFrame(rows: AnnotatedLogRow[], refId: string, columns: { timeColumn: string; idColumn: string }): Frame {
+export function logsFrame(
+  rows: AnnotatedLogRow[],
+  refId: string,
+  columns: { timeColumn: string; idColumn: string },
+): Frame {
   const labels = rows.map((row) => {
     const l: Record<string, string> = {};
-    for (const [k, v] of Object.entries(row.values)) if (k !== columns.timeColumn && k !== columns.idColumn && v !== null) l[k] = text(v);
-    if (row.successful !== null) l[L.successful] = String(row.successful);
+    for (const [k, v] of Object.entries(row.values)) {
+      if (k !== columns.timeColumn && k !== columns.idColumn && v !== null) {
+        l[k] = text(v);
+      }
+    }
+    if (row.successful !== null) {
+      l[L.successful] = String(row.successful);
+    }
     if (row.group) {
       l[L.groupId] = row.group.id;
       l[L.startingAt] = row.group.startingAt.toString();
@@ -46,7 +70,11 @@ export function logsFrame(rows: AnnotatedLogRow[], refId: string, columns: { tim
     fields: [
       { name: F.timestamp, type: 'time', values: rows.map((r) => r.time) },
       { name: F.body, type: 'string', values: rows.map((r) => renderBody(r, columns.timeColumn, columns.idColumn)) },
-      { name: F.severity, type: 'string', values: rows.map((r) => (r.group ? LEVEL[severityOf(r.group.maxScore).name] : 'info')) },
+      {
+        name: F.severity,
+        type: 'string',
+        values: rows.map((r) => (r.group ? LEVEL[severityOf(r.group.maxScore).name] : 'info')),
+      },
       { name: F.id, type: 'string', values: rows.map((r) => r.id.toString()) },
       { name: F.labels, type: 'json', values: labels },
     ],

@@ -10,7 +10,11 @@ import { scoreFieldConfig } from './scoreFieldConfig.ts';
 
 const META = { type: 'timeseries-multi', typeVersion: [0, 1] as [number, number] };
 
-export function scoresFrames(result: DetectionResult, refId: string, options: { minScore: number; limit: number }): Frame[] {
+export function scoresFrames(
+  result: DetectionResult,
+  refId: string,
+  options: { minScore: number; limit: number },
+): Frame[] {
   const meta = { ...META };
   const frames: Frame[] = [
     {
@@ -34,9 +38,13 @@ export function scoresFrames(result: DetectionResult, refId: string, options: { 
   const series = new Map<string, { max: number; points: Map<number, number> }>();
   for (const r of result.records) {
     let s = series.get(r.entity);
-    if (!s) series.set(r.entity, (s = { max: 0, points: new Map() }));
+    if (!s) {
+      series.set(r.entity, (s = { max: 0, points: new Map() }));
+    }
     s.points.set(r.time, Math.max(s.points.get(r.time) ?? 0, r.score));
-    if (r.score > s.max) s.max = r.score;
+    if (r.score > s.max) {
+      s.max = r.score;
+    }
   }
   const entities = [...series.entries()]
     .filter(([, s]) => s.max >= options.minScore && s.max > 0)
@@ -50,7 +58,13 @@ export function scoresFrames(result: DetectionResult, refId: string, options: { 
       meta,
       fields: [
         { name: F.time, type: 'time', values: times },
-        { name: F.score, type: 'number', values: times.map((t) => s.points.get(t)!), labels: { [labelKey]: entity }, config: scoreFieldConfig(entity) },
+        {
+          name: F.score,
+          type: 'number',
+          values: times.map((t) => s.points.get(t)!),
+          labels: { [labelKey]: entity },
+          config: scoreFieldConfig(entity),
+        },
       ],
     });
   }

@@ -1,5 +1,11 @@
 /** The persisted state of detection jobs (docs/persistence.md), exported through store/index.ts. */
-export { openStateStore, type OpenStateOptions, type StateOpenResult, type StateReady, type StateUnavailable } from './open.ts';
+export {
+  openStateStore,
+  type OpenStateOptions,
+  type StateOpenResult,
+  type StateReady,
+  type StateUnavailable,
+} from './open.ts';
 export { StateStore } from './store.ts';
 export { DEFAULT_STATE_SCHEMA, parseStateSchema, type StateSchema } from './schemaName.ts';
 export { LATEST_STATE_VERSION, MIGRATIONS, type Migration } from './migrations.ts';

@@ -57,7 +57,12 @@ export async function withJobLock<T>(
   let destroy = false;
   const lockStatement = async (text: string): Promise<boolean> => {
     try {
-      const res = await run<{ ok: boolean }>(client, { text, values: [key] }, { operation: `lock of job ${jobKey}` }, { pool });
+      const res = await run<{ ok: boolean }>(
+        client,
+        { text, values: [key] },
+        { operation: `lock of job ${jobKey}` },
+        { pool },
+      );
       return res.rows[0].ok;
     } catch (err) {
       destroy = true;
@@ -67,7 +72,9 @@ export async function withJobLock<T>(
   try {
     while (!(await lockStatement('SELECT pg_try_advisory_lock($1::bigint) AS ok'))) {
       const left = deadline - Date.now();
-      if (left <= 0) return { acquired: false };
+      if (left <= 0) {
+        return { acquired: false };
+      }
       await sleep(Math.min(pollMs, left));
     }
     try {

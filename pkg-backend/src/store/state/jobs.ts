@@ -8,7 +8,10 @@ import { JOB_STATUSES, type JobRow, type JobStatus } from './types.ts';
 
 export function checkJobKey(key: string): void {
   if (typeof key !== 'string' || key === '' || key.length > 200) {
-    throw new StoreError('state_invalid', `job key "${String(key)}" must be a non-empty text of at most 200 characters`);
+    throw new StoreError(
+      'state_invalid',
+      `job key "${String(key)}" must be a non-empty text of at most 200 characters`,
+    );
   }
 }
 
@@ -30,15 +33,26 @@ export interface EnsureJobOptions {
  * Inserts the job if absent and returns its row. The key is a hash of the definition, so a stored row with
  * another definition means a collision or a changed canonical form: refused rather than mixing results.
  */
-export async function ensureJob<D>(ctx: StateContext, key: string, definition: D, options: EnsureJobOptions = {}): Promise<JobRow<D>> {
+export async function ensureJob<D>(
+  ctx: StateContext,
+  key: string,
+  definition: D,
+  options: EnsureJobOptions = {},
+): Promise<JobRow<D>> {
   checkJobKey(key);
   let json: string | undefined;
   try {
     json = JSON.stringify(definition);
   } catch (err) {
-    throw new StoreError('state_invalid', `definition of job ${key} is not serialisable as JSON: ${(err as Error).message}`, { cause: err });
+    throw new StoreError(
+      'state_invalid',
+      `definition of job ${key} is not serialisable as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  if (json === undefined) throw new StoreError('state_invalid', `job ${key} has no definition`);
+  if (json === undefined) {
+    throw new StoreError('state_invalid', `job ${key} has no definition`);
+  }
   const history = options.historyStart === undefined ? null : isoTime(options.historyStart, 'history start');
   const inserted = await exec<JobDbRow>(
     ctx,
@@ -48,7 +62,9 @@ export async function ensureJob<D>(ctx: StateContext, key: string, definition: D
      ON CONFLICT (key) DO NOTHING RETURNING ${JOB_COLUMNS}`,
     [key, json, history],
   );
-  if (inserted.rows.length > 0) return jobFromRow<D>(inserted.rows[0]);
+  if (inserted.rows.length > 0) {
+    return jobFromRow<D>(inserted.rows[0]);
+  }
   const existing = await exec<JobDbRow & { same: boolean }>(
     ctx,
     ctx.pool,
@@ -57,7 +73,9 @@ export async function ensureJob<D>(ctx: StateContext, key: string, definition: D
     [key, json],
   );
   // Deleted between the two statements by another process: create it again.
-  if (existing.rows.length === 0) return ensureJob(ctx, key, definition, options);
+  if (existing.rows.length === 0) {
+    return ensureJob(ctx, key, definition, options);
+  }
   if (!existing.rows[0].same) {
     throw new StoreError(
       'state_conflict',
@@ -68,7 +86,12 @@ export async function ensureJob<D>(ctx: StateContext, key: string, definition: D
   return jobFromRow<D>(existing.rows[0]);
 }
 
-export async function getJob<D>(ctx: StateContext, key: string, on: pg.Pool | pg.PoolClient = ctx.pool, forUpdate = false): Promise<JobRow<D> | undefined> {
+export async function getJob<D>(
+  ctx: StateContext,
+  key: string,
+  on: pg.Pool | pg.PoolClient = ctx.pool,
+  forUpdate = false,
+): Promise<JobRow<D> | undefined> {
   const res = await exec<JobDbRow>(
     ctx,
     on,
@@ -79,8 +102,13 @@ export async function getJob<D>(ctx: StateContext, key: string, on: pg.Pool | pg
   return res.rows.length === 0 ? undefined : jobFromRow<D>(res.rows[0]);
 }
 
-export async function listJobs<D>(ctx: StateContext): Promise<JobRow<D>[]> {
-  const res = await exec<JobDbRow>(ctx, ctx.pool, 'list jobs', `SELECT ${JOB_COLUMNS} FROM ${ctx.tables.jobs} ORDER BY key`);
+export async function listJobs<D>(ctx: StateContext): Promise<Array<JobRow<D>>> {
+  const res = await exec<JobDbRow>(
+    ctx,
+    ctx.pool,
+    'list jobs',
+    `SELECT ${JOB_COLUMNS} FROM ${ctx.tables.jobs} ORDER BY key`,
+  );
   return res.rows.map((r) => jobFromRow<D>(r));
 }
 
@@ -93,7 +121,9 @@ export async function setJobStatus(ctx: StateContext, key: string, status: JobSt
     `UPDATE ${ctx.tables.jobs} SET status = $2, updated_at = now() WHERE key = $1`,
     [key, status],
   );
-  if (res.rowCount === 0) throw missingJob(key);
+  if (res.rowCount === 0) {
+    throw missingJob(key);
+  }
 }
 
 /** Marks the job failed with the message; progress and results stay, so the next attempt resumes. */
@@ -105,14 +135,18 @@ export async function setJobError(ctx: StateContext, key: string, message: strin
     `UPDATE ${ctx.tables.jobs} SET status = 'failed', last_error = $2, last_error_at = now(), updated_at = now() WHERE key = $1`,
     [key, message],
   );
-  if (res.rowCount === 0) throw missingJob(key);
+  if (res.rowCount === 0) {
+    throw missingJob(key);
+  }
 }
 
 /** Forgets everything the job has analysed; its definition stays, so the next use starts from scratch. */
 export async function resetJob(ctx: StateContext, key: string): Promise<void> {
   const t = ctx.tables;
   await inTransaction(ctx.pool, `reset job ${key}`, async (client) => {
-    if (!(await getJob(ctx, key, client, true))) throw missingJob(key);
+    if (!(await getJob(ctx, key, client, true))) {
+      throw missingJob(key);
+    }
     for (const table of [t.records, t.buckets, t.groups, t.snapshots]) {
       await exec(ctx, client, `reset job ${key}`, `DELETE FROM ${table} WHERE job_key = $1`, [key]);
     }

@@ -87,7 +87,13 @@ export async function openStateStore(pool: pg.Pool, options: OpenStateOptions = 
     await exec(ctx, client, 'open', 'BEGIN');
     let migrated: { version: number; applied: number[] };
     try {
-      await exec(ctx, client, `lock state schema ${schema.name} for migration`, 'SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(schema)]);
+      await exec(
+        ctx,
+        client,
+        `lock state schema ${schema.name} for migration`,
+        'SELECT pg_advisory_xact_lock($1::bigint)',
+        [migrationLockKey(schema)],
+      );
       probe = await probeSchema(ctx, client);
       migrated = await migrate(ctx, client, probe, migrations);
       await exec(ctx, client, 'open', 'COMMIT');
@@ -110,7 +116,9 @@ export async function openStateStore(pool: pg.Pool, options: OpenStateOptions = 
     }
     return { status: 'ready', store: new StateStore(pool, schema, migrated.version), ...migrated };
   } catch (err) {
-    if (err instanceof Unavailable) return err.result;
+    if (err instanceof Unavailable) {
+      return err.result;
+    }
     // A DDL or read refused for privileges or a read-only server: the role cannot keep state here.
     if (err instanceof StoreError && (err.pgCode === '42501' || err.pgCode === '25006')) {
       return {
@@ -119,7 +127,10 @@ export async function openStateStore(pool: pg.Pool, options: OpenStateOptions = 
         database: probe?.database,
         role: probe?.role,
         reason: err.message,
-        advice: err.pgCode === '25006' ? readOnlyAdvice(probe?.database) : grantAdvice(schema.name, probe?.role ?? 'this role'),
+        advice:
+          err.pgCode === '25006'
+            ? readOnlyAdvice(probe?.database)
+            : grantAdvice(schema.name, probe?.role ?? 'this role'),
         pgCode: err.pgCode,
       };
     }
@@ -151,8 +162,20 @@ async function probeSchema(ctx: StateContext, client: pg.PoolClient): Promise<Pr
   return res.rows[0];
 }
 
-function unavailable(ctx: StateContext, probe: Probe, reason: string, advice = grantAdvice(ctx.schema.name, probe.role)): Unavailable {
-  return new Unavailable({ status: 'unavailable', schema: ctx.schema.name, database: probe.database, role: probe.role, reason, advice });
+function unavailable(
+  ctx: StateContext,
+  probe: Probe,
+  reason: string,
+  advice = grantAdvice(ctx.schema.name, probe.role),
+): Unavailable {
+  return new Unavailable({
+    status: 'unavailable',
+    schema: ctx.schema.name,
+    database: probe.database,
+    role: probe.role,
+    reason,
+    advice,
+  });
 }
 
 async function migrate(
@@ -164,7 +187,12 @@ async function migrate(
   const name = ctx.schema.name;
   const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
   if (probe.read_only) {
-    throw unavailable(ctx, probe, `database ${probe.database} only accepts read-only transactions`, readOnlyAdvice(probe.database));
+    throw unavailable(
+      ctx,
+      probe,
+      `database ${probe.database} only accepts read-only transactions`,
+      readOnlyAdvice(probe.database),
+    );
   }
   // Privileges are checked before any DDL: CREATE … IF NOT EXISTS still demands CREATE even when the object exists.
   if (!probe.schema_exists) {
@@ -197,7 +225,12 @@ async function migrate(
     );
   }
   const current = (
-    await exec<{ version: number }>(ctx, client, `read version of state schema ${name}`, `SELECT COALESCE(max(version), 0) AS version FROM ${ctx.tables.migrations}`)
+    await exec<{ version: number }>(
+      ctx,
+      client,
+      `read version of state schema ${name}`,
+      `SELECT COALESCE(max(version), 0) AS version FROM ${ctx.tables.migrations}`,
+    )
   ).rows[0].version;
   if (current > latest) {
     throw new StoreError(
@@ -208,16 +241,23 @@ async function migrate(
   }
   const pending = migrations.filter((m) => m.version > current);
   if (pending.length > 0 && !createdHere && !probe.schema_create) {
-    throw unavailable(ctx, probe, `state schema ${name} is at version ${current} and needs migrating to ${latest}, but role ${probe.role} may not create objects in it`);
+    throw unavailable(
+      ctx,
+      probe,
+      `state schema ${name} is at version ${current} and needs migrating to ${latest}, but role ${probe.role} may not create objects in it`,
+    );
   }
   for (const m of pending) {
     for (const statement of m.statements(ctx.tables)) {
       await exec(ctx, client, `migrate state schema ${name} to version ${m.version}`, statement);
     }
-    await exec(ctx, client, `record version ${m.version} of state schema ${name}`, `INSERT INTO ${ctx.tables.migrations} (version, description) VALUES ($1, $2)`, [
-      m.version,
-      m.description,
-    ]);
+    await exec(
+      ctx,
+      client,
+      `record version ${m.version} of state schema ${name}`,
+      `INSERT INTO ${ctx.tables.migrations} (version, description) VALUES ($1, $2)`,
+      [m.version, m.description],
+    );
   }
   return { version: Math.max(current, ...pending.map((m) => m.version)), applied: pending.map((m) => m.version) };
 }

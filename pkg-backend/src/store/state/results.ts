@@ -29,7 +29,16 @@ import {
 } from './rows.ts';
 import { encodeSnapshot } from './snapshotCodec.ts';
 import { inTransaction } from './transaction.ts';
-import { JOB_STATUSES, MEMORY_STATUSES, type Chunk, type GroupWrite, type InterimResults, type Results, type RewindResult, type StoredBucket } from './types.ts';
+import {
+  JOB_STATUSES,
+  MEMORY_STATUSES,
+  type Chunk,
+  type GroupWrite,
+  type InterimResults,
+  type Results,
+  type RewindResult,
+  type StoredBucket,
+} from './types.ts';
 
 /** Rows per INSERT: keeps each statement's parameters a few MB and its run time far below any timeout. */
 const BATCH_ROWS = 5000;
@@ -41,26 +50,45 @@ function invalid(key: string, message: string): StoreError {
 const at = (ms: number) => new Date(ms).toISOString();
 
 function checkTime(key: string, ms: number, what: string): void {
-  if (!Number.isSafeInteger(ms)) throw invalid(key, `${what} ${String(ms)} is not a whole number of milliseconds`);
+  if (!Number.isSafeInteger(ms)) {
+    throw invalid(key, `${what} ${String(ms)} is not a whole number of milliseconds`);
+  }
 }
 
 /** Results must lie in the analysed past (before `until`) and appear once each. */
-function checkResults(key: string, buckets: readonly StoredBucket[], records: readonly RecordResult[], until: number, interimFrom?: number): void {
+function checkResults(
+  key: string,
+  buckets: readonly StoredBucket[],
+  records: readonly RecordResult[],
+  until: number,
+  interimFrom?: number,
+): void {
   const inRange = (t: number) => (interimFrom === undefined ? t < until : t >= interimFrom);
-  const rule = interimFrom === undefined ? `before the chunk's end ${at(until)}` : `at or after the job's progress ${at(interimFrom)}`;
+  const rule =
+    interimFrom === undefined
+      ? `before the chunk's end ${at(until)}`
+      : `at or after the job's progress ${at(interimFrom)}`;
   const times = new Set<number>();
   for (const b of buckets) {
     checkTime(key, b.time, 'bucket time');
-    if (!inRange(b.time)) throw invalid(key, `bucket ${at(b.time)} is not ${rule}`);
-    if (times.has(b.time)) throw invalid(key, `bucket ${at(b.time)} appears twice`);
+    if (!inRange(b.time)) {
+      throw invalid(key, `bucket ${at(b.time)} is not ${rule}`);
+    }
+    if (times.has(b.time)) {
+      throw invalid(key, `bucket ${at(b.time)} appears twice`);
+    }
     times.add(b.time);
   }
   const recordKeys = new Set<string>();
   for (const r of records) {
     checkTime(key, r.time, 'record time');
-    if (!inRange(r.time)) throw invalid(key, `record ${at(r.time)} ${r.entity} is not ${rule}`);
+    if (!inRange(r.time)) {
+      throw invalid(key, `record ${at(r.time)} ${r.entity} is not ${rule}`);
+    }
     const id = `${r.time}\u0000${r.entity}`;
-    if (recordKeys.has(id)) throw invalid(key, `record ${at(r.time)} for entity ${r.entity} appears twice`);
+    if (recordKeys.has(id)) {
+      throw invalid(key, `record ${at(r.time)} for entity ${r.entity} appears twice`);
+    }
     recordKeys.add(id);
   }
 }
@@ -73,7 +101,9 @@ function checkGroups(key: string, groups: readonly AnomalyGroup[], until: number
     if (!(g.start < g.end && g.end <= until)) {
       throw invalid(key, `group ${g.id} [${at(g.start)}, ${at(g.end)}) does not end by ${at(until)}`);
     }
-    if (ids.has(g.id)) throw invalid(key, `group ${g.id} appears twice`);
+    if (ids.has(g.id)) {
+      throw invalid(key, `group ${g.id} appears twice`);
+    }
     ids.add(g.id);
   }
 }
@@ -81,10 +111,17 @@ function checkGroups(key: string, groups: readonly AnomalyGroup[], until: number
 function checkChunk(key: string, chunk: Chunk): void {
   checkTime(key, chunk.processedUntil, 'processedUntil');
   if (chunk.snapshot?.until !== chunk.processedUntil) {
-    throw invalid(key, `the chunk's snapshot is at ${chunk.snapshot ? at(chunk.snapshot.until) : 'nothing'} but the chunk ends at ${at(chunk.processedUntil)}; they must be equal`);
+    throw invalid(
+      key,
+      `the chunk's snapshot is at ${chunk.snapshot ? at(chunk.snapshot.until) : 'nothing'} but the chunk ends at ${at(chunk.processedUntil)}; they must be equal`,
+    );
   }
-  if (!Number.isSafeInteger(chunk.snapshot.formatVersion)) throw invalid(key, 'snapshot formatVersion must be an integer');
-  if (chunk.status !== undefined && !JOB_STATUSES.includes(chunk.status)) throw invalid(key, `status "${chunk.status}" is unknown`);
+  if (!Number.isSafeInteger(chunk.snapshot.formatVersion)) {
+    throw invalid(key, 'snapshot formatVersion must be an integer');
+  }
+  if (chunk.status !== undefined && !JOB_STATUSES.includes(chunk.status)) {
+    throw invalid(key, `status "${chunk.status}" is unknown`);
+  }
   if (chunk.memoryStatus !== undefined && !MEMORY_STATUSES.includes(chunk.memoryStatus)) {
     throw invalid(key, `memory status "${chunk.memoryStatus}" is unknown`);
   }
@@ -94,11 +131,19 @@ function checkChunk(key: string, chunk: Chunk): void {
 
 function batches<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) out.push(rows.slice(i, i + BATCH_ROWS));
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+    out.push(rows.slice(i, i + BATCH_ROWS));
+  }
   return out;
 }
 
-async function writeBuckets(ctx: StateContext, client: pg.PoolClient, key: string, buckets: readonly StoredBucket[], interim: boolean): Promise<void> {
+async function writeBuckets(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  buckets: readonly StoredBucket[],
+  interim: boolean,
+): Promise<void> {
   for (const batch of batches(buckets)) {
     await exec(
       ctx,
@@ -113,7 +158,13 @@ async function writeBuckets(ctx: StateContext, client: pg.PoolClient, key: strin
   }
 }
 
-async function writeRecords(ctx: StateContext, client: pg.PoolClient, key: string, records: readonly RecordResult[], interim: boolean): Promise<void> {
+async function writeRecords(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  records: readonly RecordResult[],
+  interim: boolean,
+): Promise<void> {
   // Batches split by bucket so `seq` (position within the bucket) is numbered over the whole bucket.
   for (const batch of batchesByTime(records)) {
     await exec(
@@ -145,11 +196,18 @@ function batchesByTime(records: readonly RecordResult[]): RecordResult[][] {
     }
     current.push(r);
   }
-  if (current.length > 0) out.push(current);
+  if (current.length > 0) {
+    out.push(current);
+  }
   return out;
 }
 
-async function writeGroups(ctx: StateContext, client: pg.PoolClient, key: string, groups: readonly GroupWrite[]): Promise<void> {
+async function writeGroups(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  groups: readonly GroupWrite[],
+): Promise<void> {
   for (const batch of batches(groups)) {
     await exec(
       ctx,
@@ -186,14 +244,27 @@ async function writeGroups(ctx: StateContext, client: pg.PoolClient, key: string
 
 async function deleteInterim(ctx: StateContext, client: pg.PoolClient, key: string): Promise<void> {
   for (const table of [ctx.tables.records, ctx.tables.buckets]) {
-    await exec(ctx, client, `drop interim results of job ${key}`, `DELETE FROM ${table} WHERE job_key = $1 AND interim`, [key]);
+    await exec(
+      ctx,
+      client,
+      `drop interim results of job ${key}`,
+      `DELETE FROM ${table} WHERE job_key = $1 AND interim`,
+      [key],
+    );
   }
 }
 
 /** Refuses with the job's actual progress: missing job, or a chunk ending before what is committed. */
-async function progressRefusal(ctx: StateContext, client: pg.PoolClient, key: string, until: number): Promise<StoreError> {
+async function progressRefusal(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  until: number,
+): Promise<StoreError> {
   const job = await getJob(ctx, key, client);
-  if (!job) return missingJob(key);
+  if (!job) {
+    return missingJob(key);
+  }
   return new StoreError(
     'state_conflict',
     `job ${key} has processed until ${at(job.processedUntil!)}; a chunk ending at ${at(until)} would move its progress backwards`,
@@ -211,16 +282,28 @@ export async function commitChunk(ctx: StateContext, key: string, chunk: Chunk):
     const keyParam = p.add(key);
     const untilParam = p.typed(isoTime(chunk.processedUntil, 'processedUntil'), 'timestamptz');
     const sets = [`processed_until = ${untilParam}`, 'updated_at = now()'];
-    if (chunk.status !== undefined) sets.push(`status = ${p.add(chunk.status)}`);
-    if (chunk.idWatermark !== undefined) sets.push(`id_watermark = ${p.typed(chunk.idWatermark?.toString() ?? null, 'bigint')}`);
+    if (chunk.status !== undefined) {
+      sets.push(`status = ${p.add(chunk.status)}`);
+    }
+    if (chunk.idWatermark !== undefined) {
+      sets.push(`id_watermark = ${p.typed(chunk.idWatermark?.toString() ?? null, 'bigint')}`);
+    }
     if (chunk.historyStart !== undefined) {
-      sets.push(`history_start = COALESCE(history_start, ${p.typed(isoTime(chunk.historyStart, 'historyStart'), 'timestamptz')})`);
+      sets.push(
+        `history_start = COALESCE(history_start, ${p.typed(isoTime(chunk.historyStart, 'historyStart'), 'timestamptz')})`,
+      );
     }
     if (chunk.learningUntil !== undefined) {
-      sets.push(`learning_until = ${p.typed(chunk.learningUntil === null ? null : isoTime(chunk.learningUntil, 'learningUntil'), 'timestamptz')}`);
+      sets.push(
+        `learning_until = ${p.typed(chunk.learningUntil === null ? null : isoTime(chunk.learningUntil, 'learningUntil'), 'timestamptz')}`,
+      );
     }
-    if (chunk.memoryStatus !== undefined) sets.push(`memory_status = ${p.add(chunk.memoryStatus)}`);
-    if (chunk.modelBytes !== undefined) sets.push(`model_bytes = ${p.typed(chunk.modelBytes, 'bigint')}`);
+    if (chunk.memoryStatus !== undefined) {
+      sets.push(`memory_status = ${p.add(chunk.memoryStatus)}`);
+    }
+    if (chunk.modelBytes !== undefined) {
+      sets.push(`model_bytes = ${p.typed(chunk.modelBytes, 'bigint')}`);
+    }
     // First statement of the transaction: the row lock serialises commits of one job, and the guard is
     // evaluated against the latest committed progress.
     const progressed = await exec(
@@ -231,7 +314,9 @@ export async function commitChunk(ctx: StateContext, key: string, chunk: Chunk):
        WHERE key = ${keyParam} AND (processed_until IS NULL OR processed_until <= ${untilParam})`,
       p.values,
     );
-    if (progressed.rowCount === 0) throw await progressRefusal(ctx, client, key, chunk.processedUntil);
+    if (progressed.rowCount === 0) {
+      throw await progressRefusal(ctx, client, key, chunk.processedUntil);
+    }
     // Interim rows describe buckets this chunk may now have analysed for real; the next look-ahead rewrites them.
     await deleteInterim(ctx, client, key);
     await writeBuckets(ctx, client, key, chunk.buckets, false);
@@ -245,7 +330,13 @@ export async function commitChunk(ctx: StateContext, key: string, chunk: Chunk):
        VALUES ($1, $2::timestamptz, $3, $4, $5)
        ON CONFLICT (job_key, until) DO UPDATE SET format_version = EXCLUDED.format_version, state = EXCLUDED.state,
          state_bytes = EXCLUDED.state_bytes, created_at = now()`,
-      [key, isoTime(chunk.processedUntil, 'snapshot time'), chunk.snapshot.formatVersion, snapshot.bytes, snapshot.jsonBytes],
+      [
+        key,
+        isoTime(chunk.processedUntil, 'snapshot time'),
+        chunk.snapshot.formatVersion,
+        snapshot.bytes,
+        snapshot.jsonBytes,
+      ],
     );
   });
 }
@@ -258,8 +349,16 @@ export async function writeInterim(ctx: StateContext, key: string, interim: Inte
   checkJobKey(key);
   await inTransaction(ctx.pool, `write interim results of job ${key}`, async (client) => {
     const job = await getJob(ctx, key, client, true);
-    if (!job) throw missingJob(key);
-    checkResults(key, interim.buckets, interim.records, Number.POSITIVE_INFINITY, job.processedUntil ?? Number.NEGATIVE_INFINITY);
+    if (!job) {
+      throw missingJob(key);
+    }
+    checkResults(
+      key,
+      interim.buckets,
+      interim.records,
+      Number.POSITIVE_INFINITY,
+      job.processedUntil ?? Number.NEGATIVE_INFINITY,
+    );
     await deleteInterim(ctx, client, key);
     await writeBuckets(ctx, client, key, interim.buckets, true);
     await writeRecords(ctx, client, key, interim.records, true);
@@ -272,7 +371,13 @@ export interface ReadOptions {
 }
 
 /** Buckets and records with from ≤ time < to, groups overlapping [from, to); one consistent snapshot. */
-export async function readResults(ctx: StateContext, key: string, from: number, to: number, options: ReadOptions = {}): Promise<Results> {
+export async function readResults(
+  ctx: StateContext,
+  key: string,
+  from: number,
+  to: number,
+  options: ReadOptions = {},
+): Promise<Results> {
   checkJobKey(key);
   const range = [key, isoTime(from, 'from'), isoTime(to, 'to')];
   return inTransaction(
@@ -280,7 +385,9 @@ export async function readResults(ctx: StateContext, key: string, from: number, 
     `read results of job ${key}`,
     async (client) => {
       const job = await getJob(ctx, key, client);
-      if (!job) throw missingJob(key);
+      if (!job) {
+        throw missingJob(key);
+      }
       const inRange = 'job_key = $1 AND time >= $2::timestamptz AND time < $3::timestamptz';
       const interim = options.includeInterim ? '' : ' AND NOT interim';
       const buckets = await exec<BucketDbRow>(
@@ -312,8 +419,12 @@ export async function readResults(ctx: StateContext, key: string, from: number, 
         groups: groups.rows.map(groupFromRow).sort(compareGroups),
         interim: { buckets: [], records: [] },
       };
-      for (const b of buckets.rows) (b.interim ? result.interim.buckets : result.buckets).push(bucketFromRow(b));
-      for (const r of records.rows) (r.interim ? result.interim.records : result.records).push(recordFromRow(r));
+      for (const b of buckets.rows) {
+        (b.interim ? result.interim.buckets : result.buckets).push(bucketFromRow(b));
+      }
+      for (const r of records.rows) {
+        (r.interim ? result.interim.records : result.records).push(recordFromRow(r));
+      }
       return result;
     },
     { isolation: 'repeatable read', readOnly: true },
@@ -333,18 +444,29 @@ export interface RewindOptions {
  * Sets the job back to its snapshot at `snapshotUntil` (for late rows): results and snapshots after it go,
  * progress returns to it, in one transaction.
  */
-export async function rewind(ctx: StateContext, key: string, snapshotUntil: number, options: RewindOptions = {}): Promise<RewindResult> {
+export async function rewind(
+  ctx: StateContext,
+  key: string,
+  snapshotUntil: number,
+  options: RewindOptions = {},
+): Promise<RewindResult> {
   checkJobKey(key);
   checkTime(key, snapshotUntil, 'rewind point');
   const openGroups = options.openGroups;
   if (openGroups) {
     checkGroups(key, openGroups, snapshotUntil);
-    for (const g of openGroups) if (!g.open) throw invalid(key, `group ${g.id} handed to rewind as open is closed`);
+    for (const g of openGroups) {
+      if (!g.open) {
+        throw invalid(key, `group ${g.id} handed to rewind as open is closed`);
+      }
+    }
   }
   const t = ctx.tables;
   return inTransaction(ctx.pool, `rewind job ${key}`, async (client) => {
     const job = await getJob(ctx, key, client, true);
-    if (!job) throw missingJob(key);
+    if (!job) {
+      throw missingJob(key);
+    }
     if (job.processedUntil === null || snapshotUntil > job.processedUntil) {
       throw new StoreError(
         'state_conflict',
@@ -353,9 +475,19 @@ export async function rewind(ctx: StateContext, key: string, snapshotUntil: numb
       );
     }
     const point = isoTime(snapshotUntil, 'rewind point');
-    const snap = await exec(ctx, client, `rewind job ${key}`, `SELECT 1 FROM ${t.snapshots} WHERE job_key = $1 AND until = $2::timestamptz`, [key, point]);
+    const snap = await exec(
+      ctx,
+      client,
+      `rewind job ${key}`,
+      `SELECT 1 FROM ${t.snapshots} WHERE job_key = $1 AND until = $2::timestamptz`,
+      [key, point],
+    );
     if (snap.rowCount === 0) {
-      throw new StoreError('state_conflict', `cannot rewind job ${key} to ${at(snapshotUntil)}: no snapshot was kept at that time`, { value: key });
+      throw new StoreError(
+        'state_conflict',
+        `cannot rewind job ${key} to ${at(snapshotUntil)}: no snapshot was kept at that time`,
+        { value: key },
+      );
     }
     const affected = await exec<GroupDbRow>(
       ctx,
@@ -365,16 +497,37 @@ export async function rewind(ctx: StateContext, key: string, snapshotUntil: numb
       [key, point],
     );
     const after = async (table: string, column: string): Promise<number> =>
-      (await exec(ctx, client, `rewind job ${key}`, `DELETE FROM ${table} WHERE job_key = $1 AND ${column} > $2::timestamptz`, [key, point])).rowCount ?? 0;
+      (
+        await exec(
+          ctx,
+          client,
+          `rewind job ${key}`,
+          `DELETE FROM ${table} WHERE job_key = $1 AND ${column} > $2::timestamptz`,
+          [key, point],
+        )
+      ).rowCount ?? 0;
     const atOrAfter = async (table: string, column: string): Promise<number> =>
-      (await exec(ctx, client, `rewind job ${key}`, `DELETE FROM ${table} WHERE job_key = $1 AND ${column} >= $2::timestamptz`, [key, point])).rowCount ?? 0;
+      (
+        await exec(
+          ctx,
+          client,
+          `rewind job ${key}`,
+          `DELETE FROM ${table} WHERE job_key = $1 AND ${column} >= $2::timestamptz`,
+          [key, point],
+        )
+      ).rowCount ?? 0;
     const records = await atOrAfter(t.records, 'time');
     const buckets = await atOrAfter(t.buckets, 'time');
     const groups = openGroups ? await after(t.groups, 'end_time') : await atOrAfter(t.groups, 'start_time');
     const snapshots = await after(t.snapshots, 'until');
     if (openGroups) {
       const revisedBefore = new Set(affected.rows.filter((g) => g.revised).map((g) => g.group_id));
-      await writeGroups(ctx, client, key, openGroups.map((g) => ({ ...g, revised: revisedBefore.has(g.id) })));
+      await writeGroups(
+        ctx,
+        client,
+        key,
+        openGroups.map((g) => ({ ...g, revised: revisedBefore.has(g.id) })),
+      );
     }
     await exec(
       ctx,
@@ -393,7 +546,9 @@ export async function rewind(ctx: StateContext, key: string, snapshotUntil: numb
 
 /** Flags groups whose content a re-analysis changed after they had been reported. */
 export async function markGroupsRevised(ctx: StateContext, key: string, groupIds: readonly string[]): Promise<number> {
-  if (groupIds.length === 0) return 0;
+  if (groupIds.length === 0) {
+    return 0;
+  }
   const res = await exec(
     ctx,
     ctx.pool,

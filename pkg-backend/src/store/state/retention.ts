@@ -10,7 +10,10 @@ import type { RetentionResult } from './types.ts';
 
 export async function applyRetention(ctx: StateContext, days: number): Promise<RetentionResult> {
   if (!Number.isFinite(days) || days <= 0) {
-    throw new StoreError('state_invalid', `retention must be a positive number of days, not ${String(days)}`, { field: 'retentionDays', value: String(days) });
+    throw new StoreError('state_invalid', `retention must be a positive number of days, not ${String(days)}`, {
+      field: 'retentionDays',
+      value: String(days),
+    });
   }
   const t = ctx.tables;
   const cutoff = `j.processed_until - $1::float8 * interval '1 day'`;
@@ -30,7 +33,11 @@ export async function applyRetention(ctx: StateContext, days: number): Promise<R
       records: await remove(t.records, 'time'),
       buckets: await remove(t.buckets, 'time'),
       groups: await remove(t.groups, 'end_time'),
-      snapshots: await remove(t.snapshots, 'until', ` AND x.until < (SELECT max(s.until) FROM ${t.snapshots} AS s WHERE s.job_key = x.job_key)`),
+      snapshots: await remove(
+        t.snapshots,
+        'until',
+        ` AND x.until < (SELECT max(s.until) FROM ${t.snapshots} AS s WHERE s.job_key = x.job_key)`,
+      ),
     };
   });
 }

@@ -13,7 +13,9 @@ export function msSql(column: string): string {
 }
 
 export function isoTime(ms: number, what: string): string {
-  if (!Number.isFinite(ms)) throw new StoreError('state_invalid', `${what} is not a time: ${String(ms)}`);
+  if (!Number.isFinite(ms)) {
+    throw new StoreError('state_invalid', `${what} is not a time: ${String(ms)}`);
+  }
   return new Date(ms).toISOString();
 }
 
@@ -94,7 +96,8 @@ export function bucketArrays(buckets: readonly StoredBucket[]): unknown[][] {
   ];
 }
 
-export const BUCKET_UNNEST = 'unnest($2::timestamptz[], $3::float8[], $4::float8[], $5::boolean[], $6::bigint[]) AS u(time, raw_score, score, learning, event_count)';
+export const BUCKET_UNNEST =
+  'unnest($2::timestamptz[], $3::float8[], $4::float8[], $5::boolean[], $6::bigint[]) AS u(time, raw_score, score, learning, event_count)';
 
 // ---- records ----
 
@@ -147,7 +150,9 @@ export function recordFromRow(r: RecordDbRow): RecordResult {
     causes: r.causes,
     explanation: r.explanation,
   };
-  if (r.group_id !== null) record.groupId = r.group_id;
+  if (r.group_id !== null) {
+    record.groupId = r.group_id;
+  }
   return record;
 }
 

@@ -21,9 +21,15 @@ export async function encodeSnapshot(state: unknown, what: string): Promise<Enco
   try {
     json = JSON.stringify(state, finiteOnly);
   } catch (err) {
-    throw new StoreError('state_invalid', `snapshot of ${what} is not serialisable as JSON: ${(err as Error).message}`, { cause: err });
+    throw new StoreError(
+      'state_invalid',
+      `snapshot of ${what} is not serialisable as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  if (json === undefined) throw new StoreError('state_invalid', `snapshot of ${what} has no state (undefined)`);
+  if (json === undefined) {
+    throw new StoreError('state_invalid', `snapshot of ${what} has no state (undefined)`);
+  }
   const text = Buffer.from(json, 'utf8');
   // Written once per chunk, read once per restart: speed matters more than the last few per cent of size.
   const bytes = await gzipAsync(text, { level: constants.Z_BEST_SPEED });
@@ -32,7 +38,9 @@ export async function encodeSnapshot(state: unknown, what: string): Promise<Enco
 
 /** JSON would write NaN and ±Infinity as null: a resumed model would silently differ from the one saved. */
 function finiteOnly(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${key || 'the state'} is ${value}, which JSON cannot hold`);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Error(`${key || 'the state'} is ${value}, which JSON cannot hold`);
+  }
   return value;
 }
 
@@ -40,6 +48,10 @@ export async function decodeSnapshot(bytes: Buffer, what: string): Promise<unkno
   try {
     return JSON.parse((await gunzipAsync(bytes)).toString('utf8'));
   } catch (err) {
-    throw new StoreError('state_invalid', `snapshot of ${what} is damaged and cannot be read: ${(err as Error).message}`, { cause: err });
+    throw new StoreError(
+      'state_invalid',
+      `snapshot of ${what} is damaged and cannot be read: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

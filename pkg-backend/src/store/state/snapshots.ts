@@ -22,7 +22,11 @@ const INFO_COLUMNS = `${msSql('until')} AS until, format_version, state_bytes::f
   octet_length(state)::float8 AS compressed_bytes, ${msSql('created_at')} AS created_at`;
 
 /** The snapshot to resume from: the latest, or the latest at or before `atOrBefore` (ms). */
-export async function latestSnapshot(ctx: StateContext, key: string, atOrBefore?: number): Promise<Snapshot | undefined> {
+export async function latestSnapshot(
+  ctx: StateContext,
+  key: string,
+  atOrBefore?: number,
+): Promise<Snapshot | undefined> {
   const values: unknown[] = [key];
   let bound = '';
   if (atOrBefore !== undefined) {
@@ -36,7 +40,9 @@ export async function latestSnapshot(ctx: StateContext, key: string, atOrBefore?
     `SELECT ${INFO_COLUMNS}, state FROM ${ctx.tables.snapshots} WHERE job_key = $1${bound} ORDER BY until DESC LIMIT 1`,
     values,
   );
-  if (res.rows.length === 0) return undefined;
+  if (res.rows.length === 0) {
+    return undefined;
+  }
   const r = res.rows[0];
   return {
     until: r.until,
@@ -68,9 +74,17 @@ export async function listSnapshots(ctx: StateContext, key: string): Promise<Sna
  * Keeps the latest snapshot, the earliest one of every `keepEveryMs` period (epoch-aligned) and nothing
  * before `olderThan` (ms). Returns how many were deleted.
  */
-export async function pruneSnapshots(ctx: StateContext, key: string, keepEveryMs: number, olderThan: number): Promise<number> {
+export async function pruneSnapshots(
+  ctx: StateContext,
+  key: string,
+  keepEveryMs: number,
+  olderThan: number,
+): Promise<number> {
   if (!Number.isFinite(keepEveryMs) || keepEveryMs <= 0) {
-    throw new StoreError('state_invalid', `snapshot period must be a positive number of milliseconds, not ${String(keepEveryMs)}`);
+    throw new StoreError(
+      'state_invalid',
+      `snapshot period must be a positive number of milliseconds, not ${String(keepEveryMs)}`,
+    );
   }
   const s = ctx.tables.snapshots;
   const res = await exec(

@@ -10,7 +10,17 @@ import * as results from './results.ts';
 import { applyRetention } from './retention.ts';
 import type { StateSchema } from './schemaName.ts';
 import * as snapshots from './snapshots.ts';
-import type { Chunk, InterimResults, JobRow, JobStatus, Results, RetentionResult, RewindResult, Snapshot, SnapshotInfo } from './types.ts';
+import type {
+  Chunk,
+  InterimResults,
+  JobRow,
+  JobStatus,
+  Results,
+  RetentionResult,
+  RewindResult,
+  Snapshot,
+  SnapshotInfo,
+} from './types.ts';
 
 export class StateStore {
   private readonly ctx: StateContext;
@@ -32,7 +42,7 @@ export class StateStore {
     return jobs.getJob<D>(this.ctx, key);
   }
 
-  listJobs<D = unknown>(): Promise<JobRow<D>[]> {
+  listJobs<D = unknown>(): Promise<Array<JobRow<D>>> {
     return jobs.listJobs<D>(this.ctx);
   }
 
@@ -89,7 +99,11 @@ export class StateStore {
   }
 
   /** Holds the job's advisory lock on a client of its own while `fn` runs; needs a pool of at least 2. */
-  withJobLock<T>(key: string, fn: (signal: AbortSignal) => Promise<T>, options?: JobLockOptions): Promise<JobLockResult<T>> {
+  withJobLock<T>(
+    key: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options?: JobLockOptions,
+  ): Promise<JobLockResult<T>> {
     return withJobLock(this.pool, this.schema, key, fn, options);
   }
 }
