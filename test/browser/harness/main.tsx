@@ -7,6 +7,7 @@ import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
+import '../grafanaFonts.ts';
 import { ConfigEditor } from '../../../src/datasource/components/ConfigEditor.tsx';
 import { QueryEditor } from '../../../src/datasource/components/QueryEditor.tsx';
 import type { RarityDataSourceOptions, RarityQuery, RaritySecureJsonData } from '../../../src/datasource/types.ts';

@@ -9,6 +9,7 @@ import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import { useEffect, useState, type ComponentType } from 'react';
 import { createRoot } from 'react-dom/client';
 
+import '../grafanaFonts.ts';
 import { plugin as logsPlugin } from '../../../src/panels/logs/module.ts';
 import { plugin as spansPlugin } from '../../../src/panels/spans/module.ts';
 import { DEFAULT_LOGS_OPTIONS } from '../../../src/panels/logs/types.ts';
