@@ -37,3 +37,11 @@ export const MAX_SCORE = 100;
 
 /** Values the editors ask the `values` resource for. */
 export const DEFAULT_VALUES_LIMIT = 50;
+
+/** Schema that keeps detection jobs and their results when the settings name none. */
+export const DEFAULT_STATE_SCHEMA = 'rarity';
+/** Days of persisted results and snapshots kept; older ones are deleted by the job runner. */
+export const DEFAULT_RETENTION_DAYS = 90;
+export const MIN_RETENTION_DAYS = 1;
+/** Ten years: beyond that a retention is no retention, and the date arithmetic stays far from its limits. */
+export const MAX_RETENTION_DAYS = 3650;

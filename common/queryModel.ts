@@ -33,6 +33,11 @@ export interface RarityQuery {
   filters?: QueryFilter[];
   minScore?: number;
   limit?: number;
+  /**
+   * Alert evaluations leave out buckets still filling (scored on a copy, flagged interim) so an alert does not
+   * fire on a score that may change; true lets an alert rule see them.
+   */
+  includeInterim?: boolean;
   hide?: boolean;
 }
 
@@ -59,6 +64,18 @@ export interface RarityDataSourceOptions {
   messageColumn?: string;
   successRule?: SuccessRule;
   queryTimeoutSeconds?: number;
+  /** Schema holding detection jobs and results; default DEFAULT_STATE_SCHEMA. */
+  stateSchema?: string;
+  /**
+   * A separate, writable state database (host:port) for jobs and results, e.g. when the logs sit on a read-only
+   * replica. Empty together with stateDatabase: the log database keeps them.
+   */
+  stateUrl?: string;
+  stateDatabase?: string;
+  stateUser?: string;
+  stateSslmode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+  /** Days of results and snapshots kept; default DEFAULT_RETENTION_DAYS. */
+  retentionDays?: number;
 }
 
 export interface RaritySecureJsonData {
@@ -66,4 +83,5 @@ export interface RaritySecureJsonData {
   tlsCACert?: string;
   tlsClientCert?: string;
   tlsClientKey?: string;
+  statePassword?: string;
 }

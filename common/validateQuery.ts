@@ -172,6 +172,14 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
     }
   }
 
+  if (
+    query.includeInterim !== undefined &&
+    query.includeInterim !== null &&
+    typeof query.includeInterim !== 'boolean'
+  ) {
+    add('includeInterim', `includeInterim ${quote(query.includeInterim)} must be true or false`);
+  }
+
   const filters = query.filters ?? [];
   if (filters.length > MAX_FILTERS) {
     add('filters', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);

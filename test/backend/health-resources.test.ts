@@ -45,7 +45,7 @@ describe('CheckHealth', () => {
     const res = await client.checkHealth({ pluginContext: pluginContext(ds()), headers: {} });
     expect(res.status).toBe('OK');
     expect(res.message).toBe(
-      `Connected to weblogs: ${spaced(sql.n)} rows from ${sql.lo.toISOString()} to ${sql.hi.toISOString()}; time column ts timestamp with time zone, id column id bigint`,
+      `Connected to weblogs: ${spaced(sql.n)} rows from ${sql.lo.toISOString()} to ${sql.hi.toISOString()}; time column ts timestamp with time zone, id column id bigint. Results are persisted in schema rarity of ${DB}`,
     );
     expect(sql.n).toBeGreaterThan(5000);
     const details = JSON.parse(Buffer.from(res.jsonDetails ?? []).toString() || '{}');

@@ -49,6 +49,14 @@ describe('validateQuery', () => {
     expect(errorFor(validateQuery({ ...base, limit: 0 }), 'limit')).toMatch(/whole number/);
   });
 
+  it('takes includeInterim as true or false only', () => {
+    expect(validateQuery({ ...base, includeInterim: true })).toEqual([]);
+    expect(validateQuery({ ...base, includeInterim: false })).toEqual([]);
+    expect(errorFor(validateQuery({ ...base, includeInterim: 'yes' as unknown as boolean }), 'includeInterim')).toBe(
+      'includeInterim "yes" must be true or false',
+    );
+  });
+
   it('holds bucket spans to the limits the backend enforces: whole seconds, at least 1s, at most 365d', () => {
     expect(errorFor(validateQuery({ ...base, bucketSpan: '500ms' }), 'bucketSpan')).toBe(
       'bucketSpan "500ms" must be a whole number of seconds, at least 1s',

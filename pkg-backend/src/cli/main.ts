@@ -20,6 +20,9 @@ const USAGE = `usage:
   rarity detect --table T --function rare|freq_rare --by F [--over F] [--bucket-span 5m]
                 [--from ISO] [--to ISO] [--filter 'field=value' …] [--success 'state=1']
                 [--time-column ts] [--id-column id] [--database-url URL] [--format json|table]
+  rarity jobs backfill <the flags of detect> [--state-database-url URL] [--state-schema rarity]
+  rarity jobs list|show KEY|reset KEY|delete KEY [--database-url URL] [--state-database-url URL]
+                [--state-schema rarity] [--format json|table]
   rarity demo   [--database-url URL]   (seed the demo table if empty, run the demo detectors)
 Without --database-url or DATABASE_URL, the project's embedded PostgreSQL (.rarity/pg) is used
 (as root under a private folder, its data lives in /var/lib/rarity; the demo prints where).`;
@@ -32,6 +35,12 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return await seed(rest, out);
       case 'detect':
         return await detect(rest, out);
+      case 'jobs':
+        // Backfill takes the flags of detect; the management commands take only where the state is.
+        if (rest[0] === 'backfill') {
+          return await (await import('./jobsBackfill.ts')).jobsBackfill(rest.slice(1), out);
+        }
+        return await (await import('./jobs.ts')).jobs(rest, out);
       case 'demo':
         return await demo(rest, out);
       case undefined:
@@ -41,7 +50,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         out(USAGE + '\n');
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}"; use seed, detect or demo`);
+        throw new UsageError(`unknown command "${command}"; use seed, detect, jobs or demo`);
     }
   } catch (e) {
     return await fail(e);

@@ -132,6 +132,14 @@ export class GroupTracker {
     return ids;
   }
 
+  /**
+   * Removes and returns the groups closed so far. A persisted job writes closed groups out as results, so
+   * its state (and every snapshot of it) only carries the open ones.
+   */
+  drainClosed(): AnomalyGroup[] {
+    return this.closed.splice(0);
+  }
+
   /** Groups closed so far plus the still-open ones (flagged open), in start order. */
   groups(): AnomalyGroup[] {
     return [...this.closed, ...this.open.values()].sort(

@@ -7,23 +7,36 @@ import type pg from 'pg';
 import type { Logger } from './logger.ts';
 import type { PbDataSourceInstanceSettings } from './protocol.ts';
 import type { DatasourceInstance } from '../query/contract.ts';
-import { parseDataSourceSettings, SettingsError, type DataSourceSettings } from '../query/settings.ts';
+import {
+  parseDataSourceSettings,
+  parseStateSettings,
+  SettingsError,
+  type DataSourceSettings,
+  type StateSettings,
+} from '../query/settings.ts';
+import { jobStateOf } from '../query/jobs/stateHandle.ts';
 
 export type { DatasourceInstance };
 
 /** Turns settings into a pool; the store's connection module in production, a fake in tests. */
 export type PoolFactory = (settings: DataSourceSettings) => pg.Pool;
+/** A pool for a separate state database; without one the instance keeps its state in the log database. */
+export type StatePoolFactory = (state: StateSettings) => pg.Pool;
 
 interface Entry {
   version: number;
   instance: DatasourceInstance;
+  /** Closed with the instance; absent when the log pool keeps the state. */
+  statePool?: pg.Pool;
 }
 
 export class InstanceManager {
   private readonly entries = new Map<string, Entry>();
   private closed = false;
 
-  constructor(private readonly options: { logger: Logger; createPool: PoolFactory }) {}
+  constructor(
+    private readonly options: { logger: Logger; createPool: PoolFactory; createStatePool?: StatePoolFactory },
+  ) {}
 
   /** The instance for these settings, creating it (and retiring an older version) when needed. */
   get(pb: PbDataSourceInstanceSettings | null | undefined): DatasourceInstance {
@@ -40,6 +53,7 @@ export class InstanceManager {
       return existing.instance;
     }
 
+    const stateSettings = parseStateSettings(settings);
     let pool: pg.Pool;
     try {
       pool = this.options.createPool(settings);
@@ -53,11 +67,31 @@ export class InstanceManager {
     pool.on('error', (err) =>
       this.options.logger.warn('idle database connection failed', { datasource: identity, error: err.message }),
     );
-    const instance: DatasourceInstance = { key: `${identity}@${settings.lastUpdatedMS}`, settings, pool };
-    this.entries.set(identity, { version: settings.lastUpdatedMS, instance });
+    let statePool: pg.Pool | undefined;
+    if (stateSettings.database && this.options.createStatePool) {
+      try {
+        statePool = this.options.createStatePool(stateSettings);
+      } catch (err) {
+        void pool.end().catch(() => undefined);
+        throw new SettingsError(`cannot configure the state database connection: ${(err as Error).message}`);
+      }
+      statePool.on('error', (err) =>
+        this.options.logger.warn('idle state database connection failed', {
+          datasource: identity,
+          error: err.message,
+        }),
+      );
+    }
+    const instance: DatasourceInstance = {
+      key: `${identity}@${settings.lastUpdatedMS}`,
+      settings,
+      pool,
+      state: jobStateOf(statePool ?? pool, { schema: stateSettings.schema }),
+    };
+    this.entries.set(identity, { version: settings.lastUpdatedMS, instance, statePool });
     if (existing) {
       this.options.logger.info('datasource settings changed; replacing its connection pool', { datasource: identity });
-      void this.dispose(existing.instance);
+      void this.dispose(existing);
     } else {
       this.options.logger.debug('datasource instance created', { datasource: identity });
     }
@@ -72,20 +106,24 @@ export class InstanceManager {
   /** Closes every pool; later `get` calls fail. Never throws. */
   async closeAll(): Promise<void> {
     this.closed = true;
-    const all = [...this.entries.values()].map((e) => e.instance);
+    const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map((i) => this.dispose(i)));
+    await Promise.all(all.map((e) => this.dispose(e)));
   }
 
-  private async dispose(instance: DatasourceInstance): Promise<void> {
-    try {
-      // pool.end() lets checked-out clients finish their query, then closes them as they are released.
-      await instance.pool.end();
-    } catch (err) {
-      this.options.logger.warn('closing a connection pool failed', {
-        instance: instance.key,
-        error: (err as Error).message,
-      });
-    }
+  private async dispose({ instance, statePool }: Entry): Promise<void> {
+    // pool.end() lets checked-out clients finish their query, then closes them as they are released.
+    await Promise.all(
+      [instance.pool, statePool].map(async (pool) => {
+        try {
+          await pool?.end();
+        } catch (err) {
+          this.options.logger.warn('closing a connection pool failed', {
+            instance: instance.key,
+            error: (err as Error).message,
+          });
+        }
+      }),
+    );
   }
 }

@@ -3,7 +3,7 @@
  * cookie, start the gRPC server, and only then print the handshake line — the one and only stdout output.
  */
 import { writeSync } from 'node:fs';
-import { connectionPoolFactory } from './connection.ts';
+import { connectionPoolFactory, statePoolFactory } from './connection.ts';
 import { announce, hasMagicCookie, hostSupportsProtocol, NOT_A_PROGRAM_MESSAGE } from './handshake.ts';
 import { InstanceManager } from './instances.ts';
 import { createShutdown, handleSignals, installProcessGuards, watchParent } from './lifecycle.ts';
@@ -27,12 +27,13 @@ if (!hostSupportsProtocol(process.env)) {
 }
 
 const metrics = new PluginMetrics();
-const instances = new InstanceManager({ logger, createPool: connectionPoolFactory });
-const handlers = createDatasource();
+const instances = new InstanceManager({ logger, createPool: connectionPoolFactory, createStatePool: statePoolFactory });
+const handlers = createDatasource({ logger });
 
 let server: RunningServer | undefined;
 const shutdown = createShutdown(logger, async () => {
-  await server?.stop(800);
+  // In-flight job advances are aborted while the server drains; their open chunk commits or rolls back.
+  await Promise.all([server?.stop(800), handlers.shutdown?.(800)]);
   await instances.closeAll();
 });
 handleSignals(logger, shutdown);

@@ -6,6 +6,7 @@
  * imports this module from outside; query/ never imports plugin/.
  */
 import type pg from 'pg';
+import type { StateStore } from '../store/index.ts';
 import type { DataSourceSettings } from './settings.ts';
 
 /** What the datasource logs through; the plugin's structured logger is one. */
@@ -22,7 +23,16 @@ export interface DatasourceInstance {
   readonly key: string;
   readonly settings: DataSourceSettings;
   readonly pool: pg.Pool;
+  /**
+   * Where this datasource keeps its detection jobs, opened once per instance. Absent (or not persisted):
+   * queries run on in-process state and say why in a frame notice.
+   */
+  state?(): Promise<JobStateHandle>;
 }
+
+/** The state store of a datasource instance, or why there is none (shown as a notice and in the health check). */
+export type JobStateHandle =
+  { persisted: true; store: StateStore; schema: string } | { persisted: false; reason: string; advice: string };
 
 export interface GrafanaUser {
   login: string;
@@ -118,6 +128,8 @@ export interface DatasourceHandlers {
   queryData(ctx: RequestContext, queries: DataQueryInput[]): Promise<Map<string, DataResponseOut>>;
   checkHealth(ctx: RequestContext): Promise<HealthResult>;
   callResource(ctx: RequestContext, req: ResourceRequest): Promise<ResourceResponse>;
+  /** Stops background work (the job runner) on SIGTERM or Shutdown; resolves within the given grace. */
+  shutdown?(graceMs: number): Promise<void>;
 }
 
 // ---- Frames: what a data answer holds, before the protocol layer encodes it as Arrow ----

@@ -9,6 +9,8 @@ import {
   type DataResponseOut,
   type DatasourceHandlers,
   type Frame,
+  type Logger,
+  type Notice,
   type RequestContext,
 } from './contract.ts';
 import { ResultCache } from './cache.ts';
@@ -19,6 +21,8 @@ import { scoresFrames } from './frames/scores.ts';
 import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
 import { checkHealth } from './health.ts';
 import { IncrementalDetections } from './incremental.ts';
+import { detectWithJob } from './jobs/results.ts';
+import { DEFAULT_RETENTION_DAYS, JobRunner } from './jobs/runner.ts';
 import { anomalousLogs } from './logs.ts';
 import { parseQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
@@ -29,28 +33,65 @@ function skipsCache(headers: Record<string, string>): boolean {
   return value.trim().toLowerCase() === 'true';
 }
 
-export function createDatasource(): DatasourceHandlers {
-  const cache = new ResultCache<DetectionResult>();
-  const incremental = new IncrementalDetections();
+/** A detection result with what the frames must say about it. */
+interface Answer {
+  result: DetectionResult;
+  notices: Notice[];
+  /** Start of the interim (still-filling) buckets in the result. */
+  interimFrom: number | null;
+}
 
-  function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<DetectionResult> {
+/** Days of results and snapshots kept; a datasource setting once the settings carry it. */
+function retentionDays(ctx: RequestContext): number {
+  const days = (ctx.instance.settings.jsonData as { retentionDays?: unknown }).retentionDays;
+  return typeof days === 'number' && days > 0 ? days : DEFAULT_RETENTION_DAYS;
+}
+
+export function createDatasource(options: { logger?: Logger } = {}): DatasourceHandlers {
+  const cache = new ResultCache<Answer>();
+  const incremental = new IncrementalDetections();
+  const runner = new JobRunner({ logger: options.logger });
+
+  /** A persisted job when the instance has a state store; else today's in-process state, with the advice why. */
+  async function compute(ctx: RequestContext, parsed: ParsedQuery, signal?: AbortSignal): Promise<Answer> {
     const { detector, window } = parsed;
-    const run = (signal?: AbortSignal) =>
-      incremental.detect(ctx.instance.pool, ctx.instance.key, detector, window, signal);
+    const { instance } = ctx;
+    const state = instance.state ? await instance.state() : undefined;
+    if (state?.persisted) {
+      const answer = await detectWithJob(instance.pool, state.store, detector, window, {
+        signal,
+        fromAlert: ctx.fromAlert,
+        includeInterim: parsed.query.includeInterim === true,
+      });
+      runner.touch(instance.key, instance.pool, state.store, detector, {
+        unfinished: !answer.current,
+        retentionDays: retentionDays(ctx),
+      });
+      return answer;
+    }
+    const result = await incremental.detect(instance.pool, instance.key, detector, window, signal);
+    const notices: Notice[] = state ? [{ severity: 'info', text: state.advice }] : [];
+    return { result, notices, interimFrom: null };
+  }
+
+  function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<Answer> {
+    const { detector, window } = parsed;
+    const run = (signal?: AbortSignal) => compute(ctx, parsed, signal);
     // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
     // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Either way
     // only buckets that are new since the last request are processed (incremental.ts).
     if (ctx.fromAlert || skipsCache(ctx.headers)) {
       return run(ctx.signal);
     }
-    return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window })}`, () => run());
+    const interim = parsed.query.includeInterim === true;
+    return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window, interim })}`, () => run());
   }
 
   async function answer(ctx: RequestContext, q: DataQueryInput): Promise<DataResponseOut> {
     const started = Date.now();
     try {
       const parsed = parseQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
-      const result = await detect(ctx, parsed);
+      const { result, notices, interimFrom } = await detect(ctx, parsed);
       const options = { minScore: parsed.minScore, limit: parsed.limit };
       let frames: Frame[];
       switch (parsed.query.queryType) {
@@ -87,8 +128,14 @@ export function createDatasource(): DatasourceHandlers {
         { displayName: 'Requests in range', value: result.stats.rows },
         { displayName: 'Detection time', value: Date.now() - started, unit: 'ms' },
       ];
+      const interim = interimFrom === null ? {} : { interimFrom: new Date(interimFrom).toISOString() };
       for (const f of frames) {
-        f.meta = { ...f.meta, stats, custom: { ...(f.meta?.custom as object), detector: result.detector } };
+        f.meta = {
+          ...f.meta,
+          stats,
+          custom: { ...(f.meta?.custom as object), detector: result.detector, ...interim },
+          ...(notices.length > 0 ? { notices: [...(f.meta?.notices ?? []), ...notices] } : {}),
+        };
       }
       ctx.logger.debug('query answered', {
         refId: q.refId,
@@ -110,5 +157,6 @@ export function createDatasource(): DatasourceHandlers {
     },
     checkHealth: (ctx) => checkHealth(ctx),
     callResource: (ctx, req) => callResource(ctx, req),
+    shutdown: (graceMs) => runner.stop(graceMs),
   };
 }

@@ -180,24 +180,36 @@ export class DetectionRun {
     };
   }
 
-  /** Elastic writes a result for every bucket; buckets without data score 0. */
   private fillEmpty(withData: BucketSummary[], lo: number, hi: number): BucketSummary[] {
-    const spanMs = this.prepared.definition.spanMs;
     const end = Math.min(hi, this.processedUntil);
-    if ((end - lo) / spanMs > MAX_FILLED_BUCKETS) {
-      return withData;
-    }
-    const out: BucketSummary[] = [];
-    let i = 0;
-    for (let t = lo; t < end; t += spanMs) {
-      if (i < withData.length && withData[i].time === t) {
-        out.push(withData[i++]);
-      } else {
-        out.push({ time: t, rawScore: 0, score: 0, learning: this.detector.isLearning(t), eventCount: 0 });
-      }
-    }
-    return out;
+    return fillEmptyBuckets(withData, lo, end, this.prepared.definition.spanMs, (t) => this.detector.isLearning(t));
   }
+}
+
+/**
+ * Elastic writes a result for every bucket; buckets of [lo, end) without data score 0. `withData` is in time
+ * order. Persisted jobs (jobs/results.ts) fill the same way, so both paths give the same frames.
+ */
+export function fillEmptyBuckets(
+  withData: BucketSummary[],
+  lo: number,
+  end: number,
+  spanMs: number,
+  isLearning: (t: number) => boolean,
+): BucketSummary[] {
+  if ((end - lo) / spanMs > MAX_FILLED_BUCKETS) {
+    return withData;
+  }
+  const out: BucketSummary[] = [];
+  let i = 0;
+  for (let t = lo; t < end; t += spanMs) {
+    if (i < withData.length && withData[i].time === t) {
+      out.push(withData[i++]);
+    } else {
+      out.push({ time: t, rawScore: 0, score: 0, learning: isLearning(t), eventCount: 0 });
+    }
+  }
+  return out;
 }
 
 export async function runDetection(

@@ -2,8 +2,46 @@
  * CheckHealth: connect, check the log table and its mapped columns, and say what was found — or exactly what
  * is wrong — in the words of the datasource's settings page.
  */
-import { describeTable, ping, resolveColumn, StoreError, tableBounds, type ColumnInfo } from '../store/index.ts';
-import type { HealthResult, RequestContext } from './contract.ts';
+import {
+  connectionTarget,
+  describeTable,
+  ping,
+  resolveColumn,
+  StoreError,
+  tableBounds,
+  type ColumnInfo,
+} from '../store/index.ts';
+import type { DatasourceInstance, HealthResult, RequestContext } from './contract.ts';
+
+interface StateHealth {
+  persisted: boolean;
+  sentence: string;
+  schema?: string;
+  database?: string;
+  reason?: string;
+}
+
+/**
+ * Where results go. Only an unreachable or broken state store fails the check: without persistence the
+ * datasource still answers, from in-process state.
+ */
+async function stateHealth(instance: DatasourceInstance): Promise<StateHealth | undefined> {
+  if (!instance.state) {
+    return undefined;
+  }
+  const handle = await instance.state();
+  if (handle.persisted) {
+    const database = connectionTarget(handle.store.pool).database ?? 'the log database';
+    return {
+      persisted: true,
+      schema: handle.schema,
+      database,
+      sentence: `Results are persisted in schema ${handle.schema} of ${database}`,
+    };
+  }
+  const advice = handle.advice.replace(/^results are not persisted:\s*/i, '');
+  return { persisted: false, reason: handle.reason, sentence: `Results are not persisted: ${advice}` };
+}
 
 const fmt = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
 
@@ -50,10 +88,19 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
     }
     const bounds = await tableBounds(pool, { table, timeColumn: time });
     const span = bounds.from && bounds.to ? ` from ${bounds.from.toISOString()} to ${bounds.to.toISOString()}` : '';
+    const connected = `Connected to ${table.name}: ${fmt(bounds.rows)} rows${span}; time column ${time.name} ${time.type}, id column ${id.name} ${id.type}`;
+    let state: StateHealth | undefined;
+    try {
+      state = await stateHealth(ctx.instance);
+    } catch (e) {
+      const message = `${connected}, but the results storage failed: ${e instanceof Error ? e.message : String(e)}`;
+      return { status: 'ERROR', message, details: { verboseMessage: message, kind: 'state' } };
+    }
+    const { sentence, ...stateDetails } = state ?? { sentence: '' };
     return {
       status: 'OK',
-      message: `Connected to ${table.name}: ${fmt(bounds.rows)} rows${span}; time column ${time.name} ${time.type}, id column ${id.name} ${id.type}`,
-      details: { rows: bounds.rows, from: bounds.from, to: bounds.to },
+      message: state ? `${connected}. ${sentence}` : connected,
+      details: { rows: bounds.rows, from: bounds.from, to: bounds.to, ...(state ? { state: stateDetails } : {}) },
     };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

@@ -5,7 +5,7 @@
  * for the still-filling buckets, so partial buckets never enter the kept model.
  * Rows appended later but dated before the checkpoint (found through the id watermark) make us start the run
  * again; updates and deletes of rows already read are not noticed. In-process only, lost on restart
- * (docs/persistence.md, What is kept today).
+ * (docs/persistence.md, In-process state); with a state store, persisted jobs (jobs/) are used instead.
  */
 import type pg from 'pg';
 import { hasLateRows, maxId } from '../store/index.ts';

@@ -6,11 +6,20 @@ import { RESOURCE_PATHS, type FieldInfo, type TableInfo, type ValueCount } from 
 import { describeTable, listTables, topValues } from '../store/index.ts';
 import type { RequestContext, ResourceRequest, ResourceResponse } from './contract.ts';
 import { httpStatusOf } from './errors.ts';
+import { jobsResource } from './jobResources.ts';
 
 export async function callResource(ctx: RequestContext, req: ResourceRequest): Promise<ResourceResponse> {
   const url = new URL(req.url || req.path, 'http://plugin.invalid/');
   const path = req.path.replace(/^\/+|\/+$/g, '');
   const q = url.searchParams;
+  const [first, ...rest] = path.split('/');
+  if (first === RESOURCE_PATHS.jobs) {
+    try {
+      return await jobsResource(ctx, req, rest);
+    } catch (e) {
+      return { status: httpStatusOf(e), body: { message: e instanceof Error ? e.message : String(e) } };
+    }
+  }
   if (req.method.toUpperCase() !== 'GET') {
     return {
       status: 405,

@@ -4,7 +4,20 @@
  * plugin/datasource). jsonData arrives as raw JSON bytes that may be empty (a datasource saved without
  * options) or, in a broken provisioning file, not JSON at all; the latter is reported, never guessed around.
  */
+import {
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_STATE_SCHEMA,
+  MAX_RETENTION_DAYS,
+  MIN_RETENTION_DAYS,
+} from '../../../common/limits.ts';
 import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../common/queryModel.ts';
+import {
+  configFromDataSourceSettings,
+  parseHostPort,
+  parseStateSchema,
+  SSL_MODES,
+  type ConnectionConfig,
+} from '../store/index.ts';
 
 /**
  * The settings message as decoded from the wire (pluginv2.DataSourceInstanceSettings): int64s arrive as
@@ -85,5 +98,86 @@ export function parseDataSourceSettings(pb: InstanceSettingsMessage | null | und
     secureJsonData: { ...(pb.decryptedSecureJsonData ?? {}) } as RaritySecureJsonData,
     lastUpdatedMS: Number(pb.lastUpdatedMS ?? 0),
     apiVersion: pb.apiVersion ?? '',
+  };
+}
+
+/** Where a datasource keeps its detection jobs, parsed from the "Results storage" settings. */
+export interface StateSettings {
+  /** The state schema as written (validated; the store folds its case). */
+  schema: string;
+  /** A separate state database; null: the log database keeps the state. */
+  database: ConnectionConfig | null;
+  retentionDays: number;
+}
+
+/** The state pool holds a job's advisory lock on one client while another writes the chunk. */
+export const STATE_POOL_MAX = 4;
+
+/**
+ * The "Results storage" settings, refused with a message naming the setting. A separate state database
+ * follows the log database's rules; what it leaves empty (host, user and password, TLS) is taken from the
+ * log database, so naming only another database on the same server is enough.
+ */
+export function parseStateSettings(settings: DataSourceSettings): StateSettings {
+  const o = settings.jsonData;
+  const schema = o.stateSchema?.trim() || DEFAULT_STATE_SCHEMA;
+  try {
+    parseStateSchema(schema);
+  } catch (e) {
+    throw new SettingsError(`Results storage: ${(e as Error).message}`);
+  }
+  const retentionDays = o.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  if (
+    typeof retentionDays !== 'number' ||
+    !Number.isInteger(retentionDays) ||
+    retentionDays < MIN_RETENTION_DAYS ||
+    retentionDays > MAX_RETENTION_DAYS
+  ) {
+    throw new SettingsError(
+      `Results storage: retention "${String(retentionDays)}" must be a whole number of days from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}`,
+    );
+  }
+  const url = o.stateUrl?.trim() ?? '';
+  const database = o.stateDatabase?.trim() ?? '';
+  if (url === '' && database === '') {
+    return { schema, database: null, retentionDays };
+  }
+  if (o.stateSslmode !== undefined && !SSL_MODES.includes(o.stateSslmode)) {
+    throw new SettingsError(
+      `Results storage: state database TLS mode "${String(o.stateSslmode)}" is not one of ${SSL_MODES.join(', ')}`,
+    );
+  }
+  const stateUser = o.stateUser?.trim() ?? '';
+  let log: ConnectionConfig;
+  try {
+    log = configFromDataSourceSettings({
+      url: settings.url,
+      database: settings.database,
+      user: settings.user,
+      jsonData: o,
+      secure: { ...settings.secureJsonData },
+    });
+    if (url !== '') {
+      const { host, port } = parseHostPort(url);
+      log = { ...log, host, port: port ?? 5432 };
+    }
+  } catch (e) {
+    throw new SettingsError(`Results storage: state database ${(e as Error).message}`);
+  }
+  return {
+    schema,
+    retentionDays,
+    database: {
+      ...log,
+      database: database || log.database,
+      // Another user never borrows the log user's password.
+      user: stateUser || log.user,
+      password: stateUser
+        ? settings.secureJsonData.statePassword
+        : (settings.secureJsonData.statePassword ?? log.password),
+      sslmode: o.stateSslmode ?? log.sslmode,
+      applicationName: 'rarity-state',
+      max: STATE_POOL_MAX,
+    },
   };
 }

@@ -9,7 +9,7 @@ import type { RarityDataSourceOptions } from '../../../common/queryModel.ts';
 import { StoreError } from './errors.ts';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
-const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
+export const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
 
 export interface ConnectionConfig {
   connectionString?: string;

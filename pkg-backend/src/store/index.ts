@@ -4,13 +4,20 @@
  * stays inside the store.
  */
 export { StoreError } from './errors.ts';
-export { createPool, configFromDataSourceSettings } from './connection.ts';
+export {
+  createPool,
+  configFromDataSourceSettings,
+  connectionTarget,
+  parseHostPort,
+  SSL_MODES,
+  type ConnectionConfig,
+} from './connection.ts';
 export { startEmbeddedPostgres, reachableDataDir, freePort, type EmbeddedHandle } from './embedded.ts';
 export { ping } from './query.ts';
 export { listTables, describeTable, resolveColumn, type TableInfo, type ColumnInfo } from './catalogue.ts';
 export { streamBuckets, type PushdownPlan } from './pushdown.ts';
 export { tableBounds, timeExtent } from './bounds.ts';
-export { hasLateRows, maxId } from './watermark.ts';
+export { earliestLateRow, hasLateRows, maxId } from './watermark.ts';
 export { fetchLogs, type LogRow } from './logs.ts';
 export { topValues } from './values.ts';
 // The demo seed and the benchmarks.

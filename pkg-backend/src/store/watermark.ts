@@ -52,3 +52,25 @@ export async function hasLateRows(pool: pg.Pool, request: LateRowsRequest): Prom
   );
   return res.rows[0].late;
 }
+
+/** Time (ms) of the earliest row appended after the watermark and dated before `before`; null when none. */
+export async function earliestLateRow(pool: pg.Pool, request: LateRowsRequest): Promise<number | null> {
+  const info = await tableInfo(pool, request.table);
+  const id = columnOf(info, request.idColumn, 'id');
+  const time = columnOf(info, request.timeColumn, 'time');
+  const params = new Params();
+  const after =
+    request.afterId === null ? 'TRUE' : `${columnRef(id)} > ${params.typed(request.afterId.toString(), id.castType)}`;
+  const before = `${asTimestamptz(time)} < ${params.typed(request.before.toISOString(), 'timestamptz')}`;
+  const where = filtersSql(info, request.filters, params);
+  const res = await run<{ earliest: number | null }>(
+    pool,
+    {
+      text: `SELECT round(extract(epoch FROM min(${asTimestamptz(time)})) * 1000)::float8 AS earliest
+             FROM ${info.qualified} AS t WHERE ${after} AND ${before} AND ${where}`,
+      values: params.values,
+    },
+    { table: tableLabel(info), operation: 'late rows', filters: true },
+  );
+  return res.rows[0].earliest;
+}

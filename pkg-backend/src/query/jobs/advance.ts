@@ -1,0 +1,198 @@
+/**
+ * Advancing a persisted job: from its latest snapshot (or the aligned start of the data) over complete
+ * buckets only, chunk by chunk. Each chunk's results, the groups it touched, its snapshot and the job's
+ * progress are committed in one transaction (StateStore.commitChunk), so a process killed at any moment
+ * leaves a job that resumes at its last committed chunk. Runs under the job's advisory lock: one advancer
+ * per job across every process sharing the state store.
+ */
+import type pg from 'pg';
+import type { AnomalyGroup } from '../../engine/types.ts';
+import { connectionTarget, maxId, type JobLockResult, type StateStore } from '../../store/index.ts';
+import { alignDown, type PreparedDetection } from '../detection.ts';
+import { checkpointAt } from './checkpoint.ts';
+import { ChunkSizer, maxChunkBuckets } from './chunkSize.ts';
+import { handleLateRows, revisedGroups } from './lateRows.ts';
+import { JobModel, MODEL_FORMAT_VERSION, isModelState } from './model.ts';
+
+const DAY_MS = 86_400_000;
+/** Snapshots are thinned to one per day of data every this many chunks (and after each advance). */
+const PRUNE_EVERY_CHUNKS = 50;
+
+export interface JobProgress {
+  historyStart: number;
+  processedUntil: number;
+  target: number;
+}
+
+export interface AdvanceOptions {
+  /** Wall clock (ms); decides the last complete bucket. */
+  now?: number;
+  signal?: AbortSignal;
+  /** Stop between chunks once this time (ms) has passed; the rest is left to the next advance. */
+  stopAt?: number;
+  maxChunkBuckets?: number;
+  onProgress?: (progress: JobProgress) => void;
+}
+
+export interface AdvanceOutcome {
+  historyStart: number | null;
+  processedUntil: number | null;
+  /** Where the job would be current. */
+  target: number;
+  complete: boolean;
+  chunks: number;
+  bucketsProcessed: number;
+  tuples: number;
+  /** The job was started again from scratch (data before its history, or no usable snapshot). */
+  reset: boolean;
+  /** Late rows made the job re-analyse from this time. */
+  rescoredFrom: number | null;
+  /** The model at processedUntil, for scoring interim buckets without reading the snapshot back. */
+  model: JobModel | null;
+}
+
+/** Advances the job under its lock; `acquired: false` when another holder kept it past `waitMs`. */
+export function advanceJob(
+  pool: pg.Pool,
+  store: StateStore,
+  prepared: PreparedDetection,
+  options: AdvanceOptions & { waitMs?: number } = {},
+): Promise<JobLockResult<AdvanceOutcome>> {
+  return store.withJobLock(
+    prepared.key,
+    async (lost) => {
+      const signal = options.signal ? AbortSignal.any([options.signal, lost]) : lost;
+      try {
+        return await advanceLocked(pool, store, prepared, { ...options, signal });
+      } catch (e) {
+        // A cancelled request or a shutdown is no fault of the job; anything else is shown with it.
+        if (!signal.aborted) {
+          const message = e instanceof Error ? e.message : String(e);
+          await store.setJobError(prepared.key, message).catch(() => undefined);
+        }
+        throw e;
+      }
+    },
+    { waitMs: options.waitMs ?? 0 },
+  );
+}
+
+/** The advance itself; the caller holds the job's lock. */
+export async function advanceLocked(
+  pool: pg.Pool,
+  store: StateStore,
+  prepared: PreparedDetection,
+  options: AdvanceOptions = {},
+): Promise<AdvanceOutcome> {
+  const { definition, key } = prepared;
+  const spanMs = definition.spanMs;
+  const target = checkpointAt(options.now ?? Date.now(), spanMs);
+  let job = await store.ensureJob(key, definition);
+  const outcome: AdvanceOutcome = {
+    historyStart: job.historyStart,
+    processedUntil: job.processedUntil,
+    target,
+    complete: true,
+    chunks: 0,
+    bucketsProcessed: 0,
+    tuples: 0,
+    reset: false,
+    rescoredFrom: null,
+    model: null,
+  };
+  if (!prepared.dataFrom) {
+    return outcome;
+  }
+  const start = alignDown(prepared.dataFrom.getTime(), spanMs);
+  // Read before looking for late rows: a row appended in between is then either seen now or late next time.
+  const watermark = await maxId(pool, definition.table, definition.idColumn);
+
+  let model: JobModel | undefined;
+  let rescore: { previousUntil: number; affected: Awaited<ReturnType<typeof handleLateRows>> } | undefined;
+  if (job.historyStart !== null && start < job.historyStart) {
+    // Data earlier than the job's history: the table changed under the job.
+    await store.resetJob(key);
+    outcome.reset = true;
+  } else {
+    const late = await handleLateRows(pool, store, prepared, job);
+    if (late.kind === 'reset') {
+      outcome.reset = true;
+    } else if (late.kind === 'rewound') {
+      model = late.model;
+      outcome.rescoredFrom = late.earliest;
+      rescore = { previousUntil: late.previousUntil, affected: late };
+    }
+  }
+  if (outcome.reset) {
+    job = (await store.getJob(key)) ?? (await store.ensureJob(key, definition));
+  }
+  if (!model && job.processedUntil !== null) {
+    const snapshot = await store.latestSnapshot(key);
+    if (snapshot && snapshot.until === job.processedUntil && isModelState(snapshot.formatVersion, snapshot.state)) {
+      model = new JobModel(prepared, snapshot.until, snapshot.state);
+    } else {
+      await store.resetJob(key);
+      outcome.reset = true;
+    }
+  }
+  const fresh = !model;
+  model ??= new JobModel(prepared, start);
+  outcome.processedUntil = fresh ? null : model.until;
+  const historyStart = job.historyStart ?? model.until;
+  outcome.historyStart = historyStart;
+
+  const sizer = new ChunkSizer(maxChunkBuckets(options.maxChunkBuckets), connectionTarget(pool).statementTimeoutMs);
+  const rewritten = new Map<string, AnomalyGroup>();
+  while (model.until < target) {
+    if (options.signal?.aborted) {
+      break;
+    }
+    const mustRescore = rescore !== undefined && model.until < rescore.previousUntil;
+    if (!mustRescore && options.stopAt !== undefined && Date.now() >= options.stopAt && outcome.chunks > 0) {
+      break;
+    }
+    const from = model.until;
+    const to = Math.min(target, from + sizer.buckets * spanMs);
+    const started = Date.now();
+    const chunk = await model.advance(pool, to, options.signal);
+    sizer.observe((to - from) / spanMs, Date.now() - started);
+    outcome.bucketsProcessed += chunk.bucketsProcessed;
+    outcome.tuples += chunk.tuples;
+    // A stretch without data changes nothing but progress: it is committed with the next chunk that has data.
+    if (chunk.bucketsProcessed === 0 && to < target && !mustRescore) {
+      continue;
+    }
+    await store.commitChunk(key, {
+      buckets: chunk.buckets,
+      records: chunk.records,
+      groups: chunk.groups,
+      snapshot: { until: to, formatVersion: MODEL_FORMAT_VERSION, state: model.state() },
+      processedUntil: to,
+      idWatermark: watermark,
+      status: to >= target ? 'current' : 'backfilling',
+      historyStart,
+      learningUntil: model.learningUntil(),
+    });
+    if (rescore) {
+      for (const g of chunk.groups) {
+        rewritten.set(g.id, g);
+      }
+    }
+    outcome.chunks++;
+    outcome.processedUntil = to;
+    options.onProgress?.({ historyStart, processedUntil: to, target });
+    if (outcome.chunks % PRUNE_EVERY_CHUNKS === 0) {
+      await store.pruneSnapshots(key, DAY_MS, 0);
+    }
+  }
+  if (rescore && rescore.affected.kind === 'rewound') {
+    await store.markGroupsRevised(key, revisedGroups(rescore.affected.affected, rewritten));
+  }
+  if (outcome.chunks > 0) {
+    await store.pruneSnapshots(key, DAY_MS, 0);
+  }
+  const committed = model.until === (outcome.processedUntil ?? start);
+  outcome.complete = committed && model.until >= target;
+  outcome.model = committed ? model : null;
+  return outcome;
+}

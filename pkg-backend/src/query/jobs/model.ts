@@ -1,0 +1,107 @@
+/**
+ * The model of a persisted job: detector plus group tracker, advanced over a range of buckets at a time.
+ * Unlike DetectionRun it keeps no results: each advance hands back what the range produced (buckets, records,
+ * the groups it touched), ready to be committed as one chunk, and the state it snapshots holds open groups
+ * only, because closed groups are already results.
+ */
+import type pg from 'pg';
+import { Detector, type DetectorState } from '../../engine/detector.ts';
+import { GroupTracker, type GroupTrackerState } from '../../engine/groups.ts';
+import type { AnomalyGroup, RecordResult } from '../../engine/types.ts';
+import { StoreError, streamBuckets } from '../../store/index.ts';
+import { detectorSpec, pushdownPlan } from '../definition.ts';
+import type { BucketSummary, PreparedDetection } from '../detection.ts';
+
+/** Version of ModelState inside a snapshot; a snapshot of another version is not resumed from. */
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface ModelState {
+  detector: DetectorState;
+  tracker: GroupTrackerState;
+}
+
+export interface RangeResults {
+  buckets: BucketSummary[];
+  records: RecordResult[];
+  /** Groups closed in the range, then those still open at its end (copies). */
+  groups: AnomalyGroup[];
+  bucketsProcessed: number;
+  tuples: number;
+}
+
+export class JobModel {
+  private readonly detector: Detector;
+  private readonly tracker: GroupTracker;
+
+  constructor(
+    readonly prepared: PreparedDetection,
+    /** Every bucket before this time (ms) is in the model. */
+    public until: number,
+    state?: ModelState,
+  ) {
+    this.detector = new Detector(detectorSpec(prepared.definition), state?.detector);
+    this.tracker = state
+      ? GroupTracker.fromJSON(state.tracker)
+      : new GroupTracker({
+          detectorKey: prepared.key,
+          bucketSpanMs: prepared.definition.spanMs,
+          threshold: prepared.definition.groupThreshold,
+          population: prepared.definition.overColumn !== null,
+        });
+  }
+
+  /** Feeds [until, to) from PostgreSQL and returns what it produced. */
+  async advance(pool: pg.Pool, to: number, signal?: AbortSignal): Promise<RangeResults> {
+    const out: RangeResults = { buckets: [], records: [], groups: [], bucketsProcessed: 0, tuples: 0 };
+    if (to <= this.until) {
+      return out;
+    }
+    const plan = pushdownPlan(this.prepared.definition, new Date(this.until), new Date(to));
+    for await (const input of streamBuckets(pool, plan)) {
+      if (signal?.aborted) {
+        throw new StoreError('timeout', 'detection was cancelled');
+      }
+      out.bucketsProcessed++;
+      out.tuples += input.tuples.length;
+      const result = this.detector.process(input);
+      const ids = this.tracker.process(input, result);
+      const { records, ...bucket } = result;
+      out.buckets.push(bucket);
+      for (const r of records) {
+        const id = ids.get(r.entity);
+        out.records.push(id ? { ...r, groupId: id } : r);
+      }
+    }
+    this.until = to;
+    out.groups = [...this.tracker.drainClosed(), ...this.openGroups()];
+    return out;
+  }
+
+  openGroups(): AnomalyGroup[] {
+    return this.tracker
+      .groups()
+      .filter((g) => g.open)
+      .map((g) => ({ ...g }));
+  }
+
+  /** A deep copy of the state (toJSON may share arrays with the live model). */
+  state(): ModelState {
+    return structuredClone({ detector: this.detector.toJSON(), tracker: this.tracker.toJSON() });
+  }
+
+  copy(): JobModel {
+    return new JobModel(this.prepared, this.until, this.state());
+  }
+
+  /** End of the learning period; null while no bucket with data has been seen (everything is learning). */
+  learningUntil(): number | null {
+    const first = this.detector.toJSON().firstBucket;
+    return first === null ? null : first + this.detector.resolved.learningBuckets * this.detector.resolved.bucketSpanMs;
+  }
+}
+
+/** True for a state this code can resume from. */
+export function isModelState(formatVersion: number, state: unknown): state is ModelState {
+  const s = state as Partial<ModelState> | null;
+  return formatVersion === MODEL_FORMAT_VERSION && !!s && typeof s === 'object' && !!s.detector && !!s.tracker;
+}
