@@ -3,6 +3,7 @@
  * CallResource. Every query goes through the one parse step (request.ts) and the detector definition
  * (definition.ts); frames are built by the pure functions in frames/.
  */
+import { DEFAULT_RETENTION_DAYS } from '../../../common/limits.ts';
 import {
   headerValue,
   type DataQueryInput,
@@ -22,7 +23,7 @@ import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts'
 import { checkHealth } from './health.ts';
 import { IncrementalDetections } from './incremental.ts';
 import { detectWithJob } from './jobs/results.ts';
-import { DEFAULT_RETENTION_DAYS, JobRunner } from './jobs/runner.ts';
+import { JobRunner } from './jobs/runner.ts';
 import { anomalousLogs } from './logs.ts';
 import { parseQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
@@ -41,7 +42,7 @@ interface Answer {
   interimFrom: number | null;
 }
 
-/** Days of results and snapshots kept; a datasource setting once the settings carry it. */
+/** Days of results and snapshots kept (jsonData.retentionDays, checked by parseStateSettings when the instance was made). */
 function retentionDays(ctx: RequestContext): number {
   const days = (ctx.instance.settings.jsonData as { retentionDays?: unknown }).retentionDays;
   return typeof days === 'number' && days > 0 ? days : DEFAULT_RETENTION_DAYS;

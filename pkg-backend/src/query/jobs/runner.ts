@@ -5,6 +5,7 @@
  * under its job lock (another process advancing it is simply skipped). Retention runs once an hour per
  * state store. stop() aborts in-flight advances: the chunk being committed is in or out, never half.
  */
+import { DEFAULT_RETENTION_DAYS } from '../../../../common/limits.ts';
 import type pg from 'pg';
 import type { StateStore } from '../../store/index.ts';
 import type { Logger } from '../contract.ts';
@@ -14,7 +15,6 @@ import { advanceJob } from './advance.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-export const DEFAULT_RETENTION_DAYS = 90;
 
 export interface RunnerOptions {
   concurrency?: number;

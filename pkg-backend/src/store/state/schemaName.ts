@@ -2,10 +2,11 @@
  * The state schema's name comes from the datasource settings, so it is parsed as strictly as a table name
  * and folded the way PostgreSQL folds an unquoted name: `Rarity` and `rarity` address the same schema.
  */
+import { DEFAULT_STATE_SCHEMA } from '../../../../common/limits.ts';
 import { StoreError } from '../errors.ts';
 import { parseColumnName, quoteIdent } from '../identifiers.ts';
 
-export const DEFAULT_STATE_SCHEMA = 'rarity';
+export { DEFAULT_STATE_SCHEMA };
 
 export interface StateSchema {
   /** The name as PostgreSQL stores it in pg_namespace. */
