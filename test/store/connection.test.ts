@@ -10,7 +10,7 @@ import { describeTable, listTables, resolveColumn, type TableInfo } from '../../
 import { StoreError, toStoreError } from '../../pkg-backend/src/store/errors.ts';
 import { freePort } from '../../pkg-backend/src/store/embedded.ts';
 import { run } from '../../pkg-backend/src/store/query.ts';
-import { streamBuckets } from '../../pkg-backend/src/store/pushdown.ts';
+import { streamBuckets } from '../../pkg-backend/src/store/pushdownStream.ts';
 import { tableBounds } from '../../pkg-backend/src/store/bounds.ts';
 import { createLogTable, insertRows } from '../../pkg-backend/src/store/demoTable.ts';
 import { databaseUrl, dropSchema, freshSchema, testPool, utc } from './helpers.ts';

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { parseColumnName, parseTableName, quoteIdent } from '../../pkg-backend/src/store/identifiers.ts';
 import { describeTable, resolveColumn } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
-import { streamBuckets } from '../../pkg-backend/src/store/pushdown.ts';
+import { streamBuckets } from '../../pkg-backend/src/store/pushdownStream.ts';
 import { fetchLogs } from '../../pkg-backend/src/store/logs.ts';
 import { topValues } from '../../pkg-backend/src/store/values.ts';
 import { createLogTable, insertRows } from '../../pkg-backend/src/store/demoTable.ts';

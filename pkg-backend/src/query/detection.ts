@@ -1,6 +1,6 @@
 /**
- * Runs one detector over a log table: streams the pushdown aggregate from the first row of the table (the
- * model needs the history before `from`) up to `to`, feeds the engine, and keeps what falls inside [from, to).
+ * Runs one detector over a log table: streams the pushdown aggregate, chunk by chunk, from the first row of
+ * the table (the model needs the history before `from`) up to `to`, feeds the engine, and keeps what falls inside [from, to).
  * The engine sees aggregates only, never raw rows. A DetectionRun can be advanced later and cloned, which is
  * what incremental.ts builds on.
  */
@@ -8,8 +8,9 @@ import type pg from 'pg';
 import { MAX_BUCKETS } from '../../../common/limits.ts';
 import { Detector } from '../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../engine/groups.ts';
-import type { AnomalyGroup, BucketResult, RecordResult } from '../engine/types.ts';
-import { StoreError, streamBuckets, timeExtent } from '../store/index.ts';
+import type { AnomalyGroup, RecordResult } from '../engine/types.ts';
+import { StoreError, timeExtent } from '../store/index.ts';
+import { chunkedBuckets, feedBucket, type BucketSummary } from './bucketFeed.ts';
 import {
   defineDetector,
   describeDetector,
@@ -22,7 +23,7 @@ import { detectorKey } from './detectorKey.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
 
-export type BucketSummary = Omit<BucketResult, 'records'>;
+export type { BucketSummary };
 
 export interface DetectionResult {
   detector: DetectorDescription;
@@ -121,20 +122,10 @@ export class DetectionRun {
       return;
     }
     const plan = pushdownPlan(this.prepared.definition, new Date(this.processedUntil), new Date(until));
-    for await (const input of streamBuckets(pool, plan)) {
-      if (signal?.aborted) {
-        throw new StoreError('timeout', 'detection was cancelled');
-      }
+    for await (const input of chunkedBuckets(pool, plan, this.prepared.definition.spanMs, signal)) {
       this.bucketsProcessed++;
       this.tuples += input.tuples.length;
-      const result = this.detector.process(input);
-      const ids = this.tracker.process(input, result);
-      const { records, ...bucket } = result;
-      this.buckets.push(bucket);
-      for (const r of records) {
-        const id = ids.get(r.entity);
-        this.records.push(id ? { ...r, groupId: id } : r);
-      }
+      feedBucket(this.detector, this.tracker, input, this);
     }
     this.processedUntil = until;
   }

@@ -10,9 +10,14 @@ import { tableLabel } from './tableRef.ts';
 
 /** Runs the aggregate once; resolves to the number of (bucket, by, over) rows it returned. */
 export async function runBareAggregate(pool: pg.Pool, plan: PushdownPlan): Promise<number> {
-  const result = await run(pool, pushdownSql(plan), {
-    table: tableLabel(plan.table),
-    operation: 'bare aggregate baseline',
-  });
+  const result = await run(
+    pool,
+    pushdownSql(plan),
+    {
+      table: tableLabel(plan.table),
+      operation: 'bare aggregate baseline',
+    },
+    { rowMode: 'array' },
+  );
   return result.rowCount ?? 0;
 }

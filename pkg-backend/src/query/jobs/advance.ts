@@ -7,10 +7,11 @@
  */
 import type pg from 'pg';
 import type { AnomalyGroup } from '../../engine/types.ts';
-import { connectionTarget, maxId, type JobLockResult, type StateStore } from '../../store/index.ts';
+import { maxId, streamChunks, type JobLockResult, type StateStore } from '../../store/index.ts';
+import { cancelled, sizedChunks } from '../bucketFeed.ts';
+import { pushdownPlan } from '../definition.ts';
 import { alignDown, type PreparedDetection } from '../detection.ts';
 import { checkpointAt } from './checkpoint.ts';
-import { ChunkSizer, maxChunkBuckets } from './chunkSize.ts';
 import { handleLateRows, revisedGroups } from './lateRows.ts';
 import { JobModel, MODEL_FORMAT_VERSION, isModelState } from './model.ts';
 
@@ -141,21 +142,26 @@ export async function advanceLocked(
   const historyStart = job.historyStart ?? model.until;
   outcome.historyStart = historyStart;
 
-  const sizer = new ChunkSizer(maxChunkBuckets(options.maxChunkBuckets), connectionTarget(pool).statementTimeoutMs);
   const rewritten = new Map<string, AnomalyGroup>();
-  while (model.until < target) {
+  // One prefetching stream over the whole way to target: PostgreSQL aggregates the next chunk while this one
+  // is scored and committed.
+  const stream =
+    model.until < target && !options.signal?.aborted
+      ? streamChunks(pool, pushdownPlan(definition, new Date(model.until), new Date(target)), {
+          ...sizedChunks(pool, spanMs, options.maxChunkBuckets),
+        })
+      : undefined;
+  for await (const event of stream ?? []) {
     if (options.signal?.aborted) {
-      break;
+      throw cancelled();
     }
-    const mustRescore = rescore !== undefined && model.until < rescore.previousUntil;
-    if (!mustRescore && options.stopAt !== undefined && Date.now() >= options.stopAt && outcome.chunks > 0) {
-      break;
+    if (event.kind === 'bucket') {
+      model.feed(event.input);
+      continue;
     }
-    const from = model.until;
-    const to = Math.min(target, from + sizer.buckets * spanMs);
-    const started = Date.now();
-    const chunk = await model.advance(pool, to, options.signal);
-    sizer.observe((to - from) / spanMs, Date.now() - started);
+    const mustRescore = rescore !== undefined && event.from < rescore.previousUntil;
+    const to = event.to;
+    const chunk = model.endRange(to);
     outcome.bucketsProcessed += chunk.bucketsProcessed;
     outcome.tuples += chunk.tuples;
     // A stretch without data changes nothing but progress: it is committed with the next chunk that has data.
@@ -184,6 +190,10 @@ export async function advanceLocked(
     if (outcome.chunks % PRUNE_EVERY_CHUNKS === 0) {
       await store.pruneSnapshots(key, DAY_MS, 0);
     }
+    const rescoring = rescore !== undefined && to < rescore.previousUntil;
+    if (options.signal?.aborted || (!rescoring && options.stopAt !== undefined && Date.now() >= options.stopAt)) {
+      break;
+    }
   }
   if (rescore && rescore.affected.kind === 'rewound') {
     await store.markGroupsRevised(key, revisedGroups(rescore.affected.affected, rewritten));
@@ -191,7 +201,7 @@ export async function advanceLocked(
   if (outcome.chunks > 0) {
     await store.pruneSnapshots(key, DAY_MS, 0);
   }
-  const committed = model.until === (outcome.processedUntil ?? start);
+  const committed = !model.dirty && model.until === (outcome.processedUntil ?? start);
   outcome.complete = committed && model.until >= target;
   outcome.model = committed ? model : null;
   return outcome;

@@ -7,10 +7,11 @@
 import type pg from 'pg';
 import { Detector, type DetectorState } from '../../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../../engine/groups.ts';
-import type { AnomalyGroup, RecordResult } from '../../engine/types.ts';
-import { StoreError, streamBuckets } from '../../store/index.ts';
+import type { AnomalyGroup, BucketInput, RecordResult } from '../../engine/types.ts';
+import { streamBuckets } from '../../store/index.ts';
+import { cancelled, feedBucket, type BucketSummary } from '../bucketFeed.ts';
 import { detectorSpec, pushdownPlan } from '../definition.ts';
-import type { BucketSummary, PreparedDetection } from '../detection.ts';
+import type { PreparedDetection } from '../detection.ts';
 
 /** Version of ModelState inside a snapshot; a snapshot of another version is not resumed from. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -50,31 +51,42 @@ export class JobModel {
         });
   }
 
-  /** Feeds [until, to) from PostgreSQL and returns what it produced. */
+  private pending: RangeResults = emptyRange();
+
+  /** Buckets were fed since the last endRange: the model is ahead of `until`. */
+  get dirty(): boolean {
+    return this.pending.bucketsProcessed > 0;
+  }
+
+  /** Feeds one bucket of the range being advanced; endRange hands the range's results over. */
+  feed(input: BucketInput): void {
+    this.pending.bucketsProcessed++;
+    this.pending.tuples += input.tuples.length;
+    feedBucket(this.detector, this.tracker, input, this.pending);
+  }
+
+  /** Every bucket before `to` has been fed: returns what the range produced, the groups it touched included. */
+  endRange(to: number): RangeResults {
+    const out = this.pending;
+    this.pending = emptyRange();
+    this.until = to;
+    out.groups = [...this.tracker.drainClosed(), ...this.openGroups()];
+    return out;
+  }
+
+  /** Feeds [until, to) from PostgreSQL in one statement (a job's interim bucket) and returns what it produced. */
   async advance(pool: pg.Pool, to: number, signal?: AbortSignal): Promise<RangeResults> {
-    const out: RangeResults = { buckets: [], records: [], groups: [], bucketsProcessed: 0, tuples: 0 };
     if (to <= this.until) {
-      return out;
+      return emptyRange();
     }
     const plan = pushdownPlan(this.prepared.definition, new Date(this.until), new Date(to));
     for await (const input of streamBuckets(pool, plan)) {
       if (signal?.aborted) {
-        throw new StoreError('timeout', 'detection was cancelled');
+        throw cancelled();
       }
-      out.bucketsProcessed++;
-      out.tuples += input.tuples.length;
-      const result = this.detector.process(input);
-      const ids = this.tracker.process(input, result);
-      const { records, ...bucket } = result;
-      out.buckets.push(bucket);
-      for (const r of records) {
-        const id = ids.get(r.entity);
-        out.records.push(id ? { ...r, groupId: id } : r);
-      }
+      this.feed(input);
     }
-    this.until = to;
-    out.groups = [...this.tracker.drainClosed(), ...this.openGroups()];
-    return out;
+    return this.endRange(to);
   }
 
   openGroups(): AnomalyGroup[] {
@@ -98,6 +110,10 @@ export class JobModel {
     const first = this.detector.toJSON().firstBucket;
     return first === null ? null : first + this.detector.resolved.learningBuckets * this.detector.resolved.bucketSpanMs;
   }
+}
+
+function emptyRange(): RangeResults {
+  return { buckets: [], records: [], groups: [], bucketsProcessed: 0, tuples: 0 };
 }
 
 /** True for a state this code can resume from. */

@@ -1,5 +1,5 @@
 /**
- * How many buckets the next chunk of a job covers. Bounded in buckets (so a commit stays small and a kill
+ * How many buckets the next pushdown chunk covers (jobs and in-process runs alike). Bounded in buckets (so a commit stays small and a kill
  * loses little) and sized from the previous chunk's time per bucket, so each pushdown statement stays well
  * within the datasource's statement timeout however dense the table is.
  */
@@ -34,9 +34,10 @@ export class ChunkSizer {
 
   /** Records that a chunk of `buckets` buckets took `elapsedMs`. */
   observe(buckets: number, elapsedMs: number): void {
-    const budget = this.statementTimeoutMs * TIMEOUT_SHARE;
     const perBucket = Math.max(elapsedMs, 1) / Math.max(buckets, 1);
-    const fits = Math.floor(budget / perBucket);
+    // A timeout of 0 is no timeout: only the bucket bound and the growth limit apply.
+    const fits =
+      this.statementTimeoutMs > 0 ? Math.floor((this.statementTimeoutMs * TIMEOUT_SHARE) / perBucket) : Infinity;
     this.next = Math.max(1, Math.min(this.max, buckets * MAX_GROWTH, fits));
   }
 }
