@@ -142,6 +142,25 @@ describe.each(THEMES)('editors in the %s theme', (theme) => {
       messageColumn: 'key',
       successRule: { field: 'state', op: '=', value: '1' },
     });
+
+    await page.locator('#rarity-state-schema').fill('rarity-jobs');
+    await expect.poll(() => page.getByText(/Schema "rarity-jobs" is not a valid name/).count()).toBe(1);
+    await page.locator('#rarity-state-schema').fill('rarity_jobs');
+    await expect.poll(() => page.getByText(/is not a valid name/).count()).toBe(0);
+    await page.locator('#rarity-state-retention').fill('30');
+    await expect.poll(() => page.locator('#rarity-state-host').count()).toBe(0);
+    // The switch's input is hidden under Grafana's drawn toggle; a click on the field's label flips it as for a user.
+    await page.getByText('Separate state database', { exact: true }).click();
+    await expect.poll(() => page.getByRole('switch', { name: /Separate state database/ }).isChecked()).toBe(true);
+    await page.locator('#rarity-state-host').fill('state-db:5433');
+    await page.locator('#rarity-state-database').fill('rarity_state');
+    await expect.poll(jsonData).toMatchObject({
+      table: TABLE,
+      stateSchema: 'rarity_jobs',
+      retentionDays: 30,
+      stateUrl: 'state-db:5433',
+      stateDatabase: 'rarity_state',
+    });
     await page.mouse.click(1000, 10);
     await page.screenshot({ path: join(screenshots, `config-${theme}.png`), fullPage: true });
     expect(errors).toEqual([]);

@@ -7,6 +7,12 @@ import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
+import {
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_STATE_SCHEMA,
+  MAX_RETENTION_DAYS,
+  MIN_RETENTION_DAYS,
+} from '../../common/limits.ts';
 import { ConfigEditor } from '../../src/datasource/components/ConfigEditor.tsx';
 import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../src/datasource/types.ts';
 import { FIELDS, TABLES, VALUES } from './helpers/fixtures.ts';
@@ -78,7 +84,7 @@ describe('ConfigEditor', () => {
   it('has the PostgreSQL connection sections and writes host and user where Grafana and the backend read them', async () => {
     const user = userEvent.setup();
     const { last } = setup(settings());
-    for (const section of ['Connection', 'Authentication', 'TLS/SSL Auth Details', 'Log table']) {
+    for (const section of ['Connection', 'Authentication', 'TLS/SSL Auth Details', 'Log table', 'Results storage']) {
       expect(screen.getByText(section)).toBeInTheDocument();
     }
     await user.type(screen.getByLabelText(/^Host URL/), 'db:5432');
@@ -155,6 +161,146 @@ describe('ConfigEditor', () => {
 
     await user.click(screen.getByRole('button', { name: 'Clear rule' }));
     expect(last().jsonData.successRule).toBeUndefined();
+  });
+
+  describe('Results storage', () => {
+    const section = () => within(screen.getByRole('group', { name: 'Results storage' }));
+
+    it('writes the schema and the retention, defaulting to the shared limits', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      // The log table is only read; the old claim that state stays in the plugin is gone.
+      expect(screen.getByText(/Results are stored as configured under Results storage/)).toBeInTheDocument();
+      expect(screen.queryByText(/stays in the plugin/)).not.toBeInTheDocument();
+      const schema = section().getByLabelText(/^Schema/);
+      expect(schema).toHaveAttribute('placeholder', DEFAULT_STATE_SCHEMA);
+      await user.type(schema, 'rarity_state');
+      expect(last().jsonData.stateSchema).toBe('rarity_state');
+
+      const retention = section().getByLabelText(/^Retention/);
+      expect(retention).toHaveAttribute('placeholder', String(DEFAULT_RETENTION_DAYS));
+      await user.type(retention, '30');
+      expect(last().jsonData.retentionDays).toBe(30);
+      await user.clear(retention);
+      expect(last().jsonData.retentionDays).toBeUndefined();
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('names what is wrong with a schema the backend would refuse', async () => {
+      const user = userEvent.setup();
+      setup(settings());
+      await user.type(section().getByLabelText(/^Schema/), 'rarity-state');
+      expect(section().getByRole('alert')).toHaveTextContent(
+        /Schema "rarity-state" is not a valid name: use letters, digits, _ and \$/,
+      );
+      await user.clear(section().getByLabelText(/^Schema/));
+      await user.type(section().getByLabelText(/^Schema/), 'pg_state');
+      expect(section().getByRole('alert')).toHaveTextContent(/reserved for PostgreSQL/);
+      await user.clear(section().getByLabelText(/^Schema/));
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('refuses a retention outside 1 to 3650 days but writes it, so Save & test refuses it too', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      const retention = section().getByLabelText(/^Retention/);
+      await user.type(retention, '0');
+      expect(last().jsonData.retentionDays).toBe(0);
+      expect(section().getByRole('alert')).toHaveTextContent(
+        `Retention must be a whole number of days from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}`,
+      );
+      await user.clear(retention);
+      await user.type(retention, '3651');
+      expect(section().getByRole('alert')).toHaveTextContent(/Retention must be/);
+      await user.clear(retention);
+      await user.type(retention, '3650');
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('reveals the state database fields when switched on and writes them', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings({ jsonData: { sslmode: 'verify-full' } }));
+      expect(section().queryByLabelText(/^Host URL/)).not.toBeInTheDocument();
+      const toggle = section().getByLabelText(/^Separate state database/);
+      expect(toggle).not.toBeChecked();
+      await user.click(toggle);
+      expect(toggle).toBeChecked();
+      expect(section().getByRole('status')).toHaveTextContent(/Name a host or a database/);
+
+      await user.type(section().getByLabelText(/^Host URL/), 'state-db:5433');
+      await user.type(section().getByLabelText(/^Database name/), 'rarity_state');
+      await user.type(section().getByLabelText(/^Username/), 'rarity_writer');
+      await user.type(section().getByLabelText(/^Password/), 'w-s3cret');
+      await user.tab();
+      expect(section().queryByRole('status')).not.toBeInTheDocument();
+
+      const sslmode = section().getByLabelText(/^TLS\/SSL Mode/);
+      expect(sslmode).toHaveAttribute('placeholder', 'same as the log database (verify-full)');
+      await user.click(sslmode);
+      await user.click(await screen.findByRole('option', { name: 'disable' }));
+
+      expect(last().jsonData).toMatchObject({
+        sslmode: 'verify-full',
+        stateUrl: 'state-db:5433',
+        stateDatabase: 'rarity_state',
+        stateUser: 'rarity_writer',
+        stateSslmode: 'disable',
+      });
+      // The state password is a secret like the log one, never jsonData.
+      expect(last().secureJsonData?.statePassword).toBe('w-s3cret');
+      expect(JSON.stringify(last().jsonData)).not.toContain('w-s3cret');
+      expect(last().url).toBe('');
+    });
+
+    it('starts switched on for a saved state database, and switching off clears it and resets the password', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(
+        settings({
+          jsonData: {
+            database: 'logs',
+            stateSchema: 'jobs',
+            stateDatabase: 'rarity_state',
+            stateUser: 'rarity_writer',
+            stateSslmode: 'require',
+          },
+          secureJsonFields: { password: true, statePassword: true },
+        }),
+      );
+      const toggle = section().getByLabelText(/^Separate state database/);
+      expect(toggle).toBeChecked();
+      expect(section().getByLabelText(/^Database name/)).toHaveValue('rarity_state');
+      // isConfigured: the saved password shows as configured, not as text.
+      expect(section().getByLabelText(/^Password/)).toHaveValue('configured');
+      expect(section().getByLabelText(/^Password/)).toBeDisabled();
+
+      await user.click(toggle);
+      expect(section().queryByLabelText(/^Database name/)).not.toBeInTheDocument();
+      const jsonData = last().jsonData;
+      for (const key of ['stateUrl', 'stateDatabase', 'stateUser', 'stateSslmode']) {
+        expect(jsonData).not.toHaveProperty(key);
+      }
+      expect(jsonData).toMatchObject({ database: 'logs', stateSchema: 'jobs' });
+      expect(last().secureJsonFields).toEqual({ password: true, statePassword: false });
+      expect(last().secureJsonData?.statePassword).toBe('');
+
+      // Switching back on starts from empty fields and a password to type.
+      await user.click(toggle);
+      expect(section().getByLabelText(/^Database name/)).toHaveValue('');
+      expect(section().getByLabelText(/^Password/)).toBeEnabled();
+    });
+
+    it('resets a configured state password on its own', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(
+        settings({
+          jsonData: { stateUrl: 'state-db:5432' },
+          secureJsonFields: { password: true, statePassword: true },
+        }),
+      );
+      await user.click(section().getByRole('button', { name: 'Reset' }));
+      expect(last().secureJsonFields).toEqual({ password: true, statePassword: false });
+      expect(last().jsonData.stateUrl).toBe('state-db:5432');
+    });
   });
 
   it('asks to save first when the datasource has no uid yet', () => {

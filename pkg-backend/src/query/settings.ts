@@ -174,7 +174,8 @@ export function parseStateSettings(settings: DataSourceSettings): StateSettings 
       user: stateUser || log.user,
       password: stateUser
         ? settings.secureJsonData.statePassword
-        : (settings.secureJsonData.statePassword ?? log.password),
+        : // A reset secret arrives as '': the log user keeps its own password.
+          settings.secureJsonData.statePassword || log.password,
       sslmode: o.stateSslmode ?? log.sslmode,
       applicationName: 'rarity-state',
       max: STATE_POOL_MAX,

@@ -9,7 +9,6 @@ import {
   onUpdateDatasourceSecureJsonDataOption,
   updateDatasourcePluginJsonDataOption,
   updateDatasourcePluginResetOption,
-  type DataSourcePluginOptionsEditorProps,
   type GrafanaTheme2,
 } from '@grafana/data';
 import {
@@ -28,26 +27,18 @@ import {
 } from '@grafana/ui';
 import { useMemo, type ChangeEvent } from 'react';
 
-import type { QueryFilter, RaritySecureJsonData, SuccessRule } from '../../../common/queryModel.ts';
+import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';
+import { SSL_MODES, WIDTH_LONG, type ConfigProps, type SslMode } from './configOptions.ts';
 import { asOption, displayTableName, fieldOptions, tableOptions } from './fieldOptions.ts';
+import { ResultsStorageSection } from './ResultsStorageSection.tsx';
 import { useResource } from './useResource.ts';
 
-export type Props = DataSourcePluginOptionsEditorProps<RarityDataSourceOptions, RaritySecureJsonData>;
+export type Props = ConfigProps;
 
-type SslMode = NonNullable<RarityDataSourceOptions['sslmode']>;
 type TlsMethod = NonNullable<RarityDataSourceOptions['tlsConfigurationMethod']>;
-
-const WIDTH_LONG = 40;
-
-const SSL_MODES: Array<ComboboxOption<SslMode>> = [
-  { value: 'disable', label: 'disable' },
-  { value: 'require', label: 'require' },
-  { value: 'verify-ca', label: 'verify-ca' },
-  { value: 'verify-full', label: 'verify-full' },
-];
 const TLS_METHODS: Array<ComboboxOption<TlsMethod>> = [
   { value: 'file-path', label: 'File system path' },
   { value: 'file-content', label: 'Certificate content' },
@@ -266,8 +257,8 @@ export function ConfigEditor(props: Props) {
 
       <FieldSet label="Log table">
         <p className={styles.intro}>
-          The table holding your logs and the roles of its columns. Rarity only reads it: SELECT on the table is all the
-          database user needs. Model state stays in the plugin, so refreshes only process new buckets.
+          The table holding your logs and the roles of its columns. Rarity only reads it: SELECT on the table is all it
+          needs there. Results are stored as configured under Results storage below.
         </p>
         {pickerHint && (
           <p className={styles.warning} role="status">
@@ -382,6 +373,10 @@ export function ConfigEditor(props: Props) {
           </div>
         </Field>
       </FieldSet>
+
+      <Divider />
+
+      <ResultsStorageSection {...props} />
     </div>
   );
 }
