@@ -1,10 +1,12 @@
 /**
  * The Grafana services the editors reach through @grafana/runtime, wired for a page outside Grafana. Only
  * the backendSrv boundary is replaced (by fetch to the harness server, which answers the same
- * /api/datasources/uid/<uid>/resources/... paths Grafana would), so DataSourceWithBackend.getResource runs
- * unchanged.
+ * /api/datasources/uid/<uid>/resources/... paths Grafana would), so DataSourceWithBackend.getResource and
+ * postResource run unchanged. The DataSourceSrv knows the one harness datasource, by uid or name, as the
+ * DataSourcePicker asks for it.
  */
 import type { DataSourceInstanceSettings } from '@grafana/data';
+import type { DataSourceRef } from '@grafana/schema';
 import {
   setBackendSrv,
   setDataSourceSrv,
@@ -25,7 +27,16 @@ async function request<T>(options: BackendSrvRequest): Promise<FetchResponse<T>>
   for (const [key, value] of Object.entries(options.params ?? {})) {
     url.searchParams.set(key, String(value));
   }
-  const response = await fetch(url, { method: options.method ?? 'GET', headers: options.headers as HeadersInit });
+  // backendSrv sends `data` as JSON, as postResource's {} for a POST without a payload.
+  const body = options.data === undefined ? undefined : JSON.stringify(options.data);
+  const response = await fetch(url, {
+    method: options.method ?? 'GET',
+    headers: {
+      ...(options.headers as Record<string, string>),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body,
+  });
   const data = (await response.json()) as T;
   const result = {
     data,
@@ -68,6 +79,16 @@ export function installGrafanaServices(jsonData: RarityDataSourceOptions): Rarit
   } as unknown as BackendSrv);
   setTemplateSrv(new TestTemplateSrv({ entity: 'ip' }));
   const datasource = new RarityDataSource(settings);
-  setDataSourceSrv({ get: async () => datasource, getInstanceSettings: () => settings } as unknown as DataSourceSrv);
+  // No reference means the default datasource, which the harness's one datasource is.
+  const instanceSettings = (ref?: DataSourceRef | string | null) => {
+    const key = typeof ref === 'string' ? ref : ref?.uid;
+    return key === undefined || key === settings.uid || key === settings.name ? settings : undefined;
+  };
+  setDataSourceSrv({
+    get: async () => datasource,
+    getInstanceSettings: instanceSettings,
+    getList: (filters: { pluginId?: string } = {}) =>
+      filters.pluginId === undefined || filters.pluginId === settings.type ? [settings] : [],
+  } as unknown as DataSourceSrv);
   return datasource;
 }

@@ -1,13 +1,17 @@
 /**
- * Mounts the ConfigEditor or the QueryEditor (?view=config|query) inside Grafana's real ThemeContext
- * (createTheme, ?theme=light|dark) with @grafana/ui's global styles, as Grafana's own pages do.
+ * Mounts the ConfigEditor, the QueryEditor or the app's Jobs page (?view=config|query|jobs) inside Grafana's
+ * real ThemeContext (createTheme, ?theme=light|dark) with @grafana/ui's global styles, as Grafana's own pages
+ * do. The Jobs page gets a browser router (its ?datasource= lands in the address bar) and the title Grafana's
+ * page chrome would show above it (@grafana/runtime's PluginPage is a plain <div> outside Grafana).
  */
 import { createTheme, type DataSourceSettings } from '@grafana/data';
-import { GlobalStyles, ThemeContext } from '@grafana/ui';
+import { GlobalStyles, Stack, Text, ThemeContext } from '@grafana/ui';
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router-dom-v5-compat';
 
 import '../grafanaFonts.ts';
+import { JobsPage } from '../../../src/app/JobsPage.tsx';
 import { ConfigEditor } from '../../../src/datasource/components/ConfigEditor.tsx';
 import { QueryEditor } from '../../../src/datasource/components/QueryEditor.tsx';
 import type { RarityDataSourceOptions, RarityQuery, RaritySecureJsonData } from '../../../src/datasource/types.ts';
@@ -15,7 +19,8 @@ import { installGrafanaServices } from './grafanaServices.ts';
 
 const params = new URLSearchParams(window.location.search);
 const mode = params.get('theme') === 'dark' ? 'dark' : 'light';
-const view = params.get('view') === 'config' ? 'config' : 'query';
+const VIEWS = ['config', 'query', 'jobs'] as const;
+const view = VIEWS.find((v) => v === params.get('view')) ?? 'query';
 const table = params.get('table') ?? '';
 const theme = createTheme({ colors: { mode } });
 
@@ -65,12 +70,24 @@ function QueryView() {
   );
 }
 
+function JobsView() {
+  return (
+    <Stack direction="column" gap={2}>
+      <Text element="h1">Jobs</Text>
+      {/* Opting into React Router's v7 behaviours keeps its future-flag warnings out of the console. */}
+      <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+        <JobsPage />
+      </BrowserRouter>
+    </Stack>
+  );
+}
+
 function Page() {
   return (
     <ThemeContext.Provider value={theme}>
       <GlobalStyles />
       <main style={{ padding: theme.spacing(3), minHeight: '100vh', background: theme.colors.background.primary }}>
-        {view === 'config' ? <ConfigView /> : <QueryView />}
+        {view === 'config' ? <ConfigView /> : view === 'jobs' ? <JobsView /> : <QueryView />}
       </main>
     </ThemeContext.Provider>
   );
