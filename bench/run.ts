@@ -3,9 +3,13 @@
  *   (a) engine alone on generated tuples, tuples/s; smoothing over 30 000 categories vs raw tail sums;
  *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio);
  *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes;
- *   (d) the spans panel in headless Chromium with 10 000 anomaly groups vs the same panel with none (ratio).
- * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL,
- *   --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data, --panel-groups N (10000), --skip-panels.
+ *   (d) the spans panel in headless Chromium with 10 000 anomaly groups vs the same panel with none (ratio);
+ *   (e) persisted jobs through the built executable: cold backfill vs the bare aggregate, first query after a
+ *       restart, refresh after one new bucket, at each of --job-rows (bench/jobs.ts).
+ * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL (keeps the generated
+ *   tables between runs), --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data,
+ *   --panel-groups N (10000), --skip-panels, --job-rows N,N (1000000,10000000), --skip-jobs,
+ *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs).
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +20,7 @@ import { benchEngine, benchSmoothing, generateBuckets } from './engine.ts';
 import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
+import { benchJobs } from './jobs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,37 +32,78 @@ const { values } = parseArgs({
     'skip-query-data': { type: 'boolean', default: false },
     'panel-groups': { type: 'string', default: '10000' },
     'skip-panels': { type: 'boolean', default: false },
+    'job-rows': { type: 'string', default: '1000000,10000000' },
+    'skip-jobs': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const rows = Number(values.rows);
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const SECTIONS = { a: 'engine', b: 'end-to-end', c: 'query-data', d: 'panels', e: 'jobs' } as const;
+type Section = keyof typeof SECTIONS;
+const only = values.only?.split(',').map((s) => s.trim().toLowerCase());
+for (const name of only ?? []) {
+  if (!Object.entries(SECTIONS).some(([letter, word]) => name === letter || name === word)) {
+    throw new Error(
+      `--only: unknown section "${name}"; use ${Object.entries(SECTIONS)
+        .map(([l, w]) => `${l} or ${w}`)
+        .join(', ')}`,
+    );
+  }
+}
+const skipped: Record<Section, boolean> = {
+  a: false,
+  b: false,
+  c: values['skip-query-data'],
+  d: values['skip-panels'],
+  e: values['skip-jobs'],
+};
+const runs = (section: Section): boolean =>
+  !skipped[section] && (!only || only.includes(section) || only.includes(SECTIONS[section]));
+const jobRows = values['job-rows'].split(',').map((s) => {
+  const n = Number(s.trim().replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 10_000) {
+    throw new Error(`--job-rows: "${s}" is not a whole number of rows of at least 10 000`);
+  }
+  return n;
+});
 
-console.log('(a) engine alone');
-for (const [label, spec, population] of [
-  ['rare by v (500 values)', { function: 'rare', byField: 'v', bucketSpanSeconds: 300 }, false],
-  ['rare by state over ip', { function: 'rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 }, true],
-  [
-    'freq_rare by state over ip',
-    { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 },
-    true,
-  ],
-] as const) {
-  const inputs = generateBuckets(2000, 200, population);
-  const r = benchEngine(spec, inputs);
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+let headed = false;
+/** A section's title, a blank line before all but the first. */
+const heading = (text: string): void => {
+  console.log(`${headed ? '\n' : ''}${text}`);
+  headed = true;
+};
+
+if (runs('a')) {
+  heading('(a) engine alone');
+  for (const [label, spec, population] of [
+    ['rare by v (500 values)', { function: 'rare', byField: 'v', bucketSpanSeconds: 300 }, false],
+    ['rare by state over ip', { function: 'rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 }, true],
+    [
+      'freq_rare by state over ip',
+      { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 },
+      true,
+    ],
+  ] as const) {
+    const inputs = generateBuckets(2000, 200, population);
+    const r = benchEngine(spec, inputs);
+    console.log(
+      `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`,
+    );
+  }
+  const smoothing = benchSmoothing(30_000);
   console.log(
-    `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`,
+    `  smoothed tail probabilities, 30 000 categories: ${smoothing.smoothed.toFixed(1)} ms vs raw tail sums ${smoothing.raw.toFixed(1)} ms (baseline) = ${(smoothing.smoothed / smoothing.raw).toFixed(1)}×`,
   );
 }
-const smoothing = benchSmoothing(30_000);
-console.log(
-  `  smoothed tail probabilities, 30 000 categories: ${smoothing.smoothed.toFixed(1)} ms vs raw tail sums ${smoothing.raw.toFixed(1)} ms (baseline) = ${(smoothing.smoothed / smoothing.raw).toFixed(1)}×`,
-);
 
 let url = values['database-url'] ?? process.env.DATABASE_URL;
 let stop: (() => Promise<void>) | undefined;
 let dataDir: string | undefined;
-if (!url) {
+const needsDatabase = runs('b') || runs('c') || runs('e');
+if (!url && needsDatabase) {
   dataDir = mkdtempSync(join(tmpdir(), 'rarity-bench-pg-'));
   const handle = await startEmbeddedPostgres({ dataDir, persistent: false });
   url = handle.url;
@@ -65,20 +111,22 @@ if (!url) {
 }
 const pool = createPool({ connectionString: url, statementTimeoutMs: 0, applicationName: 'rarity-bench' });
 try {
-  console.log(`\n(b) end to end on ${fmt(rows)} rows (freq_rare by state over ip, 5m buckets, 30 days)`);
-  const t0 = Date.now();
-  await createBenchTable(pool, rows);
-  console.log(`  table ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const r = await benchEndToEnd(pool);
-  console.log(`  bare aggregate SQL   ${r.bare.toFixed(3)} s (baseline)`);
-  console.log(`  rarity detection     ${r.detect.toFixed(3)} s`);
-  console.log(`  ratio detection / aggregate = ${(r.detect / r.bare).toFixed(2)}×`);
+  if (runs('b')) {
+    heading(`(b) end to end on ${fmt(rows)} rows (freq_rare by state over ip, 5m buckets, 30 days)`);
+    const t0 = Date.now();
+    await createBenchTable(pool, rows);
+    console.log(`  table ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const r = await benchEndToEnd(pool);
+    console.log(`  bare aggregate SQL   ${r.bare.toFixed(3)} s (baseline)`);
+    console.log(`  rarity detection     ${r.detect.toFixed(3)} s`);
+    console.log(`  ratio detection / aggregate = ${(r.detect / r.bare).toFixed(2)}×`);
+  }
 
-  if (!values['skip-query-data']) {
+  if (runs('c') && url) {
     const days = Number(values['demo-days']);
     const rowsPerDay = Number(values['demo-rows-per-day']);
-    console.log(
-      `\n(c) built executable over gRPC: scores (freq_rare by state over ip, 5m, 7-day ranges) on the demo, ${days} days × ${fmt(rowsPerDay)} rows`,
+    heading(
+      `(c) built executable over gRPC: scores (freq_rare by state over ip, 5m, 7-day ranges) on the demo, ${days} days × ${fmt(rowsPerDay)} rows`,
     );
     const q = await benchQueryData(pool, { databaseUrl: url, days, rowsPerDay, calls: Number(values.calls) });
     console.log(`  demo seeded: ${fmt(q.rows)} rows in ${q.seedSeconds.toFixed(1)} s`);
@@ -93,13 +141,54 @@ try {
     }
   }
 
-  if (!values['skip-panels']) {
+  if (runs('d')) {
     const groups = Number(values['panel-groups']);
-    console.log(`\n(d) spans panel in headless Chromium: mount to painted, a week of 5-minute scores, median of 7`);
+    heading(`(d) spans panel in headless Chromium: mount to painted, a week of 5-minute scores, median of 7`);
     const p = await benchSpansPanel({ groups });
     console.log(`  0 groups (baseline)   ${p.baselineMs.toFixed(0)} ms`);
     console.log(`  ${fmt(p.groups)} groups        ${p.withGroupsMs.toFixed(0)} ms`);
     console.log(`  ratio ${fmt(p.groups)} groups / baseline = ${(p.withGroupsMs / p.baselineMs).toFixed(2)}×`);
+  }
+
+  if (runs('e') && url) {
+    for (const n of jobRows) {
+      heading(
+        `(e) persisted jobs, freq_rare by state over ip, 5m buckets, ${fmt(n)} rows (built executable over gRPC)`,
+      );
+      const j = await benchJobs(pool, { databaseUrl: url, rows: n, log: (line) => console.error(`  … ${line}`) });
+      const ms = (t: { ms: number }) => `${t.ms.toFixed(0)} ms`.padEnd(8);
+      const detail = (t: { serverMs: number; bucketsProcessed: number; requests: number }) =>
+        `${fmt(t.serverMs)} ms in the backend, ${fmt(t.bucketsProcessed)} buckets processed, ${fmt(t.requests)} requests in range`;
+      const inProcess = [...j.inProcessRefreshMs].sort((x, y) => x - y);
+      console.log(`  table ${j.table} ready in ${j.tableSeconds.toFixed(1)} s`);
+      console.log(
+        `  bare aggregate (baseline)      ${j.bareSeconds.toFixed(2)} s (${j.bareRuns > 1 ? `median of ${j.bareRuns}` : 'one run'})`,
+      );
+      console.log(
+        `  cold backfill                  ${j.cold.seconds.toFixed(2)} s  = ${(j.cold.seconds / j.bareSeconds).toFixed(2)}× the aggregate${j.cold.notice ? ` (the query answered after ${(j.cold.firstResponseMs / 1000).toFixed(1)} s: "${j.cold.notice}"; the background runner finished)` : ' (within the query)'}`,
+      );
+      console.log(
+        `  first query after restart      ${ms(j.restart7d)}(target < 1 s; last 7 days, median of 3 restarts; ${detail(j.restart7d)})`,
+      );
+      console.log(`    … over the whole 30 days     ${ms(j.restart30d)}(${detail(j.restart30d)})`);
+      console.log(
+        `  refresh after one new bucket   ${ms(j.refresh)}(target < 100 ms; ${fmt(j.refresh.newRows)} new rows, after ${j.refresh.warmups} warm-up queries; ${detail(j.refresh)})`,
+      );
+      console.log(`    … the same again, nothing new ${ms(j.warm)}(${detail(j.warm)})`);
+      if (j.refresh.commitWarmup) {
+        console.log(
+          `    … the warm-up before, one late row rewound and committed: ${ms(j.refresh.commitWarmup)}(${detail(j.refresh.commitWarmup)})`,
+        );
+      }
+      console.log(
+        `    … in-process detectWithJob + frames, one new bucket each: median ${inProcess[Math.floor(inProcess.length / 2)].toFixed(0)} ms of ${inProcess.map((x) => x.toFixed(0)).join(', ')}`,
+      );
+      for (const t of [j.restart7d, j.restart30d, j.refresh, j.warm]) {
+        for (const text of t.notices) {
+          console.log(`  notice: ${text}`);
+        }
+      }
+    }
   }
 } finally {
   await pool.end();

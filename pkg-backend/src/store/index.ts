@@ -15,14 +15,21 @@ export {
 export { startEmbeddedPostgres, reachableDataDir, freePort, type EmbeddedHandle } from './embedded.ts';
 export { ping } from './query.ts';
 export { listTables, describeTable, resolveColumn, type TableInfo, type ColumnInfo } from './catalogue.ts';
-export { streamBuckets, type PushdownPlan } from './pushdown.ts';
+export type { PushdownPlan } from './pushdown.ts';
+export { streamBuckets, streamChunks, type ChunkEvent, type ChunkedStreamOptions } from './pushdownStream.ts';
 export { tableBounds, timeExtent } from './bounds.ts';
 export { earliestLateRow, hasLateRows, maxId } from './watermark.ts';
 export { fetchLogs, type LogRow } from './logs.ts';
 export { topValues } from './values.ts';
 // The demo seed and the benchmarks.
 export { loadLogTable, emptyColumns, type IfTableExists, type RowColumns } from './demoTable.ts';
-export { ensureBenchTable } from './benchTable.ts';
+export {
+  ensureBenchTable,
+  appendBenchRows,
+  trimBenchTable,
+  BENCH_TABLE_START,
+  BENCH_TABLE_DAYS,
+} from './benchTable.ts';
 export { runBareAggregate } from './baseline.ts';
 export {
   openStateStore,

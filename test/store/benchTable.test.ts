@@ -1,0 +1,98 @@
+/**
+ * The benchmarks' generated table: kept when its size and start match, regenerated when either differs, and
+ * rows appended after its 30 days (the jobs benchmark's new bucket) trimmed back off, so a rerun reuses it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import {
+  BENCH_TABLE_DAYS,
+  appendBenchRows,
+  ensureBenchTable,
+  trimBenchTable,
+} from '../../pkg-backend/src/store/index.ts';
+import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
+
+const DAY = 86_400_000;
+
+describe('bench table', () => {
+  let pool: pg.Pool;
+  let schema: string;
+  let table: string;
+
+  beforeAll(async () => {
+    pool = testPool();
+    schema = await freshSchema(pool, 'bench');
+    table = `${schema}.logs`;
+  });
+  afterAll(async () => {
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  /** A regenerated table is a new relation: its oid changes. */
+  const oid = async () =>
+    (await pool.query<{ oid: number }>(`SELECT $1::regclass::oid AS oid`, [`"${schema}".logs`])).rows[0].oid;
+  const summary = async () =>
+    (
+      await pool.query<{ n: string; first: Date; last: Date; max_id: string }>(
+        `SELECT count(*) AS n, min(ts) AS first, max(ts) AS last, max(id) AS max_id FROM "${schema}".logs`,
+      )
+    ).rows[0];
+
+  it('fills 30 days from the given start and keeps a matching table as it is', async () => {
+    const start = utc('2026-03-01T00:00:00');
+    await ensureBenchTable(pool, table, 2000, { start });
+    const first = await summary();
+    expect(Number(first.n)).toBe(2000);
+    expect(first.first.getTime()).toBe(start.getTime() + (BENCH_TABLE_DAYS * DAY) / 2000);
+    expect(first.last.getTime()).toBe(start.getTime() + BENCH_TABLE_DAYS * DAY);
+
+    const before = await oid();
+    await ensureBenchTable(pool, table, 2000, { start });
+    expect(await oid()).toBe(before);
+    expect((await summary()).max_id).toBe('2000');
+  });
+
+  it('regenerates when the start differs', async () => {
+    const start = utc('2026-04-01T00:00:00');
+    const before = await oid();
+    await ensureBenchTable(pool, table, 2000, { start });
+    expect(await oid()).not.toBe(before);
+    const s = await summary();
+    expect(Number(s.n)).toBe(2000);
+    expect(s.last.getTime()).toBe(start.getTime() + BENCH_TABLE_DAYS * DAY);
+  });
+
+  it('appends a bucket after the 30 days and trims it off again', async () => {
+    const start = utc('2026-04-01T00:00:00');
+    const from = new Date(start.getTime() + BENCH_TABLE_DAYS * DAY + 3_600_000);
+    const to = new Date(from.getTime() + 300_000);
+    expect(await appendBenchRows(pool, table, { from, to }, 7)).toBe(7);
+    const rows = await pool.query<{ ts: Date; state: number; ip: string }>(
+      `SELECT ts, state, ip FROM "${schema}".logs WHERE ts >= $1 ORDER BY id`,
+      [from],
+    );
+    expect(rows.rows).toHaveLength(7);
+    expect(rows.rows.every((r) => r.ts >= from && r.ts < to && r.ip.startsWith('10.'))).toBe(true);
+
+    expect(await trimBenchTable(pool, table, { start })).toBe(7);
+    const before = await oid();
+    await ensureBenchTable(pool, table, 2000, { start });
+    expect(await oid()).toBe(before);
+    const s = await summary();
+    expect(Number(s.n)).toBe(2000);
+    expect(s.max_id).toBe('2000');
+  });
+
+  it('removes leftovers of an interrupted run instead of regenerating', async () => {
+    const start = utc('2026-04-01T00:00:00');
+    const from = new Date(start.getTime() + BENCH_TABLE_DAYS * DAY + 600_000);
+    await appendBenchRows(pool, table, { from, to: new Date(from.getTime() + 300_000) }, 3);
+    const before = await oid();
+    await ensureBenchTable(pool, table, 2000, { start });
+    expect(await oid()).toBe(before);
+    const s = await summary();
+    expect(Number(s.n)).toBe(2000);
+    expect(s.max_id).toBe('2000');
+  });
+});
