@@ -41,6 +41,7 @@ import {
   type PluginProcess,
   type TestDatasource,
 } from '../test/backend/host.ts';
+import { grafanaDatasource } from '../test/backend/e2e.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -110,23 +111,12 @@ export function jobsTableStart(now = Date.now()): Date {
 }
 
 function datasource(databaseUrl: string, table: string): TestDatasource {
-  const u = new URL(databaseUrl);
-  return {
-    uid: 'rarity-bench-jobs',
-    jsonData: {
-      url: `${u.hostname}:${u.port || 5432}`,
-      database: decodeURIComponent(u.pathname.replace(/^\//, '')),
-      user: decodeURIComponent(u.username),
-      sslmode: 'disable',
-      table,
-      timeColumn: 'ts',
-      idColumn: 'id',
-      successRule: SUCCESS_RULE,
-      stateSchema: JOBS_BENCH_SCHEMA,
-      // queryTimeoutSeconds stays at its default (30 s): chunks are sized to a quarter of it.
-    },
-    secure: { password: decodeURIComponent(u.password) },
-  };
+  // queryTimeoutSeconds stays at its default (30 s): chunks are sized to a quarter of it.
+  return grafanaDatasource(
+    databaseUrl,
+    { table, successRule: SUCCESS_RULE, stateSchema: JOBS_BENCH_SCHEMA },
+    { uid: 'rarity-bench-jobs' },
+  );
 }
 
 function medianBy<T extends { ms: number }>(xs: T[]): T {

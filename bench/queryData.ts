@@ -17,6 +17,7 @@ import {
   startPlugin,
   type TestDatasource,
 } from '../test/backend/host.ts';
+import { grafanaDatasource } from '../test/backend/e2e.ts';
 
 export const DEMO_TABLE = 'public.rarity_bench_weblogs';
 const DAY = 86_400_000;
@@ -50,22 +51,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 function datasource(databaseUrl: string): TestDatasource {
-  const u = new URL(databaseUrl);
-  return {
-    uid: 'rarity-bench',
-    jsonData: {
-      url: `${u.hostname}:${u.port || 5432}`,
-      database: decodeURIComponent(u.pathname.replace(/^\//, '')),
-      user: decodeURIComponent(u.username),
-      sslmode: 'disable',
-      table: DEMO_TABLE,
-      timeColumn: 'ts',
-      idColumn: 'id',
-      successRule: { field: 'state', op: '=', value: '1' },
-      queryTimeoutSeconds: 300,
-    },
-    secure: { password: decodeURIComponent(u.password) },
-  };
+  return grafanaDatasource(databaseUrl, { table: DEMO_TABLE, queryTimeoutSeconds: 300 }, { uid: 'rarity-bench' });
 }
 
 export async function benchQueryData(pool: pg.Pool, options: QueryDataBenchOptions): Promise<QueryDataBenchResult> {

@@ -3,16 +3,15 @@
  * Grafana's ThemeContext, light and dark) whose resource calls the real backend executable answers, driven by
  * Chromium through playwright-core. Screenshots land in test/browser/screenshots/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { launchChromium } from './chromium.ts';
+import { buildHarness } from './harnessBuild.ts';
 import { startHarnessServer, type HarnessServer } from './resourceServer.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -81,18 +80,7 @@ beforeAll(async () => {
   }
   await createLogTable(databaseUrl);
 
-  outDir = mkdtempSync(join(tmpdir(), 'rarity-harness-'));
-  await build({
-    configFile: false,
-    // Vitest runs with NODE_ENV=test; the page is a production build (jsx, not jsxDEV).
-    mode: 'production',
-    root: join(here, 'harness'),
-    base: './',
-    logLevel: 'warn',
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-    esbuild: { jsx: 'automatic', jsxDev: false },
-    build: { outDir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 20_000, reportCompressedSize: false },
-  });
+  outDir = await buildHarness();
   server = await startHarnessServer(outDir, databaseUrl, TABLE);
   browser = await launchChromium();
   mkdirSync(screenshots, { recursive: true });
