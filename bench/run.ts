@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, startEmbeddedPostgres } from '../pkg-backend/src/store/index.ts';
-import { benchEngine, benchSmoothing, generateBuckets } from './engine.ts';
+import { benchEngine, benchHighCardinality, benchSmoothing, generateBuckets } from './engine.ts';
 import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
@@ -93,6 +93,10 @@ if (runs('a')) {
       `  ${label.padEnd(30)} ${fmt(r.perSecond).padStart(12)} tuples/s  (${fmt(r.tuples)} tuples in ${r.seconds.toFixed(2)} s)`,
     );
   }
+  const high = benchHighCardinality();
+  console.log(
+    `  freq_rare, ${fmt(high.distinctOver)} distinct over entities ${fmt(high.perSecond).padStart(12)} tuples/s  (model ${(high.modelBytes / 1e6).toFixed(0)} MB, ${high.memoryStatus}; RSS ${(high.rssBytes / 1e6).toFixed(0)} MB, peak ${(high.peakRssBytes / 1e6).toFixed(0)} MB)`,
+  );
   const smoothing = benchSmoothing(30_000);
   console.log(
     `  smoothed tail probabilities, 30 000 categories: ${smoothing.smoothed.toFixed(1)} ms vs raw tail sums ${smoothing.raw.toFixed(1)} ms (baseline) = ${(smoothing.smoothed / smoothing.raw).toFixed(1)}×`,

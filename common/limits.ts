@@ -45,3 +45,10 @@ export const DEFAULT_RETENTION_DAYS = 90;
 export const MIN_RETENTION_DAYS = 1;
 /** Ten years: beyond that a retention is no retention, and the date arithmetic stays far from its limits. */
 export const MAX_RETENTION_DAYS = 3650;
+
+/**
+ * Model memory one detector may hold (Elastic's model_memory_limit, whose default is 1 GB): past it new
+ * entities, values and pairs are not modelled (memory status hard_limit) rather than the plugin running out
+ * of memory. Half of Elastic's default, because several detections share the plugin's one process.
+ */
+export const DEFAULT_MODEL_MEMORY_LIMIT_BYTES = 512 * 1024 * 1024;

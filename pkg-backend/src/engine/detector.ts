@@ -4,15 +4,17 @@
  * separate normalisers for buckets and records. Nothing is scored while the model is still learning.
  * The whole state serialises to JSON so detection can resume where it stopped.
  */
+import type { JobMemoryStatus } from '../../../common/resources.ts';
 import {
-  computeScore,
   DETECTORS_AGGREGATION,
   MAX_ANOMALOUS_PROBABILITY,
   PEOPLE_AGGREGATION,
+  scoreOfProbability,
   ScoreNormalizer,
 } from './maths/index.ts';
 import { RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
 import { explain } from './model/explain.ts';
+import { growFloat64, memoryStatus } from './model/memory.ts';
 import type { CategoryModel, EntityObservation } from './model/observation.ts';
 import { PopulationModel, type PopulationState } from './model/population.ts';
 import { RareInTimeModel, type RareInTimeState } from './model/rareInTime.ts';
@@ -42,6 +44,9 @@ export class Detector {
   private firstBucket: number | null = null;
   private lastBucket: number | null = null;
   private buckets = 0;
+  /** Probability and raw record score of each observation of the bucket being processed. */
+  private observedP = new Float64Array(0);
+  private recordRaw = new Float64Array(0);
 
   constructor(
     readonly spec: DetectorSpec,
@@ -67,6 +72,25 @@ export class Detector {
       this.bucketNormalizer = new ScoreNormalizer(normalizerConfig);
       this.recordNormalizer = new ScoreNormalizer(normalizerConfig);
     }
+    this.model.limitBytes = this.resolved.modelMemoryLimitBytes;
+  }
+
+  /** Estimated bytes of the detector's state: the model's dictionaries and arrays plus the normalisers. */
+  get memoryBytes(): number {
+    return this.model.memoryBytes + this.bucketNormalizer.memoryBytes + this.recordNormalizer.memoryBytes;
+  }
+
+  /**
+   * Elastic's memory status of the model against modelMemoryLimitBytes: hard_limit while it is at the limit
+   * (new entities are not modelled), soft_limit from 90 % of it. Pruning can bring it back down.
+   */
+  get memoryStatus(): JobMemoryStatus {
+    return memoryStatus(this.model.memoryBytes, this.resolved.modelMemoryLimitBytes);
+  }
+
+  /** Tuples not modelled because the model was at its memory limit, since the detector was created (kept in its state). */
+  get limitedTuples(): number {
+    return this.model.limitedTuples;
   }
 
   /** True while `time` is inside the learning period that follows the first bucket with data. */
@@ -92,44 +116,45 @@ export class Detector {
       this.lastBucket = bucket.start;
       this.buckets++;
     }
-    const observations = this.model.addBucket(bucket.start, bucket.tuples);
+    const n = this.model.observe(bucket.start, bucket.tuples);
     const learning = this.isLearning(bucket.start);
-    if (!learning && observations.length > 0) {
+    if (!learning && n > 0) {
       // The normalisers' history ages once per scored bucket, as ml-cpp's does.
       this.bucketNormalizer.age(1);
       this.recordNormalizer.age(1);
     }
-    if (learning || observations.length === 0) {
+    if (learning || n === 0) {
       return { time: bucket.start, rawScore: 0, score: 0, learning, eventCount, records: [] };
     }
 
-    const recordRaw = observations.map((o) => computeScore(RECORD_STYLE, [o.probability]).score);
+    const observedP = (this.observedP = growFloat64(this.observedP, n));
+    const recordRaw = (this.recordRaw = growFloat64(this.recordRaw, n));
     // Records combine extreme-only (people style); the bucket then scores that probability (detector style).
     let minP = 1;
-    for (const o of observations) {
-      if (o.probability < minP) {
-        minP = o.probability;
+    for (let i = 0; i < n; i++) {
+      const p = (observedP[i] = this.model.probability(i));
+      recordRaw[i] = scoreOfProbability(RECORD_STYLE, p);
+      if (p < minP) {
+        minP = p;
       }
     }
-    const bucketP = extremeOfMany(minP, observations.length);
-    const bucketRaw = computeScore(BUCKET_STYLE, [bucketP]).score;
+    const bucketP = extremeOfMany(minP, n);
+    const bucketRaw = scoreOfProbability(BUCKET_STYLE, bucketP);
 
     this.bucketNormalizer.update(bucketRaw);
-    for (const raw of recordRaw) {
-      this.recordNormalizer.update(raw);
+    for (let i = 0; i < n; i++) {
+      this.recordNormalizer.update(recordRaw[i]);
     }
     const bucketWritten = bucketP < MAX_ANOMALOUS_PROBABILITY;
 
     const records: RecordResult[] = [];
-    observations.forEach((o, i) => {
-      const written =
-        o.probability < MAX_ANOMALOUS_PROBABILITY ||
-        (bucketWritten && o.probability <= RECORD_PROBABILITY_SLACK * minP);
-      if (!written) {
-        return;
+    for (let i = 0; i < n; i++) {
+      const p = observedP[i];
+      const written = p < MAX_ANOMALOUS_PROBABILITY || (bucketWritten && p <= RECORD_PROBABILITY_SLACK * minP);
+      if (written) {
+        records.push(this.toRecord(bucket.start, this.model.observation(i), recordRaw[i]));
       }
-      records.push(this.toRecord(bucket.start, o, recordRaw[i]));
-    });
+    }
     records.sort((a, b) => b.score - a.score || a.probability - b.probability);
     return {
       time: bucket.start,

@@ -20,6 +20,11 @@ export interface DetectorSpec {
   decayRate?: number;
   /** Record score at or above which a bucket makes its entity part of an anomaly group; default 25. */
   groupThreshold?: number;
+  /**
+   * Model memory limit in bytes (Elastic's model_memory_limit): past it new entities, values and pairs are
+   * not modelled and the memory status is hard_limit. Default DEFAULT_MODEL_MEMORY_LIMIT_BYTES.
+   */
+  modelMemoryLimitBytes?: number;
 }
 
 /** One row of the pushdown aggregate `GROUP BY bucket, by[, over]`. Ids stay bigint: bigserial can pass 2^53. */

@@ -1,7 +1,13 @@
 // Public API of the pure maths layer (ml-cpp lib/maths counterpart): what the models and the detector use; see
 // README.md. The functions these are built from are tested through their own modules.
 
-export { smoothedTailProbabilities, tailProbabilities } from './multinomial.ts';
+export { SmoothedTailCurve, smoothedTailProbabilities, tailProbabilities } from './multinomial.ts';
 export { jointProbability } from './joint.ts';
-export { DETECTORS_AGGREGATION, MAX_ANOMALOUS_PROBABILITY, PEOPLE_AGGREGATION, computeScore } from './score.ts';
+export {
+  DETECTORS_AGGREGATION,
+  MAX_ANOMALOUS_PROBABILITY,
+  PEOPLE_AGGREGATION,
+  computeScore,
+  scoreOfProbability,
+} from './score.ts';
 export { DEFAULT_DECAY_RATE, STANDARD_BUCKET_LENGTH, ScoreNormalizer } from './normalizer.ts';

@@ -39,9 +39,9 @@ function sortCategories(counts: ArrayLike<number>, total: number): SortedCategor
   return { order, p, tail };
 }
 
-function validTotal(counts: ArrayLike<number>): number {
+function validTotal(counts: ArrayLike<number>, k = counts.length): number {
   let total = 0;
-  for (let i = 0; i < counts.length; i++) {
+  for (let i = 0; i < k; i++) {
     const c = counts[i];
     if (!(c >= 0) || !Number.isFinite(c)) {
       throw new RangeError(`counts[${i}] = ${c}: counts must be finite and ≥ 0`);
@@ -115,67 +115,169 @@ export function betaSliceMeans(a: number, b: number, m: number): number[] {
 /** Relative widening of each sampled p, so near-equal p get near-equal P (ml-cpp's 1.05). */
 const SAMPLE_SCALE = 1.05;
 
-/** Index of the first sorted p ≥ x (std::lower_bound), or p.length. */
-function lowerBound(p: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = p.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (p[mid] < x) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
-}
-
-/** P at probability x, linearly interpolated on the sorted (p, P) curve anchored at (0, 0). */
-function interpolateTail(sorted: SortedCategories, x: number): number {
-  const { p, tail } = sorted;
-  const r = Math.min(lowerBound(p, x), p.length - 1);
-  const fl = r > 0 ? p[r - 1] : 0;
-  const fr = p[r];
-  const pl = r > 0 ? tail[r - 1] : 0;
-  const pr = tail[r];
-  const alpha = Math.min(fr - fl === 0 ? 0 : (x - fl) / (fr - fl), 1);
-  return (1 - alpha) * pl + alpha * pr;
-}
-
 /**
  * What Elastic's rare models use as P(category): CModelTools::CCategoryProbabilityCache, built
  * from CMultinomialConjugate::probabilitiesOfLessLikelyCategories(E_TwoSided). For each category
  * the raw tail-sum curve is averaged over m slice means of the category's marginal
- * Beta(c_x, Σc − c_x), each scaled by 1.05. Categories with equal counts share one evaluation.
- * O(k log k + d·m·log k) for k categories with d distinct counts.
+ * Beta(c_x, Σc − c_x), each scaled by 1.05. Categories with equal p share one evaluation.
+ *
+ * The curve is built in O(k) from counts already sorted (O(k log k) when it sorts them itself), and a
+ * category's P is evaluated only when asked for: a bucket reads a handful of categories out of thousands,
+ * and each evaluation costs m Beta quantiles. The buffers are kept from one reset to the next, so a model
+ * that rebuilds the curve every bucket allocates nothing.
  *
  * ml-cpp adds P(U) = Σ(1/k − p_i) for overflowed category sets; that is 0 (up to rounding)
  * when every category is counted, as here, so it is omitted.
  */
-export function smoothedTailProbabilities(counts: ArrayLike<number>): Float64Array {
-  const total = validTotal(counts);
-  const k = counts.length;
-  const result = new Float64Array(k).fill(1);
-  if (total <= 0) {
+export class SmoothedTailCurve {
+  private k = 0;
+  private total = 0;
+  private samples = 1;
+  private counts: ArrayLike<number> = [];
+  private ownOrder = new Int32Array(0);
+  /** category indices in ascending order of count */
+  private order: Int32Array = this.ownOrder;
+  /** category index → its position in `order` */
+  private position = new Int32Array(0);
+  /** p of order[i] */
+  private p = new Float64Array(0);
+  /** Σ p_y over all y with p_y ≤ p of order[i] (ties included) */
+  private tail = new Float64Array(0);
+  /** first position of the run of equal p that position i belongs to */
+  private groupStart = new Int32Array(0);
+  /** P of the run starting at a position; NaN until evaluated */
+  private value = new Float64Array(0);
+
+  /**
+   * Takes counts[0..k). `order`, when given, must hold 0..k−1 sorted by ascending count (ties in any
+   * order); the curve keeps a reference to it and to `counts` until the next reset.
+   */
+  reset(counts: ArrayLike<number>, k = counts.length, order?: Int32Array): void {
+    const total = validTotal(counts, k);
+    this.k = k;
+    this.total = total;
+    this.counts = counts;
+    if (k > this.p.length) {
+      const capacity = Math.max(k, 2 * this.p.length, 16);
+      this.position = new Int32Array(capacity);
+      this.p = new Float64Array(capacity);
+      this.tail = new Float64Array(capacity);
+      this.groupStart = new Int32Array(capacity);
+      this.value = new Float64Array(capacity);
+    }
+    if (order) {
+      this.order = order;
+    } else {
+      if (k > this.ownOrder.length) {
+        this.ownOrder = new Int32Array(Math.max(k, 2 * this.ownOrder.length, 16));
+      }
+      const own = this.ownOrder.subarray(0, k);
+      for (let i = 0; i < k; i++) {
+        own[i] = i;
+      }
+      own.sort((x, y) => counts[x] - counts[y]);
+      this.order = this.ownOrder;
+    }
+    if (total <= 0) {
+      return;
+    }
+    this.samples = numberPriorSamples(total);
+    const { p, tail, position, groupStart, value } = this;
+    const sorted = this.order;
+    // One pass over the sorted categories: equal probabilities share one tail sum that includes all of
+    // them (ml-cpp's equal-range loop), and one evaluation, stored at the run's first position.
+    let cumulative = 0;
+    for (let i = 0; i < k;) {
+      const pi = counts[sorted[i]] / total;
+      let j = i;
+      for (let pj = pi; pj === pi; pj = j < k ? counts[sorted[j]] / total : NaN) {
+        p[j] = pj;
+        position[sorted[j]] = j;
+        cumulative += pj;
+        j++;
+      }
+      value[i] = NaN;
+      for (const start = i; i < j; i++) {
+        tail[i] = cumulative;
+        groupStart[i] = start;
+      }
+    }
+  }
+
+  /** Smoothed P of category `index` (1 for every category when Σc = 0). */
+  probability(index: number): number {
+    if (this.total <= 0) {
+      return 1;
+    }
+    const start = this.groupStart[this.position[index]];
+    const cached = this.value[start];
+    if (cached === cached) {
+      return cached;
+    }
+    // A run's P is that of its first category, as the loop over sorted categories computes it.
+    const a = this.counts[this.order[start]];
+    const b = this.total - a;
+    let result: number;
+    if (this.samples === 1 || a === 0 || b === 0) {
+      // betaSliceMeans' single slice, the mean, without its array: most buckets have Σc > 10⁴.
+      result = Math.min(1, Math.max(0, this.interpolate(SAMPLE_SCALE * (a / (a + b))) / 1));
+    } else {
+      const slices = betaSliceMeans(a, b, this.samples);
+      let sum = 0;
+      for (const s of slices) {
+        sum += this.interpolate(SAMPLE_SCALE * s);
+      }
+      result = Math.min(1, Math.max(0, sum / slices.length));
+    }
+    this.value[start] = result;
     return result;
   }
-  const sorted = sortCategories(counts, total);
-  const m = numberPriorSamples(total);
-  let lastP = NaN;
-  let lastValue = 1;
-  for (let i = 0; i < k; i++) {
-    const index = sorted.order[i];
-    if (sorted.p[i] !== lastP) {
-      const a = counts[index];
-      const samples = betaSliceMeans(a, total - a, m);
-      let sum = 0;
-      for (const s of samples) {
-        sum += interpolateTail(sorted, SAMPLE_SCALE * s);
-      }
-      lastValue = Math.min(1, Math.max(0, sum / samples.length));
-      lastP = sorted.p[i];
+
+  /** Median of the counts (0 when there are none). */
+  median(): number {
+    const k = this.k;
+    if (k === 0) {
+      return 0;
     }
-    result[index] = lastValue;
+    const mid = k >> 1;
+    const upper = this.counts[this.order[mid]];
+    return k % 2 ? upper : (this.counts[this.order[mid - 1]] + upper) / 2;
+  }
+
+  /** P at probability x, linearly interpolated on the sorted (p, P) curve anchored at (0, 0). */
+  private interpolate(x: number): number {
+    const { p, tail, k } = this;
+    // Index of the first sorted p ≥ x (std::lower_bound), or k.
+    let lo = 0;
+    let hi = k;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid] < x) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    const r = Math.min(lo, k - 1);
+    const fl = r > 0 ? p[r - 1] : 0;
+    const fr = p[r];
+    const pl = r > 0 ? tail[r - 1] : 0;
+    const pr = tail[r];
+    const alpha = Math.min(fr - fl === 0 ? 0 : (x - fl) / (fr - fl), 1);
+    return (1 - alpha) * pl + alpha * pr;
+  }
+}
+
+/**
+ * Every category's smoothed P (see SmoothedTailCurve). O(k log k + d·m·log k) for k categories with d
+ * distinct counts.
+ */
+export function smoothedTailProbabilities(counts: ArrayLike<number>): Float64Array {
+  const curve = new SmoothedTailCurve();
+  curve.reset(counts);
+  const result = new Float64Array(counts.length);
+  for (let i = 0; i < counts.length; i++) {
+    result[i] = curve.probability(i);
   }
   return result;
 }

@@ -3,7 +3,7 @@
 // scores (all scores, and a finer one of those above the 90th percentile) plus a decaying
 // maximum per scope, so memory stays constant however long detection runs.
 
-import { QDigest, type QDigestState, UINT32_MAX, cdfQuantile } from './qdigest.ts';
+import { QDigest, type QDigestState, UINT32_MAX, cdfQuantile, cdfQuantileFloor } from './qdigest.ts';
 import { inverseAnomalyScore, LARGEST_SIGNIFICANT_PROBABILITY, rawAnomalyScore, SMALL_PROBABILITY } from './score.ts';
 import { clamp } from './tools.ts';
 
@@ -72,6 +72,8 @@ const BIG_CHANGE_FACTOR = 1.1;
 /** Size parameter k of both digests. */
 const DIGEST_K = 201;
 const MAX_NORMALIZED_SCORE = 100;
+/** Estimated heap bytes per digest node or maximum, for memoryBytes. */
+const NODE_BYTES = 48;
 /** Central confidence (%) of the interval on the percentile used by the knot-point cap. */
 const CONFIDENCE_INTERVAL = 70;
 
@@ -130,6 +132,24 @@ function knotScore(knots: Array<[number, number]>, pct: number): number {
   return y0 + ((y1 - y0) * (pct - x0)) / (x1 - x0);
 }
 
+/** The digests' fractions below a score (quantile()), kept apart from the clamp they get. */
+interface FractionParts {
+  /** Above the 90th percentile the fine digest is read, relative to the share below the percentile. */
+  high: boolean;
+  lower: number;
+  upper: number;
+  lowerScale: number;
+  upperScale: number;
+}
+
+/** CNormalizer::quantile's fractions below a score, given the widened share below the 90th percentile. */
+function fractionsBelow(parts: FractionParts, fl: number, fu: number): [number, number] {
+  if (!parts.high) {
+    return [clamp(parts.lower, 0, fl), clamp(parts.upper, 0, fu)];
+  }
+  return [fl + ((1 - fl) * parts.lower) / parts.lowerScale, fu + ((1 - fu) * parts.upper) / parts.upperScale];
+}
+
 export class ScoreNormalizer {
   private readonly config: ResolvedConfig;
   /** ⌊1000 s⌋ of the approximate 90th percentile raw score */
@@ -140,9 +160,28 @@ export class ScoreNormalizer {
   private readonly maxScores = new Map<string, MaxScore>();
   private quantiles = new QDigest(DIGEST_K);
   private highQuantiles = new QDigest(DIGEST_K);
+  /**
+   * C0, what C1 reads off the digests, and C1 once computed, by discretised score for the current history:
+   * the detector normalises all of a bucket's records between two updates, and these read only the digests
+   * and the discretised score.
+   */
+  private readonly historyCaps = new Map<number, { c0: number; parts: FractionParts; c1: number }>();
+  /** The knot curve never falls, so a floor on the percentile is a floor on C1. */
+  private readonly monotoneKnots: boolean;
+  /** Last inputs and result of the score-independent Beta quantiles of quantile(). */
+  private fractionKey: [number, number, number] = [NaN, NaN, NaN];
+  private fractionBoundsValue: [number, number] = [NaN, NaN];
 
   constructor(config: NormalizerConfig = {}) {
     this.config = resolve(config);
+    this.monotoneKnots = this.config.knotPoints.every(
+      ([x, y], i, knots) => i === 0 || (x >= knots[i - 1][0] && y >= knots[i - 1][1]),
+    );
+  }
+
+  /** Rough heap bytes: the digests' nodes (a Map entry and a number each) and the fixed fields. */
+  get memoryBytes(): number {
+    return (this.quantiles.size + this.highQuantiles.size) * NODE_BYTES + this.maxScores.size * NODE_BYTES + 1024;
   }
 
   /** True once at least one score was added. */
@@ -169,10 +208,16 @@ export class ScoreNormalizer {
     if (!(raw >= 0) || !Number.isFinite(raw)) {
       throw new RangeError(`raw score = ${raw}: must be finite and ≥ 0`);
     }
+    this.forgetCaps();
     const max = this.maxScores.get(scope);
     const oldMax = max?.score ?? 0;
     const newMax = Math.max(oldMax, raw);
-    this.maxScores.set(scope, { score: newMax, timeSinceLastScore: 0 });
+    if (max) {
+      max.score = newMax;
+      max.timeSinceLastScore = 0;
+    } else {
+      this.maxScores.set(scope, { score: newMax, timeSinceLastScore: 0 });
+    }
     const bigChange = newMax > BIG_CHANGE_FACTOR * oldMax;
 
     const score = discrete(raw);
@@ -256,29 +301,46 @@ export class ScoreNormalizer {
    * finite-sample Beta posterior (CNormalizer::quantile).
    */
   quantile(raw: number, confidence: number): [number, number] {
-    const score = discrete(raw);
     const n = this.quantiles.n;
     const lowerQ = (100 - confidence) / 200;
     const upperQ = (100 + confidence) / 200;
-    const f = this.highPercentileCount / n;
-    const fl = cdfQuantile(n, f, lowerQ);
-    const fu = cdfQuantile(n, f, upperQ);
+    const [fl, fu] = this.fractionBounds(confidence);
+    const [lower, upper] = fractionsBelow(this.fractionParts(discrete(raw)), fl, fu);
+    return [cdfQuantile(n, lower, lowerQ), cdfQuantile(n, upper, upperQ)];
+  }
 
-    let lower: number;
-    let upper: number;
+  /** The 90th percentile's share of the history, widened to `confidence` %: what quantile() clamps to. */
+  private fractionBounds(confidence: number): [number, number] {
+    const n = this.quantiles.n;
+    const f = this.highPercentileCount / n;
+    const key = this.fractionKey;
+    if (key[0] !== n || key[1] !== f || key[2] !== confidence) {
+      this.fractionKey = [n, f, confidence];
+      this.fractionBoundsValue = [
+        cdfQuantile(n, f, (100 - confidence) / 200),
+        cdfQuantile(n, f, (100 + confidence) / 200),
+      ];
+    }
+    return this.fractionBoundsValue;
+  }
+
+  /** What quantile() reads off the digests for a discretised score, before the clamps of fractionsBelow. */
+  private fractionParts(score: number): FractionParts {
     if (score <= this.highPercentileScore || this.highQuantiles.n === 0) {
       const [cl, cu] = this.quantiles.cdf(score);
       const [pl, pu] = this.quantiles.pdf(score);
-      lower = clamp(cl - pu, 0, fl);
-      upper = clamp(cu - pl, 0, fu);
-    } else {
-      const [cl, cu] = this.highQuantiles.cdf(score);
-      const [cutoffL, cutoffU] = this.highQuantiles.cdf(this.highPercentileScore);
-      const [pl, pu] = this.highQuantiles.pdf(score);
-      lower = fl + ((1 - fl) * Math.max(cl - cutoffU - pu, 0)) / Math.max(1 - cutoffU, Number.EPSILON);
-      upper = fu + ((1 - fu) * Math.max(cu - cutoffL - pl, 0)) / Math.max(1 - cutoffL, Number.EPSILON);
+      return { high: false, lower: cl - pu, upper: cu - pl, lowerScale: 1, upperScale: 1 };
     }
-    return [cdfQuantile(n, lower, lowerQ), cdfQuantile(n, upper, upperQ)];
+    const [cl, cu] = this.highQuantiles.cdf(score);
+    const [cutoffL, cutoffU] = this.highQuantiles.cdf(this.highPercentileScore);
+    const [pl, pu] = this.highQuantiles.pdf(score);
+    return {
+      high: true,
+      lower: Math.max(cl - cutoffU - pu, 0),
+      upper: Math.max(cu - cutoffL - pl, 0),
+      lowerScale: Math.max(1 - cutoffU, Number.EPSILON),
+      upperScale: Math.max(1 - cutoffL, Number.EPSILON),
+    };
   }
 
   /**
@@ -293,31 +355,12 @@ export class ScoreNormalizer {
     if (raw === 0 || !this.canNormalize()) {
       return 0;
     }
-    const { noisePercentile, noiseMultiplier, knotPoints } = this.config;
     const score = discrete(raw);
-
-    // C0: signal strength over the noise (median) score; the second term lifts the cap away
-    // when most history is exactly zero, since then the noise level is unknown.
-    const noiseScore = this.quantiles.quantile(noisePercentile / 100);
-    const noiseKnot = knotPoints[Math.min(lowerBoundKnot(knotPoints, noisePercentile, 0), knotPoints.length - 1)];
-    const signalStrength = ((noiseMultiplier * 10) / DISCRETIZATION_FACTOR) * (score - noiseScore);
-    const [l0, u0] = this.quantiles.cdf(0);
-    const c0 =
-      noiseKnot[1] * Math.max(1 + signalStrength, 0) +
-      MAX_NORMALIZED_SCORE * Math.max(2 * Math.min((50 * (l0 + u0)) / noisePercentile, 1) - 1, 0);
-
-    // C1: the percentile (per standard bucket) mapped through the knot points, averaged over
-    // the two ends of a 70 % interval.
-    const [lb, ub] = this.quantile(raw, CONFIDENCE_INTERVAL);
-    const exponent = 1 / this.bucketNormalizationFactor;
-    let lowerPct = 100 * Math.pow(lb, exponent);
-    let upperPct = 100 * Math.pow(ub, exponent);
-    if (lowerPct > upperPct) {
-      [lowerPct, upperPct] = [upperPct, lowerPct];
+    let caps = this.historyCaps.get(score);
+    if (!caps) {
+      caps = { c0: this.noiseCap(score), parts: this.fractionParts(score), c1: NaN };
+      this.historyCaps.set(score, caps);
     }
-    lowerPct = clamp(lowerPct, 0, 100);
-    upperPct = clamp(upperPct, 0, 100);
-    const c1 = (knotScore(knotPoints, lowerPct) + knotScore(knotPoints, upperPct)) / 2;
 
     // C2: the highest raw score in the scope gets the highest normalised score.
     let c2 = MAX_NORMALIZED_SCORE;
@@ -330,7 +373,73 @@ export class ScoreNormalizer {
     // C3: moderately small probabilities can't score high however rare they are in history.
     const c3 = MAX_NORMALIZED_SCORE * (0.95 * C3_SLOPE * (Math.log(inverseAnomalyScore(raw)) - C3_ORIGIN) + 0.05);
 
-    return clamp(Math.min(c0, c1, c2, c3, MAX_NORMALIZED_SCORE), 0, MAX_NORMALIZED_SCORE);
+    const others = Math.min(caps.c0, c2, c3, MAX_NORMALIZED_SCORE);
+    if (caps.c1 !== caps.c1) {
+      const n = this.quantiles.n;
+      const lowerQ = (100 - CONFIDENCE_INTERVAL) / 200;
+      const upperQ = (100 + CONFIDENCE_INTERVAL) / 200;
+      // C1 costs Beta quantiles as large as the history, and it seldom binds: when a floor on it, from the
+      // Beta's mean and variance, already clears the other caps, the minimum is theirs whatever C1 is.
+      // Every step from the quantiles to C1 is non-decreasing, so floors all the way give a floor.
+      if (this.monotoneKnots) {
+        const f = this.highPercentileCount / n;
+        const [lowerFloor, upperFloor] = fractionsBelow(
+          caps.parts,
+          cdfQuantileFloor(n, f, lowerQ),
+          cdfQuantileFloor(n, f, upperQ),
+        );
+        const floor = this.percentileCap(
+          cdfQuantileFloor(n, lowerFloor, lowerQ),
+          cdfQuantileFloor(n, upperFloor, upperQ),
+        );
+        if (others < floor - 1e-9) {
+          return clamp(others, 0, MAX_NORMALIZED_SCORE);
+        }
+      }
+      const [fl, fu] = this.fractionBounds(CONFIDENCE_INTERVAL);
+      const [lower, upper] = fractionsBelow(caps.parts, fl, fu);
+      caps.c1 = this.percentileCap(cdfQuantile(n, lower, lowerQ), cdfQuantile(n, upper, upperQ));
+    }
+    return clamp(Math.min(caps.c0, caps.c1, c2, c3, MAX_NORMALIZED_SCORE), 0, MAX_NORMALIZED_SCORE);
+  }
+
+  /**
+   * C0: signal strength over the noise (median) score; the second term lifts the cap away when most
+   * history is exactly zero, since then the noise level is unknown.
+   */
+  private noiseCap(score: number): number {
+    const { noisePercentile, noiseMultiplier, knotPoints } = this.config;
+    const noiseScore = this.quantiles.quantile(noisePercentile / 100);
+    const noiseKnot = knotPoints[Math.min(lowerBoundKnot(knotPoints, noisePercentile, 0), knotPoints.length - 1)];
+    const signalStrength = ((noiseMultiplier * 10) / DISCRETIZATION_FACTOR) * (score - noiseScore);
+    const [l0, u0] = this.quantiles.cdf(0);
+    return (
+      noiseKnot[1] * Math.max(1 + signalStrength, 0) +
+      MAX_NORMALIZED_SCORE * Math.max(2 * Math.min((50 * (l0 + u0)) / noisePercentile, 1) - 1, 0)
+    );
+  }
+
+  /**
+   * C1 from the two ends of the 70 % interval on the fraction below the score: the percentile (per
+   * standard bucket) mapped through the knot points, averaged over the two ends.
+   */
+  private percentileCap(lb: number, ub: number): number {
+    const exponent = 1 / this.bucketNormalizationFactor;
+    let lowerPct = 100 * Math.pow(lb, exponent);
+    let upperPct = 100 * Math.pow(ub, exponent);
+    if (lowerPct > upperPct) {
+      [lowerPct, upperPct] = [upperPct, lowerPct];
+    }
+    lowerPct = clamp(lowerPct, 0, 100);
+    upperPct = clamp(upperPct, 0, 100);
+    const { knotPoints } = this.config;
+    return (knotScore(knotPoints, lowerPct) + knotScore(knotPoints, upperPct)) / 2;
+  }
+
+  private forgetCaps(): void {
+    if (this.historyCaps.size > 0) {
+      this.historyCaps.clear();
+    }
   }
 
   /**
@@ -342,6 +451,7 @@ export class ScoreNormalizer {
     if (!(buckets >= 0)) {
       throw new RangeError(`buckets = ${buckets}: can't age backwards`);
     }
+    this.forgetCaps();
     const alpha = Math.exp(-2 * this.maxScoreDecayRate * buckets);
     for (const [scope, max] of this.maxScores) {
       max.timeSinceLastScore += buckets;

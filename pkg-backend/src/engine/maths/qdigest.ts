@@ -20,14 +20,11 @@ interface TreeNode {
   count: number;
   subtree: number;
   children: TreeNode[];
+  parent: TreeNode | null;
 }
 
 const TWO_32 = 2 ** 32;
 export const UINT32_MAX = TWO_32 - 1;
-
-const keyOf = (level: number, index: number): number => level * TWO_32 + index;
-const levelOf = (key: number): number => Math.floor(key / TWO_32);
-const indexOf = (key: number): number => key % TWO_32;
 
 /** ml-cpp's post order (SPostLess): by range end, then narrower first. */
 function postLess(a: TreeNode, b: TreeNode): number {
@@ -39,8 +36,19 @@ export class QDigest {
   private total = 0;
   /** root covers [0, 2^rootLevel − 1]; grows as larger values arrive (CNode::expand) */
   private rootLevel = 1;
-  private readonly counts = new Map<number, number>();
+  private rootMax = 1;
+  /**
+   * Node counts by level, each keyed by the node's index at that level: small integers, which V8 hashes
+   * without allocating (a single key of level · 2³² + index would be a heap number on every lookup).
+   * A folded node is left as a count of 0 rather than deleted, since deleting shrinks and rehashes the map
+   * over and over as nodes fold and reappear; the zeros are swept out once they are the majority.
+   */
+  private levels: Array<Map<number, number>> = [new Map(), new Map()];
+  private zeros: number[] = [0, 0];
+  private nodes = 0;
   private tree: TreeNode | undefined;
+  /** The tree's level-0 nodes by value, so adding to an existing leaf updates the tree in place. */
+  private leaves = new Map<number, TreeNode>();
 
   constructor(k: number) {
     if (!(Number.isInteger(k) && k > 0)) {
@@ -56,15 +64,63 @@ export class QDigest {
 
   /** Number of stored nodes (the memory bound: ≲ 3k). */
   get size(): number {
-    return this.counts.size;
-  }
-
-  private get rootMax(): number {
-    return 2 ** this.rootLevel - 1;
+    return this.nodes;
   }
 
   private compressionFactor(): number {
     return Math.floor(this.total / this.k);
+  }
+
+  private level(level: number): Map<number, number> {
+    while (this.levels.length <= level) {
+      this.levels.push(new Map());
+      this.zeros.push(0);
+    }
+    return this.levels[level];
+  }
+
+  private get(level: number, index: number): number {
+    return (level < this.levels.length ? this.levels[level].get(index) : undefined) ?? 0;
+  }
+
+  private set(level: number, index: number, count: number): void {
+    const nodes = this.level(level);
+    const old = nodes.get(index);
+    if (old === undefined) {
+      this.nodes++;
+    } else if (old === 0) {
+      this.nodes++;
+      this.zeros[level]--;
+    }
+    nodes.set(index, count);
+  }
+
+  private remove(level: number, index: number): void {
+    const nodes = this.levels[level];
+    if (!((nodes.get(index) ?? 0) > 0)) {
+      return;
+    }
+    nodes.set(index, 0);
+    this.nodes--;
+    if (++this.zeros[level] > 64 && this.zeros[level] > nodes.size / 2) {
+      for (const [i, c] of nodes) {
+        if (c === 0) {
+          nodes.delete(i);
+        }
+      }
+      this.zeros[level] = 0;
+    }
+  }
+
+  /** Indices of the stored nodes at a level. */
+  private indicesAt(level: number): number[] {
+    const indices: number[] = [];
+    for (const [index, c] of this.levels[level]) {
+      if (c > 0) {
+        indices.push(index);
+      }
+    }
+    return indices;
   }
 
   add(value: number, count = 1): void {
@@ -79,20 +135,33 @@ export class QDigest {
     let expanded = false;
     while (this.rootMax < value) {
       this.rootLevel++;
+      this.rootMax = 2 ** this.rootLevel - 1;
       expanded = true;
     }
-    const leaf = keyOf(0, value);
-    this.counts.set(leaf, (this.counts.get(leaf) ?? 0) + count);
-    this.tree = undefined;
+    const before = this.get(0, value);
+    this.set(0, value, before + count);
     if (expanded || this.compressionFactor() !== factorBefore) {
+      this.tree = undefined;
       this.compressAll();
-    } else {
-      // Only the new leaf's path can violate the invariant (CQDigest::add).
-      for (let level = 0, index = value; level < this.rootLevel; level++, index = Math.floor(index / 2)) {
-        if (!this.compressNode(level, index)) {
-          break;
-        }
+      return;
+    }
+    // Only the new leaf's path can violate the invariant (CQDigest::add).
+    let folded = false;
+    for (let level = 0, index = value; level < this.rootLevel; level++, index = Math.floor(index / 2)) {
+      if (!this.compressNode(level, index)) {
+        break;
       }
+      folded = true;
+    }
+    const leaf = before > 0 && !folded ? this.leaves.get(value) : undefined;
+    if (this.tree && leaf) {
+      // Same nodes, one count more: the tree stays valid once the counts on the leaf's path are raised.
+      leaf.count += count;
+      for (let node: TreeNode | null = leaf; node; node = node.parent) {
+        node.subtree += count;
+      }
+    } else {
+      this.tree = undefined;
     }
   }
 
@@ -101,21 +170,20 @@ export class QDigest {
     if (level >= this.rootLevel) {
       return false;
     }
-    const key = keyOf(level, index);
-    const siblingKey = keyOf(level, index ^ 1);
-    const parentKey = keyOf(level + 1, Math.floor(index / 2));
-    const own = this.counts.get(key) ?? 0;
-    const sibling = this.counts.get(siblingKey) ?? 0;
+    const siblingIndex = index ^ 1;
+    const parentIndex = Math.floor(index / 2);
+    const own = this.get(level, index);
+    const sibling = this.get(level, siblingIndex);
     if (own + sibling === 0) {
       return false;
     }
-    const triple = own + sibling + (this.counts.get(parentKey) ?? 0);
+    const triple = own + sibling + this.get(level + 1, parentIndex);
     if (triple >= this.compressionFactor()) {
       return false;
     }
-    this.counts.delete(key);
-    this.counts.delete(siblingKey);
-    this.counts.set(parentKey, triple);
+    this.remove(level, index);
+    this.remove(level, siblingIndex);
+    this.set(level + 1, parentIndex, triple);
     this.tree = undefined;
     return true;
   }
@@ -125,15 +193,11 @@ export class QDigest {
     for (let changed = true; changed;) {
       changed = false;
       for (let level = 0; level < this.rootLevel; level++) {
-        const atLevel: number[] = [];
-        for (const key of this.counts.keys()) {
-          if (levelOf(key) === level) {
-            atLevel.push(indexOf(key));
-          }
-        }
+        this.level(level);
+        const atLevel = this.indicesAt(level);
         atLevel.sort((a, b) => b - a);
         for (const index of atLevel) {
-          if (this.counts.has(keyOf(level, index)) && this.compressNode(level, index)) {
+          if (this.get(level, index) > 0 && this.compressNode(level, index)) {
             changed = true;
           }
         }
@@ -144,10 +208,14 @@ export class QDigest {
   /** Multiply every count by alpha (rounded, never below 1) and recompress (CQDigest::propagateForwardsByTime). */
   age(alpha: number): void {
     let total = 0;
-    for (const [key, c] of this.counts) {
-      const aged = Math.max(Math.floor(c * alpha + 0.5), 1);
-      this.counts.set(key, aged);
-      total += aged;
+    for (const nodes of this.levels) {
+      for (const [index, c] of nodes) {
+        if (c > 0) {
+          const aged = Math.max(Math.floor(c * alpha + 0.5), 1);
+          nodes.set(index, aged);
+          total += aged;
+        }
+      }
     }
     this.total = total;
     this.tree = undefined;
@@ -159,59 +227,45 @@ export class QDigest {
     if (this.tree) {
       return this.tree;
     }
-    const rootKey = keyOf(this.rootLevel, 0);
     const root: TreeNode = {
       min: 0,
       max: this.rootMax,
-      count: this.counts.get(rootKey) ?? 0,
+      count: this.get(this.rootLevel, 0),
       subtree: 0,
       children: [],
+      parent: null,
     };
-    const byKey = new Map<number, TreeNode>([[rootKey, root]]);
-    const keys = [...this.counts.keys()].filter((key) => key !== rootKey && levelOf(key) < this.rootLevel);
-    keys.sort((a, b) => levelOf(b) - levelOf(a) || a - b);
-    for (const key of keys) {
-      const level = levelOf(key);
-      const index = indexOf(key);
-      const span = 2 ** level;
-      const node: TreeNode = {
-        min: index * span,
-        max: (index + 1) * span - 1,
-        count: this.counts.get(key)!,
-        subtree: 0,
-        children: [],
-      };
-      byKey.set(key, node);
-      let parent: TreeNode | undefined;
-      for (let l = level + 1, i = Math.floor(index / 2); !parent; l++, i = Math.floor(i / 2)) {
-        parent = byKey.get(keyOf(l, i));
-      }
-      parent.children.push(node);
+    const byLevel: Array<Map<number, TreeNode>> = [];
+    for (let level = 0; level <= this.rootLevel; level++) {
+      byLevel.push(new Map());
     }
-    const finish = (node: TreeNode): number => {
-      node.children.sort(postLess);
-      node.subtree = node.count;
-      for (const child of node.children) {
-        node.subtree += finish(child);
+    byLevel[this.rootLevel].set(0, root);
+    // Top down, so a node's ancestors are placed before it; within a level by index.
+    for (let level = Math.min(this.rootLevel, this.levels.length) - 1; level >= 0; level--) {
+      const indices = this.indicesAt(level);
+      indices.sort((a, b) => a - b);
+      const span = 2 ** level;
+      for (const index of indices) {
+        let parent: TreeNode | undefined;
+        for (let l = level + 1, i = Math.floor(index / 2); !parent; l++, i = Math.floor(i / 2)) {
+          parent = byLevel[l].get(i);
+        }
+        const node: TreeNode = {
+          min: index * span,
+          max: (index + 1) * span - 1,
+          count: this.levels[level].get(index)!,
+          subtree: 0,
+          children: [],
+          parent,
+        };
+        byLevel[level].set(index, node);
+        parent.children.push(node);
       }
-      return node.subtree;
-    };
-    finish(root);
+    }
+    finishTree(root);
     this.tree = root;
+    this.leaves = byLevel[0];
     return root;
-  }
-
-  /** Nodes in post order. */
-  private postOrder(): TreeNode[] {
-    const out: TreeNode[] = [];
-    const visit = (node: TreeNode): void => {
-      for (const child of node.children) {
-        visit(child);
-      }
-      out.push(node);
-    };
-    visit(this.root());
-    return out;
   }
 
   /** Bounds on the fraction of values ≤ x: nodes ending at or before x, and nodes starting there. */
@@ -219,30 +273,8 @@ export class QDigest {
     if (this.total === 0) {
       return [0, 0];
     }
-    let lower = 0;
-    let upper = 0;
-    const visitLower = (node: TreeNode): void => {
-      if (node.max <= x) {
-        lower += node.subtree;
-      } else {
-        for (const child of node.children) {
-          visitLower(child);
-        }
-      }
-    };
-    const visitUpper = (node: TreeNode): void => {
-      if (node.max <= x) {
-        upper += node.subtree;
-      } else if (node.min <= x) {
-        upper += node.count;
-        for (const child of node.children) {
-          visitUpper(child);
-        }
-      }
-    };
-    visitLower(this.root());
-    visitUpper(this.root());
-    return [lower / this.total, upper / this.total];
+    const root = this.root();
+    return [massEndingBy(root, x) / this.total, massStartingBy(root, x) / this.total];
   }
 
   /** Smallest value v with at least round(q·n) counts at or below it (CQDigest::quantile). */
@@ -252,57 +284,19 @@ export class QDigest {
     }
     const target = Math.floor(q * this.total + 0.5);
     let left = 0;
-    const descend = (node: TreeNode): number => {
+    let node = this.root();
+    for (let descended = true; descended;) {
+      descended = false;
       for (const child of node.children) {
         if (left + child.subtree >= target) {
-          return descend(child);
+          node = child;
+          descended = true;
+          break;
         }
         left += child.subtree;
       }
-      return node.max;
-    };
-    return descend(this.root());
-  }
-
-  /** Largest node end below x (CNode::superlevelSetInfimum), 0 if none. */
-  private infimum(x: number): number {
-    let result = 0;
-    const visit = (node: TreeNode): void => {
-      for (const child of node.children) {
-        if (child.max < x) {
-          result = Math.max(result, child.max);
-        } else {
-          visit(child);
-          break;
-        }
-      }
-      if (node.max < x && node.count > 0) {
-        result = Math.max(result, node.max);
-      }
-    };
-    visit(this.root());
-    return result;
-  }
-
-  /** Smallest node end above x as ml-cpp's traversal finds it (CNode::sublevelSetSupremum). */
-  private supremum(x: number): number {
-    let result = UINT32_MAX;
-    const visit = (node: TreeNode): void => {
-      for (let i = node.children.length - 1; i >= 0; i--) {
-        const child = node.children[i];
-        if (child.max > x) {
-          result = Math.min(result, child.max);
-        } else {
-          visit(child);
-          break;
-        }
-      }
-      if (node.max > x && node.count > 0) {
-        result = Math.min(result, node.max);
-      }
-    };
-    visit(this.root());
-    return result;
+    }
+    return node.max;
   }
 
   /** Bounds on the density at x: mass between the neighbouring node ends, per unit (CQDigest::pdf). */
@@ -310,8 +304,9 @@ export class QDigest {
     if (this.total === 0) {
       return [0, 0];
     }
-    const inf = this.infimum(x);
-    const sup = this.supremum(x);
+    const root = this.root();
+    const inf = infimum(root, x, 0);
+    const sup = supremum(root, x, UINT32_MAX);
     const [infLower, infUpper] = this.cdf(inf);
     const [supLower, supUpper] = this.cdf(sup);
     const width = Math.max(sup - inf, 1);
@@ -324,7 +319,8 @@ export class QDigest {
     if (this.total === 0) {
       return result;
     }
-    const nodes = this.postOrder();
+    const nodes: TreeNode[] = [];
+    postOrder(this.root(), nodes);
     let last = nodes[0].max;
     let count = nodes[0].count;
     for (let i = 1; i < nodes.length; i++) {
@@ -341,24 +337,103 @@ export class QDigest {
   }
 
   toJSON(): QDigestState {
-    const keys = [...this.counts.keys()].sort((a, b) => a - b);
-    return {
-      k: this.k,
-      n: this.total,
-      rootLevel: this.rootLevel,
-      nodes: keys.map((key) => [levelOf(key), indexOf(key), this.counts.get(key)!]),
-    };
+    const nodes: Array<[number, number, number]> = [];
+    this.levels.forEach((counts, level) => {
+      const indices = this.indicesAt(level).sort((a, b) => a - b);
+      for (const index of indices) {
+        nodes.push([level, index, counts.get(index)!]);
+      }
+    });
+    return { k: this.k, n: this.total, rootLevel: this.rootLevel, nodes };
   }
 
   static fromJSON(state: QDigestState): QDigest {
     const digest = new QDigest(state.k);
     digest.total = state.n;
     digest.rootLevel = state.rootLevel;
+    digest.rootMax = 2 ** state.rootLevel - 1;
     for (const [level, index, count] of state.nodes) {
-      digest.counts.set(keyOf(level, index), count);
+      digest.set(level, index, count);
     }
     return digest;
   }
+}
+
+/** Sorts children into post order and fills in subtree counts. */
+function finishTree(node: TreeNode): number {
+  node.children.sort(postLess);
+  node.subtree = node.count;
+  for (const child of node.children) {
+    node.subtree += finishTree(child);
+  }
+  return node.subtree;
+}
+
+function postOrder(node: TreeNode, out: TreeNode[]): void {
+  for (const child of node.children) {
+    postOrder(child, out);
+  }
+  out.push(node);
+}
+
+/** Count of the nodes that end at or before x. */
+function massEndingBy(node: TreeNode, x: number): number {
+  if (node.max <= x) {
+    return node.subtree;
+  }
+  let mass = 0;
+  for (const child of node.children) {
+    mass += massEndingBy(child, x);
+  }
+  return mass;
+}
+
+/** Count of the nodes that start at or before x. */
+function massStartingBy(node: TreeNode, x: number): number {
+  if (node.max <= x) {
+    return node.subtree;
+  }
+  if (node.min > x) {
+    return 0;
+  }
+  let mass = node.count;
+  for (const child of node.children) {
+    mass += massStartingBy(child, x);
+  }
+  return mass;
+}
+
+/** Largest node end below x (CNode::superlevelSetInfimum), `result` if none. */
+function infimum(node: TreeNode, x: number, result: number): number {
+  for (const child of node.children) {
+    if (child.max < x) {
+      result = Math.max(result, child.max);
+    } else {
+      result = infimum(child, x, result);
+      break;
+    }
+  }
+  if (node.max < x && node.count > 0) {
+    result = Math.max(result, node.max);
+  }
+  return result;
+}
+
+/** Smallest node end above x as ml-cpp's traversal finds it (CNode::sublevelSetSupremum), `result` if none. */
+function supremum(node: TreeNode, x: number, result: number): number {
+  for (let i = node.children.length - 1; i >= 0; i--) {
+    const child = node.children[i];
+    if (child.max > x) {
+      result = Math.min(result, child.max);
+    } else {
+      result = supremum(child, x, result);
+      break;
+    }
+  }
+  if (node.max > x && node.count > 0) {
+    result = Math.min(result, node.max);
+  }
+  return result;
 }
 
 /**
@@ -371,4 +446,25 @@ export function cdfQuantile(n: number, p: number, q: number): number {
   }
   const value = betaQuantile(q, n * p + 1 / 3, n * (1 - p) + 1 / 3);
   return Number.isFinite(value) ? value : p;
+}
+
+/**
+ * A floor on cdfQuantile(n, p, q) from the Beta's mean and variance alone: Cantelli's inequality
+ * P(X ≤ μ − t) ≤ σ² / (σ² + t²) puts the q quantile of any distribution at or above μ − σ·√((1 − q) / q).
+ * A little is given away on top, far more than the quantile's own numerical error.
+ */
+export function cdfQuantileFloor(n: number, p: number, q: number): number {
+  if (q === 0.5) {
+    return p;
+  }
+  const a = n * p + 1 / 3;
+  const b = n * (1 - p) + 1 / 3;
+  if (!(a > 0 && b > 0 && Number.isFinite(a + b) && q > 0 && q < 1)) {
+    // cdfQuantile falls back to p itself here, or q is outside what the bound covers.
+    return a > 0 && b > 0 ? 0 : p;
+  }
+  const mean = a / (a + b);
+  const sd = Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1)));
+  const floor = mean - sd * Math.sqrt((1 - q) / q) * 1.001 - 1e-12;
+  return floor > 0 ? floor : 0;
 }

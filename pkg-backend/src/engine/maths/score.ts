@@ -144,26 +144,63 @@ function partialScore(logP: number, weight: number, smallestLog: number): number
  * stretched beyond DBL_MIN. Probabilities outside [0, 1] are ignored, as ml-cpp does.
  */
 export function computeScore(config: ScoreConfig, ps: readonly number[]): ScoreResult {
-  const valid = ps.filter((p) => p >= 0 && p <= 1);
-  if (valid.length === 0) {
-    return { score: 0, probability: 1 };
-  }
   const { jointWeight, extremeWeight, minExtreme, maxExtreme, maxAnomalousP } = config;
-
-  const logPJoint = logJointProbabilityUpperBound(valid);
-  const logPExtreme = logExtremeProbability(valid, Math.min(minExtreme, maxExtreme), maxExtreme);
+  let logPJoint: number;
+  let logPExtreme: number;
+  if (ps.length === 1 && maxExtreme >= 1) {
+    if (!(ps[0] >= 0 && ps[0] <= 1)) {
+      return { score: 0, probability: 1 };
+    }
+    logPJoint = logOfOne(ps[0]);
+    logPExtreme = logPJoint;
+  } else {
+    const valid = ps.filter((p) => p >= 0 && p <= 1);
+    if (valid.length === 0) {
+      return { score: 0, probability: 1 };
+    }
+    logPJoint = logJointProbabilityUpperBound(valid);
+    logPExtreme = logExtremeProbability(valid, Math.min(minExtreme, maxExtreme), maxExtreme);
+  }
 
   const logMax = Math.log(maxAnomalousP);
   if (logPJoint > logMax && logPExtreme > logMax) {
     return { score: 0, probability: Math.exp(jointWeight * logPJoint) * Math.exp(extremeWeight * logPExtreme) };
   }
-  const score =
-    partialScore(logPJoint, jointWeight, SMALLEST_LOG_JOINT_PROBABILITY) +
-    partialScore(logPExtreme, extremeWeight, SMALLEST_LOG_EXTREME_PROBABILITY);
+  const score = scoreOfLogs(jointWeight, extremeWeight, logPJoint, logPExtreme);
   // Invert the score where S is one-to-one; otherwise fall back to the weighted geometric mean.
   const probability =
     score > 0
       ? inverseAnomalyScore(Math.min(score / NORMAL_RANGE_SCORE_FRACTION, SMALLEST_PROBABILITY_DEVIATION))
       : Math.exp(jointWeight * logPJoint) * Math.exp(extremeWeight * logPExtreme);
   return { score, probability };
+}
+
+/**
+ * computeScore(config, [p]).score without its arrays: the detector scores one probability per record and
+ * per bucket, many thousands a second.
+ */
+export function scoreOfProbability(config: ScoreConfig, p: number): number {
+  if (!(p >= 0 && p <= 1) || !(config.maxExtreme >= 1)) {
+    return computeScore(config, [p]).score;
+  }
+  const logP = logOfOne(p);
+  if (logP > Math.log(config.maxAnomalousP)) {
+    return 0;
+  }
+  return scoreOfLogs(config.jointWeight, config.extremeWeight, logP, logP);
+}
+
+/**
+ * For one probability both the joint's upper bound and the 1-from-1 extreme probability are
+ * min(ln max(p, DBL_MIN), 0): what the general path computes, to the bit, without its series.
+ */
+function logOfOne(p: number): number {
+  return Math.min(Math.log(p < DBL_MIN ? DBL_MIN : p), 0);
+}
+
+function scoreOfLogs(jointWeight: number, extremeWeight: number, logPJoint: number, logPExtreme: number): number {
+  return (
+    partialScore(logPJoint, jointWeight, SMALLEST_LOG_JOINT_PROBABILITY) +
+    partialScore(logPExtreme, extremeWeight, SMALLEST_LOG_EXTREME_PROBABILITY)
+  );
 }

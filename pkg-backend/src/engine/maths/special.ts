@@ -166,13 +166,22 @@ export function regularizedBeta(x: number, a: number, b: number): number {
   if (!(a > 0) || !(b > 0) || Number.isNaN(x)) {
     return NaN;
   }
+  return regularizedBetaOf(x, a, b, logBeta(a, b));
+}
+
+/** I_x(a, b) for valid a, b with ln B(a, b) already computed, as betaQuantile's iterations reuse it. */
+function regularizedBetaOf(x: number, a: number, b: number, lnBeta: number): number {
   if (x <= 0) {
     return 0;
   }
   if (x >= 1) {
     return 1;
   }
-  const logFront = a * Math.log(x) + b * Math.log1p(-x) - logBeta(a, b);
+  return regularizedBetaInside(x, a, b, a * Math.log(x) + b * Math.log1p(-x) - lnBeta);
+}
+
+/** I_x(a, b) for x in (0, 1), given ln(x^a (1 − x)^b / B(a, b)). */
+function regularizedBetaInside(x: number, a: number, b: number, logFront: number): number {
   // The continued fraction converges fast on the side of the mean where x lies.
   if (x < (a + 1) / (a + b + 2)) {
     return Math.min(1, (Math.exp(logFront) * betaContinuedFraction(x, a, b)) / a);
@@ -180,9 +189,21 @@ export function regularizedBeta(x: number, a: number, b: number): number {
   return Math.max(0, 1 - (Math.exp(logFront) * betaContinuedFraction(1 - x, b, a)) / b);
 }
 
-/** Beta(a, b) density, in logs to survive large shape parameters. */
-function logBetaPdf(x: number, a: number, b: number): number {
-  return (a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logBeta(a, b);
+/** Φ⁻¹ of the last few probabilities betaQuantile started from: callers ask for the same few p over and over. */
+const startCache = { p: [NaN, NaN, NaN, NaN], z: [NaN, NaN, NaN, NaN], next: 0 };
+
+function startQuantile(p: number): number {
+  const { p: ps, z } = startCache;
+  for (let i = 0; i < ps.length; i++) {
+    if (ps[i] === p) {
+      return z[i];
+    }
+  }
+  const i = startCache.next;
+  startCache.next = (i + 1) % ps.length;
+  ps[i] = p;
+  z[i] = normalQuantile(p);
+  return z[i];
 }
 
 /**
@@ -204,12 +225,16 @@ export function betaQuantile(p: number, a: number, b: number): number {
   // Start at the normal approximation of the Beta, clamped into the open interval.
   const mean = a / (a + b);
   const sd = Math.sqrt((a * b) / ((a + b) * (a + b) * (a + b + 1)));
-  let x = mean + sd * normalQuantile(p);
+  let x = mean + sd * startQuantile(p);
   if (!(x > 0 && x < 1)) {
     x = mean;
   }
+  const lnBeta = logBeta(a, b);
   for (let i = 0; i < 200; i++) {
-    const f = regularizedBeta(x, a, b) - p;
+    // x stays inside (0, 1), where I_x and the density share ln x and ln(1 − x).
+    const lnX = Math.log(x);
+    const ln1mX = Math.log1p(-x);
+    const f = regularizedBetaInside(x, a, b, a * lnX + b * ln1mX - lnBeta) - p;
     if (f === 0) {
       return x;
     }
@@ -218,7 +243,7 @@ export function betaQuantile(p: number, a: number, b: number): number {
     } else {
       hi = x;
     }
-    const dens = Math.exp(logBetaPdf(x, a, b));
+    const dens = Math.exp((a - 1) * lnX + (b - 1) * ln1mX - lnBeta);
     let next = dens > 0 && Number.isFinite(dens) ? x - f / dens : NaN;
     if (!(next > lo && next < hi)) {
       next = 0.5 * (lo + hi);

@@ -3,7 +3,7 @@
  * a learning period of at least 20 buckets (Elastic's documented advice for rare modelling), and the
  * Cryptolens-style group threshold of 25 (the "minor" severity band).
  */
-import { MIN_LEARNING_BUCKETS } from '../../../../common/limits.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES, MIN_LEARNING_BUCKETS } from '../../../../common/limits.ts';
 import { SEVERITY_FROM } from '../../../../common/severity.ts';
 import { DEFAULT_DECAY_RATE, STANDARD_BUCKET_LENGTH } from '../maths/index.ts';
 import type { DetectorSpec } from '../types.ts';
@@ -26,6 +26,7 @@ export interface ResolvedSpec {
   learningBuckets: number;
   decayRate: number;
   groupThreshold: number;
+  modelMemoryLimitBytes: number;
 }
 
 /**
@@ -59,6 +60,10 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
   if (!(decayRate >= 0) || !Number.isFinite(decayRate)) {
     throw new Error(`decayRate must be ≥ 0, got ${decayRate}`);
   }
+  const modelMemoryLimitBytes = spec.modelMemoryLimitBytes ?? DEFAULT_MODEL_MEMORY_LIMIT_BYTES;
+  if (!(modelMemoryLimitBytes > 0)) {
+    throw new Error(`modelMemoryLimitBytes must be a positive number of bytes, got ${modelMemoryLimitBytes}`);
+  }
   return {
     function: spec.function,
     byField: spec.byField,
@@ -67,5 +72,6 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
     learningBuckets,
     decayRate,
     groupThreshold: spec.groupThreshold ?? DEFAULT_GROUP_THRESHOLD,
+    modelMemoryLimitBytes,
   };
 }

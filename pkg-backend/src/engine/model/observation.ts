@@ -17,20 +17,37 @@ export interface EntityObservation {
   relativeRarity: number;
 }
 
+/** The part of a BucketTuple the models read. */
+export interface ModelTuple {
+  by: string;
+  over: string | null;
+  count: number;
+}
+
+/**
+ * A category model. `observe` adds one bucket and returns how many entities it observed; their
+ * probabilities and observations can then be read by index (0 ≤ i < that number) until the next
+ * `observe`. Only the probabilities are computed for every entity: the detector builds an observation
+ * object for the few that become records.
+ */
 export interface CategoryModel {
-  /** Adds one bucket to the model, then returns the observation of every entity present in it. */
-  addBucket(
-    time: number,
-    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
-  ): EntityObservation[];
+  observe(time: number, tuples: readonly ModelTuple[]): number;
+  probability(i: number): number;
+  observation(i: number): EntityObservation;
+  /** `observe`, then the observation of every entity present in the bucket. */
+  addBucket(time: number, tuples: readonly ModelTuple[]): EntityObservation[];
+  /** Estimated heap bytes of the model's state and buffers. */
+  readonly memoryBytes: number;
+  /** Past this many bytes nothing new (entity, value, pair) is added; the tuple is counted in limitedTuples. */
+  limitBytes: number;
+  readonly limitedTuples: number;
   toJSON(): unknown;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) {
-    return 0;
+export function materializeAll(model: CategoryModel, count: number): EntityObservation[] {
+  const observations: EntityObservation[] = [];
+  for (let i = 0; i < count; i++) {
+    observations.push(model.observation(i));
   }
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return observations;
 }

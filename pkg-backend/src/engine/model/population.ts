@@ -1,17 +1,34 @@
 /**
  * Population `rare` and `freq_rare` (CEventRatePopulationModel / CEventRateBucketGatherer): the rarity of a
  * by value is the number of distinct over entities ever seen with it (no decay; the prior is rebuilt from
- * these counts every bucket). An entity's bucket probability is the weighted χ² joint of the probabilities of
- * the by values it used: weight 1 for rare, 1 − (1 − q)^n for freq_rare (CCategoricalTools), where q is the
- * value's share of the entity's requests and n the number of values it used.
- * Idle entities and values are forgotten after 4 / decay buckets, which is what bounds memory.
+ * these counts whenever one changes). An entity's bucket probability is the weighted χ² joint of the
+ * probabilities of the by values it used: weight 1 for rare, 1 − (1 − q)^n for freq_rare (CCategoricalTools),
+ * where q is the value's share of the entity's requests and n the number of values it used.
+ * Idle entities and values are forgotten after 4 / decay buckets, which is what bounds memory; past the
+ * model memory limit no new entity, value or pair is added (Elastic's hard_limit).
+ *
+ * By and over values are interned to integer ids; times, spreads and pairs live in typed arrays, and a bucket
+ * is grouped by entity in reused scratch arrays, so the cost of a bucket is its tuples, not the model's size.
+ * Entities and values are kept in last-seen order, so pruning pops what expired off the front.
  */
-import { jointProbability, smoothedTailProbabilities } from '../maths/index.ts';
+import { jointProbability, SmoothedTailCurve } from '../maths/index.ts';
 import type { Cause } from '../types.ts';
 import { CAUSE_ABSOLUTE_CUTOFF, CAUSE_RELATIVE_SLACK, MAX_CAUSES, PRUNE_WINDOW_FACTOR } from './config.ts';
-import { median, type CategoryModel, type EntityObservation } from './observation.ts';
+import { Interner } from './interner.ts';
+import {
+  ENTITY_BYTES,
+  growFloat64,
+  growInt32,
+  MODEL_FIXED_BYTES,
+  PAIR_BYTES,
+  POPULATION_VALUE_BYTES,
+} from './memory.ts';
+import { type CategoryModel, type EntityObservation, type ModelTuple, materializeAll } from './observation.ts';
+import { PairStore } from './pairs.ts';
+import { RecencyList } from './recency.ts';
 
-export interface PopulationState {
+/** The first format: one nested array per value, with the time each pair was last seen (never used). */
+export interface PopulationStateV1 {
   kind: 'population';
   frequencyWeighted: boolean;
   decayRate: number;
@@ -23,31 +40,81 @@ export interface PopulationState {
   entities: Array<[string, number]>;
 }
 
-/** Pruning scans every pair, so it runs every few buckets rather than every bucket. */
+/** Columnar, a few flat arrays however many entities: cheap to write, clone and read back. */
+export interface PopulationStateV2 {
+  kind: 'population';
+  format: 2;
+  frequencyWeighted: boolean;
+  decayRate: number;
+  bucketSpanMs: number;
+  bucketsSincePrune: number;
+  /** By values, least recently seen first. */
+  byValues: string[];
+  byFirstSeen: number[];
+  byLastSeen: number[];
+  /** Over values, least recently seen first. */
+  overValues: string[];
+  overLastSeen: number[];
+  /** Pairs as positions in byValues and overValues, flattened: [by₀, over₀, by₁, over₁, …]. */
+  pairs: number[];
+  /** Tuples not modelled because the memory limit was reached. */
+  limitedTuples: number;
+}
+
+export type PopulationState = PopulationStateV1 | PopulationStateV2;
+
+/** Pruning runs every few buckets (Elastic prunes periodically too); which pairs go when is part of the results. */
 const PRUNE_EVERY_BUCKETS = 64;
 
-interface ValueState {
-  firstSeen: number;
-  lastSeen: number;
-  entities: Map<string, number>;
-}
-
-/** The prior rebuilt from the spreads; derived state, never serialised. */
-interface Prior {
-  tail: Float64Array;
-  index: Map<string, number>;
-  typicalSpread: number;
-}
-
 export class PopulationModel implements CategoryModel {
-  private readonly values = new Map<string, ValueState>();
-  private readonly entityLastSeen = new Map<string, number>();
+  private readonly entities = new Interner();
+  private readonly values = new Interner();
+  private readonly pairs = new PairStore();
+  private readonly entityOrder = new RecencyList();
+  private readonly valueOrder = new RecencyList();
+  private entityLastSeen = new Float64Array(0);
+  private valueFirstSeen = new Float64Array(0);
+  private valueLastSeen = new Float64Array(0);
   private bucketsSincePrune = 0;
+  /** Tuples refused because the model was at its memory limit. */
+  limitedTuples = 0;
+  /** Bytes past which nothing new is added. */
+  limitBytes = Infinity;
+
   /**
-   * Spreads only change when a (value, entity) pair is first seen or pruned, which most buckets of a steady
-   * population never do; until then the smoothed tail probabilities of the last bucket still hold.
+   * Spreads only change when a (value, entity) pair is added or pruned, which most buckets of a steady
+   * population never do; until then the tail probabilities of the last bucket still hold.
    */
-  private prior: Prior | null = null;
+  private priorValid = false;
+  private readonly curve = new SmoothedTailCurve();
+  private priorCounts = new Float64Array(0);
+  /** value id → its index among the prior's counts */
+  private priorIndex = new Int32Array(0);
+  private typicalSpread = 0;
+
+  // The bucket being observed, grouped by entity (sparse sets: an index is valid when it points back).
+  private time = 0;
+  private entityCount = 0;
+  private attributeCount = 0;
+  /** entity id → its position in this bucket's entities */
+  private entityLocal = new Int32Array(0);
+  /** pair id → its attribute slot in this bucket */
+  private pairSlot = new Int32Array(0);
+  private bucketEntity = new Int32Array(0);
+  private attributesOf = new Int32Array(0);
+  private attributeStart = new Int32Array(0);
+  /** Attributes in first-seen order: pair, entity position, summed count. */
+  private slotPair = new Int32Array(0);
+  private slotEntity = new Int32Array(0);
+  private slotCount = new Float64Array(0);
+  /** The same grouped by entity, each entity's in first-seen order. */
+  private groupedPair = new Int32Array(0);
+  private groupedCount = new Float64Array(0);
+  private groupedP = new Float64Array(0);
+  private entityP = new Float64Array(0);
+  private entityRequests = new Float64Array(0);
+  private readonly jointPs: number[] = [];
+  private readonly jointWeights: number[] = [];
 
   constructor(
     private readonly frequencyWeighted: boolean,
@@ -58,115 +125,265 @@ export class PopulationModel implements CategoryModel {
   static fromJSON(state: PopulationState): PopulationModel {
     const model = new PopulationModel(state.frequencyWeighted, state.decayRate, state.bucketSpanMs);
     model.bucketsSincePrune = state.bucketsSincePrune;
-    for (const [value, firstSeen, lastSeen, pairs] of state.values) {
-      model.values.set(value, { firstSeen, lastSeen, entities: new Map(pairs) });
-    }
-    for (const [entity, lastSeen] of state.entities) {
-      model.entityLastSeen.set(entity, lastSeen);
+    if ('format' in state) {
+      model.restore(state);
+    } else {
+      model.restoreV1(state);
     }
     return model;
   }
 
-  toJSON(): PopulationState {
+  toJSON(): PopulationStateV2 {
+    const byValues: string[] = [];
+    const byFirstSeen: number[] = [];
+    const byLastSeen: number[] = [];
+    const valuePosition = new Int32Array(this.values.capacity);
+    for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v)) {
+      valuePosition[v] = byValues.length;
+      byValues.push(this.values.name(v));
+      byFirstSeen.push(this.valueFirstSeen[v]);
+      byLastSeen.push(this.valueLastSeen[v]);
+    }
+    const overValues: string[] = [];
+    const overLastSeen: number[] = [];
+    const pairs: number[] = [];
+    for (let e = this.entityOrder.oldest; e >= 0; e = this.entityOrder.after(e)) {
+      const position = overValues.length;
+      overValues.push(this.entities.name(e));
+      overLastSeen.push(this.entityLastSeen[e]);
+      this.pairs.forEachValueOf(e, (v) => pairs.push(valuePosition[v], position));
+    }
     return {
       kind: 'population',
+      format: 2,
       frequencyWeighted: this.frequencyWeighted,
       decayRate: this.decayRate,
       bucketSpanMs: this.bucketSpanMs,
       bucketsSincePrune: this.bucketsSincePrune,
-      values: [...this.values].map(([v, s]) => [v, s.firstSeen, s.lastSeen, [...s.entities]]),
-      entities: [...this.entityLastSeen],
+      byValues,
+      byFirstSeen,
+      byLastSeen,
+      overValues,
+      overLastSeen,
+      pairs,
+      limitedTuples: this.limitedTuples,
     };
   }
 
-  /** Number of distinct (value, entity) pairs remembered: the model's memory footprint. */
+  /** Number of distinct (value, entity) pairs remembered. */
   get pairCount(): number {
-    let n = 0;
-    for (const s of this.values.values()) {
-      n += s.entities.size;
-    }
-    return n;
+    return this.pairs.size;
   }
 
-  addBucket(
-    time: number,
-    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
-  ): EntityObservation[] {
-    const byEntity = new Map<string, Map<string, number>>();
-    for (const t of tuples) {
+  /**
+   * Estimated heap bytes, from what the model holds rather than the capacity its arrays happen to have, so
+   * a model restored from a snapshot meets its limit at exactly the tuple the original would have.
+   */
+  get memoryBytes(): number {
+    return (
+      MODEL_FIXED_BYTES +
+      this.entities.size * ENTITY_BYTES +
+      this.entities.stringBytes +
+      this.values.size * POPULATION_VALUE_BYTES +
+      this.values.stringBytes +
+      this.pairs.size * PAIR_BYTES
+    );
+  }
+
+  addBucket(time: number, tuples: readonly ModelTuple[]): EntityObservation[] {
+    return materializeAll(this, this.observe(time, tuples));
+  }
+
+  observe(time: number, tuples: readonly ModelTuple[]): number {
+    this.time = time;
+    this.reserveBucket(tuples.length);
+    let entityCount = 0;
+    let attributeCount = 0;
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i];
       if (t.over === null) {
         continue;
       }
-      let state = this.values.get(t.by);
-      if (!state) {
-        state = { firstSeen: time, lastSeen: time, entities: new Map() };
-        this.values.set(t.by, state);
+      let e = this.entities.id(t.over);
+      let v = this.values.id(t.by);
+      let pair = e !== undefined && v !== undefined ? this.pairs.find(e, v) : -1;
+      if (pair < 0) {
+        if (this.memoryBytes >= this.limitBytes) {
+          this.limitedTuples++;
+          continue;
+        }
+        e ??= this.addEntity(t.over);
+        v ??= this.addValue(t.by, time);
+        pair = this.pairs.add(e, v);
+        if (pair >= this.pairSlot.length) {
+          this.pairSlot = growInt32(this.pairSlot, pair + 1);
+        }
+        this.priorValid = false;
       }
-      state.lastSeen = time;
-      if (!state.entities.has(t.over)) {
-        this.prior = null;
+      this.valueLastSeen[v!] = time;
+      this.valueOrder.touch(v!);
+      let local = this.entityLocal[e!];
+      if (!(local < entityCount && this.bucketEntity[local] === e)) {
+        local = entityCount++;
+        this.entityLocal[e!] = local;
+        this.bucketEntity[local] = e!;
+        this.attributesOf[local] = 0;
+        this.entityLastSeen[e!] = time;
+        this.entityOrder.touch(e!);
       }
-      state.entities.set(t.over, time);
-      this.entityLastSeen.set(t.over, time);
-      let attributes = byEntity.get(t.over);
-      if (!attributes) {
-        byEntity.set(t.over, (attributes = new Map()));
+      const slot = this.pairSlot[pair];
+      if (slot < attributeCount && this.slotPair[slot] === pair) {
+        this.slotCount[slot] += t.count;
+      } else {
+        this.pairSlot[pair] = attributeCount;
+        this.slotPair[attributeCount] = pair;
+        this.slotEntity[attributeCount] = local;
+        this.slotCount[attributeCount] = 0 + t.count;
+        this.attributesOf[local]++;
+        attributeCount++;
       }
-      attributes.set(t.by, (attributes.get(t.by) ?? 0) + t.count);
     }
-    if (byEntity.size === 0) {
-      return [];
+    this.entityCount = entityCount;
+    this.attributeCount = attributeCount;
+    if (entityCount === 0) {
+      return 0;
     }
     this.maybePrune(time);
-
-    const { tail, index, typicalSpread } = (this.prior ??= this.buildPrior());
-
-    const observations: EntityObservation[] = [];
-    for (const [entity, attributes] of byEntity) {
-      let requests = 0;
-      for (const c of attributes.values()) {
-        requests += c;
-      }
-      const causes: Cause[] = [];
-      const weights: number[] = [];
-      const n = attributes.size;
-      for (const [value, count] of attributes) {
-        causes.push({ by: value, probability: tail[index.get(value)!], count });
-        weights.push(this.frequencyWeighted ? 1 - Math.pow(1 - count / requests, n) : 1);
-      }
-      const probability =
-        causes.length === 1
-          ? causes[0].probability
-          : jointProbability(
-              causes.map((c) => c.probability),
-              weights,
-            );
-      causes.sort((a, b) => a.probability - b.probability);
-      const cutoff = Math.max(CAUSE_RELATIVE_SLACK * causes[0].probability, CAUSE_ABSOLUTE_CUTOFF);
-      const kept = causes.filter((c, i) => i === 0 || c.probability <= cutoff).slice(0, MAX_CAUSES);
-      const strongest = kept[0];
-      const strongestState = this.values.get(strongest.by)!;
-      observations.push({
-        entity,
-        over: entity,
-        probability,
-        causes: kept,
-        count: requests,
-        firstOccurrence: strongestState.firstSeen === time,
-        relativeRarity: typicalSpread / strongestState.entities.size,
-      });
+    if (!this.priorValid) {
+      this.buildPrior();
     }
-    return observations;
+    this.groupByEntity();
+    this.scoreEntities();
+    return entityCount;
   }
 
-  private buildPrior(): Prior {
-    const names = [...this.values.keys()];
-    const spreads = names.map((v) => this.values.get(v)!.entities.size);
+  probability(i: number): number {
+    return this.entityP[i];
+  }
+
+  observation(i: number): EntityObservation {
+    const start = this.attributeStart[i];
+    const end = this.attributeStart[i + 1];
+    const order: number[] = [];
+    for (let s = start; s < end; s++) {
+      order.push(s);
+    }
+    // Stable, so equally probable values keep the order the entity used them in.
+    order.sort((a, b) => this.groupedP[a] - this.groupedP[b]);
+    const cutoff = Math.max(CAUSE_RELATIVE_SLACK * this.groupedP[order[0]], CAUSE_ABSOLUTE_CUTOFF);
+    const causes: Cause[] = [];
+    for (let j = 0; j < order.length && causes.length < MAX_CAUSES; j++) {
+      const s = order[j];
+      if (j === 0 || this.groupedP[s] <= cutoff) {
+        const v = this.pairs.valueOf(this.groupedPair[s]);
+        causes.push({ by: this.values.name(v), probability: this.groupedP[s], count: this.groupedCount[s] });
+      }
+    }
+    const strongest = this.pairs.valueOf(this.groupedPair[order[0]]);
+    const entity = this.entities.name(this.bucketEntity[i]);
     return {
-      tail: Float64Array.from(smoothedTailProbabilities(spreads)),
-      index: new Map(names.map((v, i) => [v, i])),
-      typicalSpread: median(spreads),
+      entity,
+      over: entity,
+      probability: this.entityP[i],
+      causes,
+      count: this.entityRequests[i],
+      firstOccurrence: this.valueFirstSeen[strongest] === this.time,
+      relativeRarity: this.typicalSpread / this.pairs.spread(strongest),
     };
+  }
+
+  private addEntity(name: string): number {
+    const e = this.entities.add(name);
+    if (e >= this.entityLastSeen.length) {
+      this.entityLastSeen = growFloat64(this.entityLastSeen, e + 1);
+      this.entityLocal = growInt32(this.entityLocal, e + 1);
+    }
+    this.pairs.reserve(e + 1, 0);
+    this.entityOrder.append(e);
+    return e;
+  }
+
+  private addValue(name: string, time: number): number {
+    const v = this.values.add(name);
+    if (v >= this.valueFirstSeen.length) {
+      this.valueFirstSeen = growFloat64(this.valueFirstSeen, v + 1);
+      this.valueLastSeen = growFloat64(this.valueLastSeen, v + 1);
+      this.priorIndex = growInt32(this.priorIndex, v + 1);
+    }
+    this.pairs.reserve(0, v + 1);
+    this.valueFirstSeen[v] = time;
+    this.valueOrder.append(v);
+    return v;
+  }
+
+  private reserveBucket(tuples: number): void {
+    if (tuples <= this.bucketEntity.length) {
+      return;
+    }
+    this.bucketEntity = growInt32(this.bucketEntity, tuples);
+    this.attributesOf = growInt32(this.attributesOf, tuples);
+    this.attributeStart = growInt32(this.attributeStart, tuples + 1);
+    this.slotPair = growInt32(this.slotPair, tuples);
+    this.slotEntity = growInt32(this.slotEntity, tuples);
+    this.slotCount = growFloat64(this.slotCount, tuples);
+    this.groupedPair = growInt32(this.groupedPair, tuples);
+    this.groupedCount = growFloat64(this.groupedCount, tuples);
+    this.groupedP = growFloat64(this.groupedP, tuples);
+    this.entityP = growFloat64(this.entityP, tuples);
+    this.entityRequests = growFloat64(this.entityRequests, tuples);
+  }
+
+  /** Counting sort of the attributes by entity position: stable, so each entity keeps its first-seen order. */
+  private groupByEntity(): void {
+    const { attributeStart, attributesOf, entityCount } = this;
+    attributeStart[0] = 0;
+    for (let i = 0; i < entityCount; i++) {
+      attributeStart[i + 1] = attributeStart[i] + attributesOf[i];
+      attributesOf[i] = attributeStart[i];
+    }
+    for (let s = 0; s < this.attributeCount; s++) {
+      const at = attributesOf[this.slotEntity[s]]++;
+      this.groupedPair[at] = this.slotPair[s];
+      this.groupedCount[at] = this.slotCount[s];
+    }
+  }
+
+  private scoreEntities(): void {
+    const { attributeStart, groupedCount, groupedP, jointPs, jointWeights } = this;
+    for (let i = 0; i < this.entityCount; i++) {
+      const start = attributeStart[i];
+      const end = attributeStart[i + 1];
+      let requests = 0;
+      for (let s = start; s < end; s++) {
+        requests += groupedCount[s];
+        groupedP[s] = this.curve.probability(this.priorIndex[this.pairs.valueOf(this.groupedPair[s])]);
+      }
+      this.entityRequests[i] = requests;
+      const n = end - start;
+      if (n === 1) {
+        this.entityP[i] = groupedP[start];
+        continue;
+      }
+      jointPs.length = 0;
+      jointWeights.length = 0;
+      for (let s = start; s < end; s++) {
+        jointPs.push(groupedP[s]);
+        jointWeights.push(this.frequencyWeighted ? 1 - Math.pow(1 - groupedCount[s] / requests, n) : 1);
+      }
+      this.entityP[i] = jointProbability(jointPs, jointWeights);
+    }
+  }
+
+  private buildPrior(): void {
+    this.priorCounts = growFloat64(this.priorCounts, this.values.size);
+    let k = 0;
+    for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v)) {
+      this.priorCounts[k] = this.pairs.spread(v);
+      this.priorIndex[v] = k++;
+    }
+    this.curve.reset(this.priorCounts, k);
+    this.typicalSpread = this.curve.median();
+    this.priorValid = true;
   }
 
   private maybePrune(time: number): void {
@@ -174,23 +391,65 @@ export class PopulationModel implements CategoryModel {
       return;
     }
     this.bucketsSincePrune = 0;
-    this.prior = null;
     const cutoff = time - (PRUNE_WINDOW_FACTOR / this.decayRate) * this.bucketSpanMs;
-    for (const [entity, lastSeen] of this.entityLastSeen) {
-      if (lastSeen < cutoff) {
-        this.entityLastSeen.delete(entity);
+    // What this bucket touched was seen at `time`, after the cutoff, so its ids stay valid.
+    for (let e = this.entityOrder.oldest; e >= 0 && this.entityLastSeen[e] < cutoff; e = this.entityOrder.oldest) {
+      this.pairs.removeEntity(e);
+      this.entityOrder.remove(e);
+      this.entities.remove(e);
+      this.priorValid = false;
+    }
+    for (let v = this.valueOrder.oldest; v >= 0 && this.valueLastSeen[v] < cutoff; v = this.valueOrder.oldest) {
+      this.pairs.removeValue(v);
+      this.valueOrder.remove(v);
+      this.values.remove(v);
+      this.priorValid = false;
+    }
+  }
+
+  private restore(state: PopulationStateV2): void {
+    const valueIds = state.byValues.map((name, i) => {
+      const v = this.addValue(name, state.byFirstSeen[i]);
+      this.valueLastSeen[v] = state.byLastSeen[i];
+      return v;
+    });
+    const entityIds = state.overValues.map((name, i) => {
+      const e = this.addEntity(name);
+      this.entityLastSeen[e] = state.overLastSeen[i];
+      return e;
+    });
+    // Pairs were written most recent first per entity; adding them in reverse rebuilds the same lists.
+    for (let i = state.pairs.length - 2; i >= 0; i -= 2) {
+      this.addPair(entityIds[state.pairs[i + 1]], valueIds[state.pairs[i]]);
+    }
+    this.limitedTuples = state.limitedTuples;
+  }
+
+  private restoreV1(state: PopulationStateV1): void {
+    // Map insertion order is not last-seen order; a stable sort by last seen gives the order pruning needs.
+    const entities = [...state.entities].sort((a, b) => a[1] - b[1]);
+    for (const [name, lastSeen] of entities) {
+      const e = this.addEntity(name);
+      this.entityLastSeen[e] = lastSeen;
+    }
+    const values = [...state.values].sort((a, b) => a[2] - b[2]);
+    for (const [name, firstSeen, lastSeen, pairs] of values) {
+      const v = this.addValue(name, firstSeen);
+      this.valueLastSeen[v] = lastSeen;
+      for (const [over] of pairs) {
+        const e = this.entities.id(over);
+        if (e === undefined) {
+          throw new Error(`population state is inconsistent: by value ${name} is paired with unknown ${over}`);
+        }
+        this.addPair(e, v);
       }
     }
-    for (const [value, state] of this.values) {
-      if (state.lastSeen < cutoff) {
-        this.values.delete(value);
-        continue;
-      }
-      for (const entity of state.entities.keys()) {
-        if (!this.entityLastSeen.has(entity)) {
-          state.entities.delete(entity);
-        }
-      }
+  }
+
+  private addPair(e: number, v: number): void {
+    const pair = this.pairs.add(e, v);
+    if (pair >= this.pairSlot.length) {
+      this.pairSlot = growInt32(this.pairSlot, pair + 1);
     }
   }
 }

@@ -2,85 +2,206 @@
  * `rare` without an over field: CEventRateModel with a CMultinomialConjugate prior over the by values.
  * Each bucket adds presence (not volume) of every by value, then decays all counts; the bucket is scored
  * against the prior that already includes it, so a first-seen value scores with c = 1.
+ *
+ * Values are interned to integer ids with their counts in a typed array. The values stay sorted by count
+ * from one bucket to the next: decay scales every count alike, so only the values present in the bucket
+ * move, and they are merged back in. Only present values have their probability evaluated.
  */
-import { smoothedTailProbabilities } from '../maths/index.ts';
-import { median, type CategoryModel, type EntityObservation } from './observation.ts';
+import { SmoothedTailCurve } from '../maths/index.ts';
+import { Interner } from './interner.ts';
+import { growFloat64, growInt32, MODEL_FIXED_BYTES, RARE_VALUE_BYTES } from './memory.ts';
+import { type CategoryModel, type EntityObservation, type ModelTuple, materializeAll } from './observation.ts';
 
 export interface RareInTimeState {
   kind: 'rare_in_time';
   decayRate: number;
   /** [value, decayed count, first seen bucket time] */
   categories: Array<[string, number, number]>;
+  /** Tuples not modelled because the memory limit was reached; absent in states written before the limit. */
+  limitedTuples?: number;
 }
 
 export class RareInTimeModel implements CategoryModel {
-  private readonly counts = new Map<string, number>();
-  private readonly firstSeen = new Map<string, number>();
+  private readonly values = new Interner();
+  private counts = new Float64Array(0);
+  private firstSeen = new Float64Array(0);
+  /** Value ids by ascending count. */
+  private order = new Int32Array(0);
+  private merged = new Int32Array(0);
+  private readonly curve = new SmoothedTailCurve();
+  private typicalCount = 0;
+  /** Tuples refused because the model was at its memory limit. */
+  limitedTuples = 0;
+  /** Bytes past which no new value is added. */
+  limitBytes = Infinity;
+
+  // The bucket being observed: its values in first-seen order (a sparse set over value ids).
+  private time = 0;
+  private presentCount = 0;
+  private present = new Int32Array(0);
+  private presentSlot = new Int32Array(0);
+  private requests = new Float64Array(0);
+  private sortedPresent = new Int32Array(0);
 
   constructor(private readonly decayRate: number) {}
 
   static fromJSON(state: RareInTimeState): RareInTimeModel {
     const model = new RareInTimeModel(state.decayRate);
     for (const [value, count, first] of state.categories) {
-      model.counts.set(value, count);
-      model.firstSeen.set(value, first);
+      const v = model.addValue(value, first);
+      model.counts[v] = count;
     }
+    const k = model.values.size;
+    for (let i = 0; i < k; i++) {
+      model.order[i] = i;
+    }
+    model.order.subarray(0, k).sort((a, b) => model.counts[a] - model.counts[b]);
+    model.limitedTuples = state.limitedTuples ?? 0;
     return model;
   }
 
   toJSON(): RareInTimeState {
     const categories: Array<[string, number, number]> = [];
-    for (const [value, count] of this.counts) {
-      categories.push([value, count, this.firstSeen.get(value)!]);
+    for (let v = 0; v < this.values.size; v++) {
+      categories.push([this.values.name(v), this.counts[v], this.firstSeen[v]]);
     }
-    return { kind: 'rare_in_time', decayRate: this.decayRate, categories };
+    return { kind: 'rare_in_time', decayRate: this.decayRate, categories, limitedTuples: this.limitedTuples };
   }
 
-  addBucket(
-    time: number,
-    tuples: ReadonlyArray<{ by: string; over: string | null; count: number }>,
-  ): EntityObservation[] {
-    const present = new Map<string, number>();
-    for (const t of tuples) {
-      present.set(t.by, (present.get(t.by) ?? 0) + t.count);
-    }
-    if (present.size === 0) {
-      return [];
-    }
+  /** Estimated heap bytes, from what the model holds (see PopulationModel.memoryBytes). */
+  get memoryBytes(): number {
+    return MODEL_FIXED_BYTES + this.values.size * RARE_VALUE_BYTES + this.values.stringBytes;
+  }
 
-    for (const value of present.keys()) {
-      this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
-      if (!this.firstSeen.has(value)) {
-        this.firstSeen.set(value, time);
+  addBucket(time: number, tuples: readonly ModelTuple[]): EntityObservation[] {
+    return materializeAll(this, this.observe(time, tuples));
+  }
+
+  observe(time: number, tuples: readonly ModelTuple[]): number {
+    this.time = time;
+    if (tuples.length > this.present.length) {
+      this.present = growInt32(this.present, tuples.length);
+      this.requests = growFloat64(this.requests, tuples.length);
+      this.sortedPresent = growInt32(this.sortedPresent, tuples.length);
+    }
+    const known = this.values.size;
+    let n = 0;
+    for (let i = 0; i < tuples.length; i++) {
+      const t = tuples[i];
+      let v = this.values.id(t.by);
+      if (v === undefined) {
+        if (this.memoryBytes >= this.limitBytes) {
+          this.limitedTuples++;
+          continue;
+        }
+        v = this.addValue(t.by, time);
+      }
+      const slot = this.presentSlot[v];
+      if (slot < n && this.present[slot] === v) {
+        this.requests[slot] += t.count;
+      } else {
+        this.presentSlot[v] = n;
+        this.present[n] = v;
+        this.requests[n] = 0 + t.count;
+        n++;
       }
     }
+    this.presentCount = n;
+    if (n === 0) {
+      return 0;
+    }
+
+    const { counts } = this;
+    for (let i = 0; i < n; i++) {
+      counts[this.present[i]] += 1;
+    }
+    const k = this.values.size;
     if (this.decayRate > 0) {
       const factor = Math.exp(-this.decayRate);
-      for (const [value, count] of this.counts) {
-        this.counts.set(value, count * factor);
+      for (let v = 0; v < k; v++) {
+        counts[v] = counts[v] * factor;
       }
     }
+    this.resort(known, k);
+    this.curve.reset(counts, k, this.order);
+    this.typicalCount = this.curve.median();
+    return n;
+  }
 
-    const values = [...this.counts.keys()];
-    const counts = values.map((v) => this.counts.get(v)!);
-    const tail = smoothedTailProbabilities(counts);
-    const index = new Map(values.map((v, i) => [v, i]));
-    const typicalCount = median(counts);
+  probability(i: number): number {
+    return this.curve.probability(this.present[i]);
+  }
 
-    const observations: EntityObservation[] = [];
-    for (const [value, requests] of present) {
-      const i = index.get(value)!;
-      const probability = tail[i];
-      observations.push({
-        entity: value,
-        over: null,
-        probability,
-        causes: [{ by: value, probability, count: requests }],
-        count: requests,
-        firstOccurrence: this.firstSeen.get(value) === time,
-        relativeRarity: typicalCount / counts[i],
-      });
+  observation(i: number): EntityObservation {
+    const v = this.present[i];
+    const value = this.values.name(v);
+    const probability = this.curve.probability(v);
+    const requests = this.requests[i];
+    return {
+      entity: value,
+      over: null,
+      probability,
+      causes: [{ by: value, probability, count: requests }],
+      count: requests,
+      firstOccurrence: this.firstSeen[v] === this.time,
+      relativeRarity: this.typicalCount / this.counts[v],
+    };
+  }
+
+  private addValue(name: string, time: number): number {
+    const v = this.values.add(name);
+    if (v >= this.counts.length) {
+      this.counts = growFloat64(this.counts, v + 1);
+      this.firstSeen = growFloat64(this.firstSeen, v + 1);
+      this.order = growInt32(this.order, v + 1);
+      this.merged = growInt32(this.merged, v + 1);
+      this.presentSlot = growInt32(this.presentSlot, v + 1);
     }
-    return observations;
+    this.counts[v] = 0;
+    this.firstSeen[v] = time;
+    return v;
+  }
+
+  /**
+   * Restores ascending count order without sorting. A present value's count went from c to (c + 1)·f and an
+   * absent one's from c to c·f: both maps are monotone, in floating point too, so the present values keep
+   * their old relative order and so do the absent ones, and the two runs merge in O(k). New values have the
+   * smallest count a present value can have, f, so they lead the present run. Ties may land in any order;
+   * the curve reads nothing from their order.
+   */
+  private resort(known: number, k: number): void {
+    const { counts, order, merged, present, presentSlot, presentCount } = this;
+    const moved = this.sortedPresent;
+    let m = 0;
+    for (let v = known; v < k; v++) {
+      moved[m++] = v;
+    }
+    for (let i = 0; i < known; i++) {
+      const v = order[i];
+      const slot = presentSlot[v];
+      if (slot < presentCount && present[slot] === v) {
+        moved[m++] = v;
+      }
+    }
+    let i = 0;
+    let j = 0;
+    let out = 0;
+    while (i < known) {
+      const v = order[i++];
+      const slot = presentSlot[v];
+      if (slot < presentCount && present[slot] === v) {
+        continue;
+      }
+      const c = counts[v];
+      while (j < m && counts[moved[j]] < c) {
+        merged[out++] = moved[j++];
+      }
+      merged[out++] = v;
+    }
+    while (j < m) {
+      merged[out++] = moved[j++];
+    }
+    this.merged = order;
+    this.order = merged;
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * Growable typed arrays and the sizes the models estimate their memory from. The estimates are V8's
+ * (pointer compression on): close enough to hold a detector to a limit, not an exact heap measurement.
+ */
+import type { JobMemoryStatus } from '../../../../common/resources.ts';
+
+/** One entry of a Map<string, number> at V8's load factor: entry, hash chain and bucket share. */
+export const MAP_ENTRY_BYTES = 32;
+/** Typed arrays grow by half, so on average they are a fifth larger than what they hold. */
+const SLACK = 1.2;
+/**
+ * What one more interned over entity, by value or pair costs: its dictionary entry and its typed-array
+ * slots (population: last seen, bucket position, recency links, pair list head; values also first seen,
+ * spread, prior index and the curve's buffers; pairs their two ids, three list links, bucket slot and hash
+ * slots at load ⅔ to ⅓).
+ */
+export const ENTITY_BYTES = MAP_ENTRY_BYTES + 4 + Math.round((8 + 4 + 8 + 4) * SLACK);
+export const POPULATION_VALUE_BYTES = MAP_ENTRY_BYTES + 4 + Math.round((8 + 8 + 8 + 4 + 4 + 8 + 32) * SLACK);
+export const PAIR_BYTES = Math.round((5 * 4 + 4 + 8) * SLACK);
+/** Rare in time: count, first seen, two order buffers, bucket slot and the curve's buffers. */
+export const RARE_VALUE_BYTES = MAP_ENTRY_BYTES + 4 + Math.round((8 + 8 + 4 + 4 + 4 + 32) * SLACK);
+/** A model's objects, dictionaries and per-bucket scratch arrays before anything is interned. */
+export const MODEL_FIXED_BYTES = 64 * 1024;
+/** Header of a sequential string, before its characters. */
+const STRING_HEADER_BYTES = 16;
+/** A detector at or above this share of its limit reports soft_limit. */
+export const SOFT_LIMIT_FRACTION = 0.9;
+
+/** Heap bytes of a string of this many characters, counting one byte each (log fields are mostly ASCII). */
+export function stringBytes(s: string): number {
+  return STRING_HEADER_BYTES + ((s.length + 3) & ~3);
+}
+
+export function memoryStatus(bytes: number, limitBytes: number): JobMemoryStatus {
+  if (bytes >= limitBytes) {
+    return 'hard_limit';
+  }
+  return bytes >= SOFT_LIMIT_FRACTION * limitBytes ? 'soft_limit' : 'ok';
+}
+
+/** Capacity for at least `needed` elements: half as much again, so appends stay amortised O(1) with little slack. */
+function grownLength(current: number, needed: number): number {
+  return Math.max(needed, Math.ceil(current * 1.5), 16);
+}
+
+export function growInt32(a: Int32Array<ArrayBuffer>, needed: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (needed <= a.length) {
+    return a;
+  }
+  const b = new Int32Array(grownLength(a.length, needed));
+  b.set(a);
+  if (fill !== 0) {
+    b.fill(fill, a.length);
+  }
+  release(a.buffer);
+  return b;
+}
+
+export function growFloat64(a: Float64Array<ArrayBuffer>, needed: number): Float64Array<ArrayBuffer> {
+  if (needed <= a.length) {
+    return a;
+  }
+  const b = new Float64Array(grownLength(a.length, needed));
+  b.set(a);
+  release(a.buffer);
+  return b;
+}
+
+/** Below this an outgrown buffer is simply left to the collector. */
+const RELEASE_BYTES = 1 << 16;
+
+/**
+ * Frees an outgrown buffer's memory now rather than at the next full collection: a model's arrays live long,
+ * so their old copies sit in the old generation, and a million entities leave over a hundred megabytes of
+ * them. Transferring the memory to a throwaway clone detaches the old buffer; the clone dies young and its
+ * memory goes at the next scavenge. The caller must hold no other view on the buffer.
+ */
+export function release(buffer: ArrayBuffer): void {
+  if (buffer.byteLength >= RELEASE_BYTES) {
+    try {
+      structuredClone(buffer, { transfer: [buffer] });
+    } catch {
+      // A runtime without transferable ArrayBuffers frees it at its next collection instead.
+    }
+  }
+}
