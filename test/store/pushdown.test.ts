@@ -72,13 +72,13 @@ describe('pushdown', () => {
       {
         start: T0,
         tuples: [
-          { by: '1', over: null, count: 2, successful: 2, minId: 2n, maxId: 3n },
-          { by: '2', over: null, count: 1, successful: 1, minId: 4n, maxId: 4n },
+          { by: '1', over: null, count: 2, successful: 2, minId: '2', maxId: '3' },
+          { by: '2', over: null, count: 1, successful: 1, minId: '4', maxId: '4' },
         ],
       },
-      { start: T0 + MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: 5n, maxId: 5n }] },
-      { start: T0 + 3 * MIN, tuples: [{ by: '3', over: null, count: 1, successful: 1, minId: 7n, maxId: 7n }] },
-      { start: T0 + 4 * MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: 8n, maxId: 8n }] },
+      { start: T0 + MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: '5', maxId: '5' }] },
+      { start: T0 + 3 * MIN, tuples: [{ by: '3', over: null, count: 1, successful: 1, minId: '7', maxId: '7' }] },
+      { start: T0 + 4 * MIN, tuples: [{ by: '1', over: null, count: 1, successful: 1, minId: '8', maxId: '8' }] },
     ]);
   });
 
@@ -96,13 +96,13 @@ describe('pushdown', () => {
       [
         0,
         [
-          ['1', A, 1, 1, 2n, 2n],
-          ['1', B, 1, 1, 3n, 3n],
-          ['2', A, 1, 0, 4n, 4n],
+          ['1', A, 1, 1, '2', '2'],
+          ['1', B, 1, 1, '3', '3'],
+          ['2', A, 1, 0, '4', '4'],
         ],
       ],
-      [MIN, [['1', A, 1, 1, 5n, 5n]]],
-      [4 * MIN, [['1', B, 1, 1, 8n, 8n]]],
+      [MIN, [['1', A, 1, 1, '5', '5']]],
+      [4 * MIN, [['1', B, 1, 1, '8', '8']]],
     ]);
   });
 
@@ -151,8 +151,8 @@ describe('pushdown', () => {
     );
     const big = await describeTable(pool, `${schema}.big`);
     const [bucket] = await collect(streamBuckets(pool, { ...plan, table: big }));
-    expect(bucket.tuples[0].minId).toBe(9007199254740993n);
-    expect(bucket.tuples[0].maxId).toBe(9007199254740995n);
+    expect(bucket.tuples[0].minId).toBe('9007199254740993');
+    expect(bucket.tuples[0].maxId).toBe('9007199254740995');
   });
 
   it('timestamp without time zone and date columns are read as UTC', async () => {
@@ -187,9 +187,10 @@ describe('pushdown', () => {
       filters: [{ field: 'key', op: '=', value: "x'); DROP TABLE logs; --" }],
     });
     expect(s.text).toMatch(/date_bin\(\$1::interval, t\."ts", \$2::timestamptz\)/);
-    // Grouped by the bucket expression itself, so the epoch conversion runs once per group.
-    expect(s.text).toContain('GROUP BY date_bin($1::interval, t."ts", $2::timestamptz), 2, 3');
-    expect(s.text).toContain('ORDER BY date_bin($1::interval, t."ts", $2::timestamptz), 2, 3');
+    // Grouped by the bucket expression itself, so the epoch conversion runs once per group; text under "C".
+    const keys = 'date_bin($1::interval, t."ts", $2::timestamptz), t."state", t."ip"::text COLLATE "C"';
+    expect(s.text).toContain(`GROUP BY ${keys}`);
+    expect(s.text).toContain(`ORDER BY ${keys}`);
     expect(s.text).not.toContain('DROP');
     expect(s.values).toContain("x'); DROP TABLE logs; --");
   });
@@ -237,7 +238,7 @@ describe('pushdown', () => {
       expect(batches.length).toBeGreaterThanOrEqual(N / 100);
     });
 
-    it('is lazy: a consumer that stops early triggers one batch read, and the client goes back to the pool', async () => {
+    it('is lazy: a consumer that stops early has read one batch and asked for one ahead, and the client goes back to the pool', async () => {
       const batches: number[] = [];
       const gen = streamBuckets(pool, manyPlan(), { batchSize: 50, onBatch: (n) => batches.push(n) });
       let seen = 0;
@@ -246,7 +247,8 @@ describe('pushdown', () => {
           break;
         }
       }
-      expect(batches).toEqual([50]);
+      // The first batch, and the one requested before the first was consumed; nothing more.
+      expect(batches).toEqual([50, 50]);
       expect(pool.totalCount).toBe(pool.idleCount);
       expect(pool.waitingCount).toBe(0);
       // The released client is healthy and reusable.

@@ -156,15 +156,22 @@ export class GroupTracker {
       }
       const s = stats.get(entity);
       if (!s) {
-        stats.set(entity, { requests: t.count, successful: t.successful, minId: t.minId, maxId: t.maxId });
+        stats.set(entity, {
+          requests: t.count,
+          successful: t.successful,
+          minId: BigInt(t.minId),
+          maxId: BigInt(t.maxId),
+        });
       } else {
         s.requests += t.count;
         s.successful += t.successful;
-        if (t.minId < s.minId) {
-          s.minId = t.minId;
+        const minId = BigInt(t.minId);
+        const maxId = BigInt(t.maxId);
+        if (minId < s.minId) {
+          s.minId = minId;
         }
-        if (t.maxId > s.maxId) {
-          s.maxId = t.maxId;
+        if (maxId > s.maxId) {
+          s.maxId = maxId;
         }
       }
     }

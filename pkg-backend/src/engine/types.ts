@@ -27,14 +27,18 @@ export interface DetectorSpec {
   modelMemoryLimitBytes?: number;
 }
 
-/** One row of the pushdown aggregate `GROUP BY bucket, by[, over]`. Ids stay bigint: bigserial can pass 2^53. */
+/**
+ * One row of the pushdown aggregate `GROUP BY bucket, by[, over]`. Ids are integers beyond 2^53 (bigserial),
+ * as bigint or as the decimal text PostgreSQL sends: only tuples of entities in anomaly groups ever need them
+ * as numbers, so the pushdown leaves them as text and GroupTracker converts those few.
+ */
 export interface BucketTuple {
   by: string;
   over: string | null;
   count: number;
   successful: number;
-  minId: bigint;
-  maxId: bigint;
+  minId: bigint | string;
+  maxId: bigint | string;
 }
 
 /** All tuples of one bucket; `start` is the bucket start in epoch milliseconds. */

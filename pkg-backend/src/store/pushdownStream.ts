@@ -42,8 +42,8 @@ function toTuple(row: PushdownRow): BucketTuple {
     over: row[2],
     count: Number(row[3]),
     successful: Number(row[6]),
-    minId: BigInt(row[4]),
-    maxId: BigInt(row[5]),
+    minId: row[4],
+    maxId: row[5],
   };
 }
 
@@ -95,11 +95,20 @@ class OpenChunk {
     }
   }
 
+  /**
+   * Each batch is requested before the previous one is consumed: a cursor computes its rows only when asked
+   * (the group aggregate over the sorted input is most of a chunk's work), so asking first lets PostgreSQL
+   * aggregate the next batch while the engine scores this one.
+   */
   async *buckets(): AsyncGenerator<BucketInput> {
+    let ahead: Promise<PushdownRow[]> | undefined;
     try {
       let rows = await this.first;
       let current: BucketInput | undefined;
       for (;;) {
+        ahead = rows.length < this.batchSize ? undefined : this.read();
+        // A failed read-ahead surfaces when awaited below; an early stop must not leave it unhandled.
+        ahead?.catch(() => undefined);
         for (const row of rows) {
           const start = row[0];
           if (!current || current.start !== start) {
@@ -110,15 +119,17 @@ class OpenChunk {
           }
           current.tuples.push(toTuple(row));
         }
-        if (rows.length < this.batchSize) {
+        if (!ahead) {
           break;
         }
-        rows = await this.read();
+        rows = await ahead;
+        ahead = undefined;
       }
       if (current) {
         yield current;
       }
     } finally {
+      await ahead?.catch(() => undefined);
       await this.close();
     }
   }
