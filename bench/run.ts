@@ -2,14 +2,19 @@
  * `npm run bench` — speed as ratios against baselines measured in the same run, never as timed test asserts.
  *   (a) engine alone on generated tuples, tuples/s; smoothing over 30 000 categories vs raw tail sums;
  *   (b) end-to-end freq_rare on a generated table vs the bare aggregate SQL on that table (ratio);
- *   (c) the built executable over gRPC: handshake, `scores` QueryData p50/p99 on the seeded demo, sizes;
+ *   (c) the built executable over gRPC: handshake, cold detection (the first `scores` query, whole demo) vs the bare
+ *       aggregate, `scores` QueryData p50/p99 on the seeded demo, sizes;
  *   (d) the spans panel in headless Chromium with 10 000 anomaly groups vs the same panel with none (ratio);
  *   (e) persisted jobs through the built executable: cold backfill vs the bare aggregate, first query after a
- *       restart, refresh after one new bucket, at each of --job-rows (bench/jobs.ts).
+ *       restart, refresh after one new bucket, at each of --job-rows (bench/jobs.ts);
+ *   (f) scaling: detection vs the bare aggregate, tuples/s and detection's peak RSS, on tables of each
+ *       --scale-rows × --scale-over distinct over entities (bench/scale.ts), as a markdown table.
  * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL (keeps the generated
  *   tables between runs), --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data,
  *   --panel-groups N (10000), --skip-panels, --job-rows N,N (1000000,10000000), --skip-jobs,
- *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs).
+ *   --scale-rows N,N (1000000,3000000; README's table is from 1000000,3000000,10000000), --scale-over N,N
+ *   (1000,50000,1000000), --scale-repeats N (3, 1 from 10 M rows),
+ *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs, scaling).
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +26,7 @@ import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
 import { benchJobs } from './jobs.ts';
+import { benchScaleCell, scaleMarkdown, sizeLabel, type ScaleCell } from './scale.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,12 +40,15 @@ const { values } = parseArgs({
     'skip-panels': { type: 'boolean', default: false },
     'job-rows': { type: 'string', default: '1000000,10000000' },
     'skip-jobs': { type: 'boolean', default: false },
+    'scale-rows': { type: 'string', default: '1000000,3000000' },
+    'scale-over': { type: 'string', default: '1000,50000,1000000' },
+    'scale-repeats': { type: 'string' },
     only: { type: 'string' },
   },
 });
 const rows = Number(values.rows);
 
-const SECTIONS = { a: 'engine', b: 'end-to-end', c: 'query-data', d: 'panels', e: 'jobs' } as const;
+const SECTIONS = { a: 'engine', b: 'end-to-end', c: 'query-data', d: 'panels', e: 'jobs', f: 'scaling' } as const;
 type Section = keyof typeof SECTIONS;
 const only = values.only?.split(',').map((s) => s.trim().toLowerCase());
 for (const name of only ?? []) {
@@ -57,16 +66,24 @@ const skipped: Record<Section, boolean> = {
   c: values['skip-query-data'],
   d: values['skip-panels'],
   e: values['skip-jobs'],
+  f: false,
 };
 const runs = (section: Section): boolean =>
   !skipped[section] && (!only || only.includes(section) || only.includes(SECTIONS[section]));
-const jobRows = values['job-rows'].split(',').map((s) => {
-  const n = Number(s.trim().replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 10_000) {
-    throw new Error(`--job-rows: "${s}" is not a whole number of rows of at least 10 000`);
-  }
-  return n;
-});
+/** A comma-separated list of whole numbers of at least `min`, refused with the option's name. */
+const counts = (option: string, text: string, min: number, what: string): number[] =>
+  text.split(',').map((s) => {
+    const n = Number(s.trim().replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < min) {
+      throw new Error(`${option}: "${s}" is not a whole number of ${what} of at least ${min.toLocaleString('en')}`);
+    }
+    return n;
+  });
+const jobRows = counts('--job-rows', values['job-rows'], 10_000, 'rows');
+const scaleRows = counts('--scale-rows', values['scale-rows'], 10_000, 'rows');
+const scaleOver = counts('--scale-over', values['scale-over'], 1, 'distinct over entities');
+const scaleRepeats =
+  values['scale-repeats'] === undefined ? undefined : counts('--scale-repeats', values['scale-repeats'], 1, 'runs')[0];
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 let headed = false;
@@ -106,7 +123,7 @@ if (runs('a')) {
 let url = values['database-url'] ?? process.env.DATABASE_URL;
 let stop: (() => Promise<void>) | undefined;
 let dataDir: string | undefined;
-const needsDatabase = runs('b') || runs('c') || runs('e');
+const needsDatabase = runs('b') || runs('c') || runs('e') || runs('f');
 if (!url && needsDatabase) {
   dataDir = mkdtempSync(join(tmpdir(), 'rarity-bench-pg-'));
   const handle = await startEmbeddedPostgres({ dataDir, persistent: false });
@@ -135,6 +152,15 @@ try {
     const q = await benchQueryData(pool, { databaseUrl: url, days, rowsPerDay, calls: Number(values.calls) });
     console.log(`  demo seeded: ${fmt(q.rows)} rows in ${q.seedSeconds.toFixed(1)} s`);
     console.log(`  handshake (spawn → first stdout line): ${q.handshakeMs.map((ms) => `${ms} ms`).join(', ')}`);
+    const bare = (q.cold.bareSeconds[0] + q.cold.bareSeconds[1]) / 2;
+    console.log(
+      `  cold detection in the built executable: ${q.cold.seconds.toFixed(2)} s vs bare aggregate ${bare.toFixed(2)} s = ${(q.cold.seconds / bare).toFixed(2)}× (the process's first scores query, X-Cache-Skip, whole ${days} days: ${q.cold.mode}; aggregate the mean of ${q.cold.bareSeconds.map((x) => `${x.toFixed(2)} s`).join(' before and ')} after)`,
+    );
+    if (q.cold.answered) {
+      console.log(
+        `    … the query answered after ${q.cold.answered.seconds.toFixed(2)} s ("${q.cold.answered.notice}"); the background runner finished the backfill`,
+      );
+    }
     console.log(
       `  QueryData scores × ${q.latenciesMs.length} (X-Cache-Skip, distinct ranges): p50 ${q.p50.toFixed(0)} ms, p99 ${q.p99.toFixed(0)} ms (min ${Math.min(...q.latenciesMs).toFixed(0)}, max ${Math.max(...q.latenciesMs).toFixed(0)})`,
     );
@@ -193,6 +219,41 @@ try {
         }
       }
     }
+  }
+
+  if (runs('f') && url) {
+    heading(
+      `(f) scaling: freq_rare by state over ip, 5m buckets, 30 days; bare aggregate and detection each in a child process, alternately${scaleRepeats ? `, median of ${scaleRepeats}` : ', median of 3 (one run from 10 M rows)'}`,
+    );
+    const cells: ScaleCell[] = [];
+    for (const n of scaleRows) {
+      for (const over of scaleOver) {
+        cells.push(
+          await benchScaleCell(pool, {
+            databaseUrl: url,
+            rows: n,
+            distinctOver: over,
+            repeats: scaleRepeats,
+            log: (line) => console.error(`  … ${line}`),
+          }),
+        );
+      }
+    }
+    for (const line of scaleMarkdown(cells)) {
+      console.log(`  ${line}`);
+    }
+    if (cells.some((c) => c.distinctOver > c.rows)) {
+      console.log('  ¹ fewer rows than distinct over entities asked for: every row has its own address');
+    }
+    for (const c of cells.filter((c) => c.detectTuples !== c.tuples)) {
+      console.log(
+        `  note: at ${sizeLabel(c.rows)} rows × ${sizeLabel(c.distinctOver)} the engine consumed ${fmt(c.detectTuples)} tuples, the aggregate returned ${fmt(c.tuples)}`,
+      );
+    }
+    const idle = Math.max(...cells.map((c) => c.idleRssBytes));
+    console.log(
+      `  peak RSS is the detection child's whole process; one holds up to ${(idle / 1e6).toFixed(0)} MB before detecting`,
+    );
   }
 } finally {
   await pool.end();

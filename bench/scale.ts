@@ -1,0 +1,151 @@
+/**
+ * (f) Detection at scale: freq_rare by state over ip, 5-minute buckets, over the 30 days of generated tables
+ * of each row count × distinct over entities, against the bare aggregate on the same table in the same run.
+ * Each measurement runs in a child process (bench/scaleChild.ts) so the peak RSS reported is detection's
+ * alone; bare and detect alternate, so a busy moment on the shared cores hits both alike.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { BENCH_TABLE_DAYS, BENCH_TABLE_START, ensureBenchTable } from '../pkg-backend/src/store/index.ts';
+import type { ScaleChildReport, ScaleMeasure } from './scaleChild.ts';
+
+const DAY = 86_400_000;
+const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('./scaleChild.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The baseline holds the whole aggregate in memory (one JS array per tuple): near 10 M tuples that passes
+ * V8's default heap limit. Only the bare child gets more; detection runs with the defaults the plugin has.
+ */
+const BARE_HEAP_MB = 16_384;
+
+export interface ScaleCell {
+  rows: number;
+  distinctOver: number;
+  table: string;
+  tableSeconds: number;
+  /** Rows of the aggregate. */
+  tuples: number;
+  bareSeconds: number;
+  detectSeconds: number;
+  /** Largest maxRSS of the detection children, bytes; and what such a child holds before detecting. */
+  peakRssBytes: number;
+  idleRssBytes: number;
+  repeats: number;
+  /** Tuples the engine consumed, when that differs from the aggregate's rows. */
+  detectTuples: number;
+}
+
+/** 1000000 → "1 M", 50000 → "50 k", else the number with separators. */
+export function sizeLabel(n: number): string {
+  if (n >= 1_000_000 && n % 100_000 === 0) {
+    return `${n / 1_000_000} M`;
+  }
+  if (n >= 1000 && n % 100 === 0) {
+    return `${n / 1000} k`;
+  }
+  return n.toLocaleString('en');
+}
+
+export function scaleTableName(rows: number, distinctOver: number): string {
+  const part = (n: number) => sizeLabel(n).replace(' ', '').replace('.', '_').replace(',', '').toLowerCase();
+  return `public.rarity_scale_${part(rows)}_${part(distinctOver)}`;
+}
+
+/** Default repeats: three where a cell takes seconds, one at 10 M rows where one aggregate takes a minute. */
+export function defaultScaleRepeats(rows: number): number {
+  return rows >= 10_000_000 ? 1 : 3;
+}
+
+function runChild(databaseUrl: string, table: string, measure: ScaleMeasure): Promise<ScaleChildReport> {
+  const from = BENCH_TABLE_START;
+  // The last generated row sits exactly at the end of the 30 days: one second more takes it in, as in (b).
+  const to = new Date(from.getTime() + BENCH_TABLE_DAYS * DAY + 1000);
+  const heap = measure === 'bare' ? [`--max-old-space-size=${BARE_HEAP_MB}`] : [];
+  const args = [...heap, RUN_TS, CHILD, '--database-url', databaseUrl, '--table', table, '--measure', measure];
+  args.push('--from', from.toISOString(), '--to', to.toISOString());
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) {
+        const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+        reject(new Error(`the ${measure} child on ${table} failed (${why}): ${stderr.trim().slice(-2000)}`));
+        return;
+      }
+      resolve(JSON.parse(line) as ScaleChildReport);
+    });
+  });
+}
+
+/** kB (maxRSS's unit) to MB of 10^6 bytes, as the table prints. */
+const mb = (kb: number) => ((kb * 1024) / 1e6).toFixed(0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function benchScaleCell(
+  pool: pg.Pool,
+  options: {
+    databaseUrl: string;
+    rows: number;
+    distinctOver: number;
+    repeats?: number;
+    log?: (line: string) => void;
+  },
+): Promise<ScaleCell> {
+  const { rows, distinctOver, databaseUrl } = options;
+  const log = options.log ?? (() => undefined);
+  const repeats = options.repeats ?? defaultScaleRepeats(rows);
+  const table = scaleTableName(rows, distinctOver);
+  const t0 = Date.now();
+  await ensureBenchTable(pool, table, rows, { distinctOver });
+  const tableSeconds = (Date.now() - t0) / 1000;
+  log(`table ${table} ready in ${tableSeconds.toFixed(1)} s`);
+  const bare: ScaleChildReport[] = [];
+  const detect: ScaleChildReport[] = [];
+  for (let i = 0; i < repeats; i++) {
+    bare.push(await runChild(databaseUrl, table, 'bare'));
+    detect.push(await runChild(databaseUrl, table, 'detect'));
+    const [b, d] = [bare[i], detect[i]];
+    log(
+      `${table} #${i + 1}: bare ${b.seconds.toFixed(2)} s (peak RSS ${mb(b.maxRssKb)} MB), detect ${d.seconds.toFixed(2)} s (peak RSS ${mb(d.maxRssKb)} MB, ${mb(d.rssBeforeKb)} MB before)`,
+    );
+  }
+  return {
+    rows,
+    distinctOver,
+    table,
+    tableSeconds,
+    tuples: bare[0].tuples,
+    bareSeconds: median(bare.map((r) => r.seconds)),
+    detectSeconds: median(detect.map((r) => r.seconds)),
+    peakRssBytes: Math.max(...detect.map((r) => r.maxRssKb)) * 1024,
+    idleRssBytes: Math.max(...detect.map((r) => r.rssBeforeKb)) * 1024,
+    repeats,
+    detectTuples: detect[0].tuples,
+  };
+}
+
+/** The cells as a markdown table for README.md, columns padded as prettier would leave them. */
+export function scaleMarkdown(cells: readonly ScaleCell[]): string[] {
+  const head = ['rows', 'distinct over', 'tuples', 'bare s', 'detect s', 'ratio', 'tuples/s', 'peak RSS MB'];
+  const body = cells.map((c) => [
+    sizeLabel(c.rows),
+    // Fewer rows than addresses: each row has its own, so the table holds `rows` of them.
+    c.distinctOver > c.rows ? `${sizeLabel(c.rows)}¹` : sizeLabel(c.distinctOver),
+    c.tuples.toLocaleString('en'),
+    c.bareSeconds.toFixed(2),
+    c.detectSeconds.toFixed(2),
+    `${(c.detectSeconds / c.bareSeconds).toFixed(2)}×`,
+    Math.round(c.tuples / c.detectSeconds).toLocaleString('en'),
+    (c.peakRssBytes / 1e6).toFixed(0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, 4, ...body.map((r) => r[i].length)));
+  const row = (cols: string[]) => `| ${cols.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
+  return [row(head), `| ${widths.map((w) => `${'-'.repeat(w - 1)}:`).join(' | ')} |`, ...body.map(row)];
+}

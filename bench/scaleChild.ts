@@ -1,0 +1,98 @@
+/**
+ * One measurement of (f) in a process of its own, so its peak RSS is that measurement's alone: either the bare
+ * aggregate (the baseline) or rarity detection, freq_rare by state over ip in 5-minute buckets over [from, to).
+ * Prints one JSON line on stdout: { measure, seconds, tuples, maxRssKb, rssBeforeKb }. Spawned by bench/scale.ts:
+ *   node bin/run-ts.mjs bench/scaleChild.ts --database-url URL --table T --measure bare|detect --from ISO --to ISO
+ */
+import { parseArgs } from 'node:util';
+import { runDetection } from '../pkg-backend/src/query/detection.ts';
+import { detectorRequest } from '../pkg-backend/src/query/request.ts';
+import {
+  createPool,
+  describeTable,
+  resolveColumn,
+  runBareAggregate,
+  type PushdownPlan,
+} from '../pkg-backend/src/store/index.ts';
+
+export type ScaleMeasure = 'bare' | 'detect';
+
+export interface ScaleChildReport {
+  measure: ScaleMeasure;
+  seconds: number;
+  /** Rows of the aggregate (bare) or tuples the engine consumed (detect). */
+  tuples: number;
+  /** process.resourceUsage().maxRSS at the end, in kB: the whole process, startup included. */
+  maxRssKb: number;
+  /** The same just before the measurement: what the process holds before doing any of the work. */
+  rssBeforeKb: number;
+}
+
+const SUCCESS_RULE = { field: 'state', op: '=', value: '1' } as const;
+
+const { values } = parseArgs({
+  options: {
+    'database-url': { type: 'string' },
+    table: { type: 'string' },
+    measure: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+  },
+});
+const url = values['database-url'];
+const table = values.table;
+const measure = values.measure;
+const from = new Date(values.from ?? '');
+const to = new Date(values.to ?? '');
+if (!url || !table || (measure !== 'bare' && measure !== 'detect')) {
+  throw new Error('scaleChild needs --database-url URL --table T --measure bare|detect --from ISO --to ISO');
+}
+if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
+  throw new Error(`scaleChild: --from "${values.from}" and --to "${values.to}" must be ISO times`);
+}
+
+const pool = createPool({ connectionString: url, statementTimeoutMs: 0, applicationName: 'rarity-bench-scale' });
+try {
+  // Connect before the clock starts: both measures then time the work, not a fresh connection.
+  await pool.query('SELECT 1');
+  // The plan's column lookups stay off the baseline's clock, as in (b); detection's own are on its clock.
+  const info = measure === 'bare' ? await describeTable(pool, table) : undefined;
+  const rssBeforeKb = process.resourceUsage().maxRSS;
+  let tuples: number;
+  const started = process.hrtime.bigint();
+  if (info) {
+    const plan: PushdownPlan = {
+      table: info,
+      timeColumn: resolveColumn(info, 'ts', 'time'),
+      idColumn: resolveColumn(info, 'id', 'id'),
+      byColumn: resolveColumn(info, 'state', 'by'),
+      overColumn: resolveColumn(info, 'ip', 'over'),
+      bucketSpanSeconds: 300,
+      from,
+      to,
+      successRule: SUCCESS_RULE,
+    };
+    tuples = await runBareAggregate(pool, plan);
+  } else {
+    const result = await runDetection(
+      pool,
+      detectorRequest(
+        { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpan: '5m' },
+        { table, timeColumn: 'ts', idColumn: 'id', successRule: SUCCESS_RULE },
+      ),
+      { from, to },
+    );
+    tuples = result.stats.tuples;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const report: ScaleChildReport = {
+    measure,
+    seconds,
+    tuples,
+    maxRssKb: process.resourceUsage().maxRSS,
+    rssBeforeKb,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+} finally {
+  await pool.end();
+}
