@@ -52,3 +52,10 @@ export const MAX_RETENTION_DAYS = 3650;
  * of memory. Half of Elastic's default, because several detections share the plugin's one process.
  */
 export const DEFAULT_MODEL_MEMORY_LIMIT_BYTES = 512 * 1024 * 1024;
+/**
+ * The datasource's "Model memory limit (MB)" (jsonData.modelMemoryLimitMb), in whole MB of 1024 · 1024 bytes
+ * as Elastic's "512mb". The default is DEFAULT_MODEL_MEMORY_LIMIT_BYTES; 64 GB is far beyond one process.
+ */
+export const DEFAULT_MODEL_MEMORY_LIMIT_MB = DEFAULT_MODEL_MEMORY_LIMIT_BYTES / (1024 * 1024);
+export const MIN_MODEL_MEMORY_LIMIT_MB = 1;
+export const MAX_MODEL_MEMORY_LIMIT_MB = 65_536;

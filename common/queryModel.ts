@@ -76,6 +76,11 @@ export interface RarityDataSourceOptions {
   stateSslmode?: 'disable' | 'require' | 'verify-ca' | 'verify-full';
   /** Days of results and snapshots kept; default DEFAULT_RETENTION_DAYS. */
   retentionDays?: number;
+  /**
+   * Model memory one detector may hold, in whole MB (Elastic's model_memory_limit); past it new entities are
+   * not modelled (hard_limit). Default DEFAULT_MODEL_MEMORY_LIMIT_MB.
+   */
+  modelMemoryLimitMb?: number;
 }
 
 export interface RaritySecureJsonData {

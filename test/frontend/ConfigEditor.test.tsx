@@ -8,9 +8,12 @@ import { useState } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  DEFAULT_MODEL_MEMORY_LIMIT_MB,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_STATE_SCHEMA,
+  MAX_MODEL_MEMORY_LIMIT_MB,
   MAX_RETENTION_DAYS,
+  MIN_MODEL_MEMORY_LIMIT_MB,
   MIN_RETENTION_DAYS,
 } from '../../common/limits.ts';
 import { ConfigEditor } from '../../src/datasource/components/ConfigEditor.tsx';
@@ -84,7 +87,14 @@ describe('ConfigEditor', () => {
   it('has the PostgreSQL connection sections and writes host and user where Grafana and the backend read them', async () => {
     const user = userEvent.setup();
     const { last } = setup(settings());
-    for (const section of ['Connection', 'Authentication', 'TLS/SSL Auth Details', 'Log table', 'Results storage']) {
+    for (const section of [
+      'Connection',
+      'Authentication',
+      'TLS/SSL Auth Details',
+      'Log table',
+      'Detection',
+      'Results storage',
+    ]) {
       expect(screen.getByText(section)).toBeInTheDocument();
     }
     await user.type(screen.getByLabelText(/^Host URL/), 'db:5432');
@@ -300,6 +310,62 @@ describe('ConfigEditor', () => {
       await user.click(section().getByRole('button', { name: 'Reset' }));
       expect(last().secureJsonFields).toEqual({ password: true, statePassword: false });
       expect(last().jsonData.stateUrl).toBe('state-db:5432');
+    });
+  });
+
+  describe('Detection', () => {
+    const section = () => within(screen.getByRole('group', { name: 'Detection' }));
+    const limitInput = () => section().getByLabelText(/^Model memory limit \(MB\)/);
+
+    it('writes the model memory limit in MB, empty meaning the shared default', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      const limit = limitInput();
+      expect(limit).toHaveAttribute('placeholder', String(DEFAULT_MODEL_MEMORY_LIMIT_MB));
+      expect(limit).toHaveAttribute('min', String(MIN_MODEL_MEMORY_LIMIT_MB));
+      expect(limit).toHaveAttribute('max', String(MAX_MODEL_MEMORY_LIMIT_MB));
+      expect(
+        section().getByText(`Model memory one detector may hold; default ${DEFAULT_MODEL_MEMORY_LIMIT_MB} MB`),
+      ).toBeInTheDocument();
+      await user.type(limit, '2048');
+      expect(last().jsonData.modelMemoryLimitMb).toBe(2048);
+      await user.clear(limit);
+      expect(last().jsonData.modelMemoryLimitMb).toBeUndefined();
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('shows a saved limit', () => {
+      setup(settings({ jsonData: { modelMemoryLimitMb: 1024 } }));
+      expect(limitInput()).toHaveValue(1024);
+    });
+
+    it('explains hard_limit in its tooltip', async () => {
+      const user = userEvent.setup();
+      setup(settings());
+      await user.hover(section().getByLabelText('About the model memory limit'));
+      const tip = await screen.findByRole('tooltip');
+      expect(tip).toHaveTextContent(/hard_limit: entities, values and pairs not seen before are no longer modelled/);
+    });
+
+    it('refuses a limit outside 1 to 65536 MB or not whole, but writes it so Save & test refuses it too', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      const limit = limitInput();
+      await user.type(limit, '0');
+      expect(last().jsonData.modelMemoryLimitMb).toBe(0);
+      expect(section().getByRole('alert')).toHaveTextContent(
+        `Model memory limit 0 must be a whole number of MB from ${MIN_MODEL_MEMORY_LIMIT_MB} to ${MAX_MODEL_MEMORY_LIMIT_MB}`,
+      );
+      await user.clear(limit);
+      await user.type(limit, '65537');
+      expect(section().getByRole('alert')).toHaveTextContent(/Model memory limit 65537 must be/);
+      await user.clear(limit);
+      await user.type(limit, '1.5');
+      expect(last().jsonData.modelMemoryLimitMb).toBe(1.5);
+      expect(section().getByRole('alert')).toHaveTextContent(/must be a whole number of MB/);
+      await user.clear(limit);
+      await user.type(limit, '65536');
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
     });
   });
 

@@ -25,6 +25,7 @@ import { IncrementalDetections } from './incremental.ts';
 import { detectWithJob } from './jobs/results.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { anomalousLogs } from './logs.ts';
+import { memoryNotice } from './modelMemory.ts';
 import { parseQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
 
@@ -92,7 +93,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     const started = Date.now();
     try {
       const parsed = parseQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
-      const { result, notices, interimFrom } = await detect(ctx, parsed);
+      const { result, notices: answerNotices, interimFrom } = await detect(ctx, parsed);
+      const memory = memoryNotice(result.memory);
+      const notices = memory ? [...answerNotices, memory] : answerNotices;
       const options = { minScore: parsed.minScore, limit: parsed.limit };
       let frames: Frame[];
       switch (parsed.query.queryType) {

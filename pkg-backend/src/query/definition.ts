@@ -62,8 +62,12 @@ export async function defineDetector(pool: pg.Pool, request: DetectorRequest): P
   };
 }
 
-/** The engine's view: field names and numbers only. */
-export function detectorSpec(definition: DetectorDefinition): DetectorSpec {
+/**
+ * The engine's view: field names and numbers only. The memory limit comes from the datasource settings, not
+ * the definition: it bounds the model rather than changing what it detects, so it is left out of the job's
+ * identity and a changed limit applies from a job's next advance instead of starting it again.
+ */
+export function detectorSpec(definition: DetectorDefinition, modelMemoryLimitBytes?: number): DetectorSpec {
   return {
     function: definition.function,
     byField: definition.byColumn.name,
@@ -71,6 +75,7 @@ export function detectorSpec(definition: DetectorDefinition): DetectorSpec {
     bucketSpanSeconds: definition.spanMs / 1000,
     learningBuckets: definition.learningBuckets,
     groupThreshold: definition.groupThreshold,
+    modelMemoryLimitBytes,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type DetectorDescription,
 } from './definition.ts';
 import { detectorKey } from './detectorKey.ts';
+import { detectorMemory, type ModelMemory } from './modelMemory.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
 
@@ -36,6 +37,8 @@ export interface DetectionResult {
   /** Groups overlapping the range, each reported whole. */
   groups: AnomalyGroup[];
   stats: { historyFrom: Date | null; bucketsProcessed: number; tuples: number; rows: number };
+  /** Set while the model is near or at its memory limit (soft_limit or hard_limit); the frames then warn. */
+  memory?: ModelMemory;
 }
 
 /** Empty buckets are listed with score 0 only up to this many, so a long range at a short span stays small. */
@@ -49,6 +52,8 @@ export interface PreparedDetection {
   /** First and last time of the (filtered) data; null when there is none. */
   dataFrom: Date | null;
   dataTo: Date | null;
+  /** The datasource's limit (undefined: the engine's default); outside the definition, so not in the key. */
+  modelMemoryLimitBytes?: number;
 }
 
 export async function prepareDetection(pool: pg.Pool, request: DetectorRequest): Promise<PreparedDetection> {
@@ -60,7 +65,14 @@ export async function prepareDetection(pool: pg.Pool, request: DetectorRequest):
     filters: definition.filters,
   });
   const key = detectorKey(definition);
-  return { definition, key, describe: describeDetector(definition, key), dataFrom: extent.from, dataTo: extent.to };
+  return {
+    definition,
+    key,
+    describe: describeDetector(definition, key),
+    dataFrom: extent.from,
+    dataTo: extent.to,
+    modelMemoryLimitBytes: request.modelMemoryLimitBytes,
+  };
 }
 
 /** The range a request asks for, defaulting to all the data, checked against the bucket limit. */
@@ -105,7 +117,7 @@ export class DetectionRun {
     readonly historyStart: number = processedUntil,
     state?: { detector: ReturnType<Detector['toJSON']>; tracker: GroupTrackerState },
   ) {
-    this.detector = new Detector(detectorSpec(prepared.definition), state?.detector);
+    this.detector = new Detector(detectorSpec(prepared.definition, prepared.modelMemoryLimitBytes), state?.detector);
     this.tracker = state
       ? GroupTracker.fromJSON(state.tracker)
       : new GroupTracker({
@@ -168,6 +180,7 @@ export class DetectionRun {
         tuples: this.tuples,
         rows,
       },
+      memory: detectorMemory(this.detector),
     };
   }
 

@@ -2,7 +2,8 @@
  * The job key of a detector definition: the same table, columns, function, span, filters, success rule and
  * tuning give the same key, whatever the order of object keys or how the span was written ("5m" or "300s").
  * Group ids and persisted state hang off it. Only what changes the results is hashed: the table's other
- * columns and the types of these ones do not make a different detector.
+ * columns and the types of these ones do not make a different detector. Nor does the model memory limit,
+ * which is not in the definition at all (definition.ts, detectorSpec): changing it must not start jobs again.
  */
 import { createHash } from 'node:crypto';
 import type { DetectorDefinition } from './definition.ts';

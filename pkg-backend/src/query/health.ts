@@ -11,7 +11,10 @@ import {
   tableBounds,
   type ColumnInfo,
 } from '../store/index.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../common/limits.ts';
+import { formatMegabytes } from '../../../common/modelMemoryLimit.ts';
 import type { DatasourceInstance, HealthResult, RequestContext } from './contract.ts';
+import { modelMemoryLimitBytes } from './settings.ts';
 
 interface StateHealth {
   persisted: boolean;
@@ -19,6 +22,8 @@ interface StateHealth {
   schema?: string;
   database?: string;
   reason?: string;
+  /** Persisted jobs whose model reached its memory limit at their last chunk. */
+  hardLimitJobs?: number;
 }
 
 /**
@@ -32,15 +37,27 @@ async function stateHealth(instance: DatasourceInstance): Promise<StateHealth | 
   const handle = await instance.state();
   if (handle.persisted) {
     const database = connectionTarget(handle.store.pool).database ?? 'the log database';
+    const hardLimitJobs = (await handle.store.countJobsByMemoryStatus()).hard_limit;
     return {
       persisted: true,
       schema: handle.schema,
       database,
-      sentence: `Results are persisted in schema ${handle.schema} of ${database}`,
+      hardLimitJobs,
+      sentence: `Results are persisted in schema ${handle.schema} of ${database}${memorySentence(instance, hardLimitJobs)}`,
     };
   }
   const advice = handle.advice.replace(/^results are not persisted:\s*/i, '');
   return { persisted: false, reason: handle.reason, sentence: `Results are not persisted: ${advice}` };
+}
+
+/** Jobs at hard_limit still answer (OK), but leave new entities out: worth saying where it can be fixed. */
+function memorySentence(instance: DatasourceInstance, jobs: number): string {
+  if (jobs === 0) {
+    return '';
+  }
+  const limit = formatMegabytes(modelMemoryLimitBytes(instance.settings.jsonData) ?? DEFAULT_MODEL_MEMORY_LIMIT_BYTES);
+  const which = jobs === 1 ? '1 job is' : `${fmt(jobs)} jobs are`;
+  return `. ${which} at the model memory limit (${limit}, hard_limit): new entities are not modelled; raise Model memory limit`;
 }
 
 const fmt = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');

@@ -59,7 +59,8 @@ export class IncrementalDetections {
     const spanMs = definition.spanMs;
     // The kept run starts where the data starts, whatever `from` this request has.
     const start = prepared.dataFrom ? alignDown(prepared.dataFrom.getTime(), spanMs) : historyFrom;
-    const key = `${scope}|${prepared.key}`;
+    // A kept run's detector holds the limit it was made with, so another limit keeps a run of its own.
+    const key = `${scope}|${prepared.key}|${prepared.modelMemoryLimitBytes ?? 'default'}`;
     let entry = this.entries.get(key);
     // Data earlier than the kept history means the table changed under us: start again.
     if (!entry || start < entry.run.historyStart) {

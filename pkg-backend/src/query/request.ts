@@ -21,6 +21,7 @@ import type {
 } from '../../../common/queryModel.ts';
 import { checkQuery, type FieldLabels } from '../../../common/validateQuery.ts';
 import { QueryError } from './queryError.ts';
+import { modelMemoryLimitBytes } from './settings.ts';
 
 /** A detector as asked for: validated, its names not yet looked up. */
 export interface DetectorRequest {
@@ -38,6 +39,11 @@ export interface DetectorRequest {
   /** Engine tuning only the command line offers; defaults come from the engine. */
   learningBuckets?: number;
   groupThreshold?: number;
+  /**
+   * The datasource's model memory limit; undefined: the engine's default. Not part of the detector's
+   * definition, so not of its job's identity (see PreparedDetection).
+   */
+  modelMemoryLimitBytes?: number;
 }
 
 /** The results window; either end defaults to the data's. History before `from` is always read for learning. */
@@ -119,6 +125,7 @@ export function detectorRequest(
     successRule: settings.successRule,
     learningBuckets: tuning.learningBuckets,
     groupThreshold: tuning.groupThreshold,
+    modelMemoryLimitBytes: modelMemoryLimitBytes(settings),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   MAX_RETENTION_DAYS,
   MIN_RETENTION_DAYS,
 } from '../../../common/limits.ts';
+import { modelMemoryLimitBytesOf, modelMemoryLimitProblem } from '../../../common/modelMemoryLimit.ts';
 import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../common/queryModel.ts';
 import {
   configFromDataSourceSettings,
@@ -99,6 +100,19 @@ export function parseDataSourceSettings(pb: InstanceSettingsMessage | null | und
     lastUpdatedMS: Number(pb.lastUpdatedMS ?? 0),
     apiVersion: pb.apiVersion ?? '',
   };
+}
+
+/**
+ * The "Model memory limit (MB)" setting in bytes; undefined when it is not set, so the engine's default
+ * applies (and requests without the setting stay as they were). Refused with a message naming the setting.
+ */
+export function modelMemoryLimitBytes(o: RarityDataSourceOptions): number | undefined {
+  const mb: unknown = o.modelMemoryLimitMb;
+  const problem = modelMemoryLimitProblem(mb, 'Model memory limit (modelMemoryLimitMb)');
+  if (problem) {
+    throw new SettingsError(problem);
+  }
+  return mb === undefined || mb === null ? undefined : modelMemoryLimitBytesOf(mb as number);
 }
 
 /** Where a datasource keeps its detection jobs, parsed from the "Results storage" settings. */

@@ -47,13 +47,15 @@ export const MEMORY_LOOK: Record<Exclude<JobMemoryStatus, 'ok'>, BadgeLook> = {
     text: 'soft limit',
     color: 'orange',
     icon: 'exclamation-triangle',
-    tooltip: 'The model is close to its memory limit and prunes what it has not seen for a while.',
+    tooltip:
+      'The model holds at least 90 % of its memory limit; past the limit new entities are not modelled. Raise Model memory limit in the datasource settings.',
   },
   hard_limit: {
     text: 'hard limit',
     color: 'red',
     icon: 'exclamation-circle',
-    tooltip: 'The model reached its memory limit: values it has not seen before are no longer modelled.',
+    tooltip:
+      'The model reached its memory limit: entities and values it has not seen before are not modelled. Raise Model memory limit in the datasource settings.',
   },
 };
 

@@ -31,6 +31,7 @@ import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';
+import { DetectionSection } from './DetectionSection.tsx';
 import { SSL_MODES, WIDTH_LONG, type ConfigProps, type SslMode } from './configOptions.ts';
 import { asOption, displayTableName, fieldOptions, tableOptions } from './fieldOptions.ts';
 import { ResultsStorageSection } from './ResultsStorageSection.tsx';
@@ -373,6 +374,10 @@ export function ConfigEditor(props: Props) {
           </div>
         </Field>
       </FieldSet>
+
+      <Divider />
+
+      <DetectionSection {...props} />
 
       <Divider />
 

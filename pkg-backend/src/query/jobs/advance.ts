@@ -170,6 +170,7 @@ export async function advanceLocked(
     if (chunk.bucketsProcessed === 0 && to < target && !mustRescore) {
       continue;
     }
+    const memory = model.memoryUse();
     await store.commitChunk(key, {
       buckets: chunk.buckets,
       records: chunk.records,
@@ -180,6 +181,9 @@ export async function advanceLocked(
       status: to >= target ? 'current' : 'backfilling',
       historyStart,
       learningUntil: model.learningUntil(),
+      // The jobs resources, `rarity jobs` and the Jobs page show these; health counts jobs at hard_limit.
+      memoryStatus: memory.status,
+      modelBytes: memory.bytes,
     });
     if (rescore) {
       for (const g of chunk.groups) {

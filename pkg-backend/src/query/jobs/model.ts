@@ -5,6 +5,7 @@
  * only, because closed groups are already results.
  */
 import type pg from 'pg';
+import type { JobMemoryStatus } from '../../../../common/resources.ts';
 import { Detector, type DetectorState } from '../../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../../engine/groups.ts';
 import type { AnomalyGroup, BucketInput, RecordResult } from '../../engine/types.ts';
@@ -12,6 +13,7 @@ import { streamBuckets } from '../../store/index.ts';
 import { cancelled, feedBucket, type BucketSummary } from '../bucketFeed.ts';
 import { detectorSpec, pushdownPlan } from '../definition.ts';
 import type { PreparedDetection } from '../detection.ts';
+import { detectorMemory, type ModelMemory } from '../modelMemory.ts';
 
 /** Version of ModelState inside a snapshot; a snapshot of another version is not resumed from. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -40,7 +42,8 @@ export class JobModel {
     public until: number,
     state?: ModelState,
   ) {
-    this.detector = new Detector(detectorSpec(prepared.definition), state?.detector);
+    // The limit is the one set now, whatever the snapshot's spec says: a changed limit applies from here on.
+    this.detector = new Detector(detectorSpec(prepared.definition, prepared.modelMemoryLimitBytes), state?.detector);
     this.tracker = state
       ? GroupTracker.fromJSON(state.tracker)
       : new GroupTracker({
@@ -103,6 +106,16 @@ export class JobModel {
 
   copy(): JobModel {
     return new JobModel(this.prepared, this.until, this.state());
+  }
+
+  /** The detector's memory status and estimated bytes, as each chunk records them in the job's row. */
+  memoryUse(): { status: JobMemoryStatus; bytes: number } {
+    return { status: this.detector.memoryStatus, bytes: Math.round(this.detector.memoryBytes) };
+  }
+
+  /** The report a result carries while the model is near or at its limit. */
+  memory(): ModelMemory | undefined {
+    return detectorMemory(this.detector);
   }
 
   /** End of the learning period; null while no bucket with data has been seen (everything is learning). */

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import type { AnomalyGroup, RecordResult } from '../../engine/types.ts';
 import type { JobRow, StateStore, StoredGroup } from '../../store/index.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../../common/limits.ts';
 import type { Notice } from '../contract.ts';
 import {
   alignDown,
@@ -18,6 +19,7 @@ import {
   type DetectionResult,
   type PreparedDetection,
 } from '../detection.ts';
+import type { ModelMemory } from '../modelMemory.ts';
 import type { DetectorRequest, TimeWindow } from '../request.ts';
 import { advanceJob, type AdvanceOutcome } from './advance.ts';
 import { checkpointAt, progressPercent } from './checkpoint.ts';
@@ -113,6 +115,7 @@ export async function detectWithJob(
       tuples: (outcome?.tuples ?? 0) + (interim?.tuples ?? 0),
       rows,
     },
+    memory: memoryOf(prepared, interimModel ?? outcome?.model ?? undefined, job),
   };
   const notices: Notice[] = [];
   if (!current) {
@@ -150,6 +153,29 @@ async function modelAt(
     return undefined;
   }
   return new JobModel(prepared, snapshot.until, snapshot.state);
+}
+
+/**
+ * The freshest word on the model's memory: the model this request holds (judged against the limit set now),
+ * else what the job's last chunk recorded, which knows no count of the tuples left out.
+ */
+function memoryOf(
+  prepared: PreparedDetection,
+  model: JobModel | undefined,
+  job: JobRow | undefined,
+): ModelMemory | undefined {
+  if (model) {
+    return model.memory();
+  }
+  if (!job || job.memoryStatus === 'ok') {
+    return undefined;
+  }
+  return {
+    status: job.memoryStatus,
+    bytes: job.modelBytes ?? 0,
+    limitBytes: prepared.modelMemoryLimitBytes ?? DEFAULT_MODEL_MEMORY_LIMIT_BYTES,
+    limitedTuples: null,
+  };
 }
 
 function merge<T extends BucketSummary | RecordResult>(stored: T[], interim: T[], lo: number, hi: number): T[] {

@@ -4,7 +4,7 @@ import { StoreError } from '../errors.ts';
 import { exec, type StateContext } from './context.ts';
 import { inTransaction } from './transaction.ts';
 import { JOB_COLUMNS, isoTime, jobFromRow, type JobDbRow } from './rows.ts';
-import { JOB_STATUSES, type JobRow, type JobStatus } from './types.ts';
+import { JOB_STATUSES, MEMORY_STATUSES, type JobRow, type JobStatus, type MemoryStatus } from './types.ts';
 
 export function checkJobKey(key: string): void {
   if (typeof key !== 'string' || key === '' || key.length > 200) {
@@ -110,6 +110,21 @@ export async function listJobs<D>(ctx: StateContext): Promise<Array<JobRow<D>>> 
     `SELECT ${JOB_COLUMNS} FROM ${ctx.tables.jobs} ORDER BY key`,
   );
   return res.rows.map((r) => jobFromRow<D>(r));
+}
+
+/** How many jobs are at each memory status, in one statement (the health check's cheap look). */
+export async function countJobsByMemoryStatus(ctx: StateContext): Promise<Record<MemoryStatus, number>> {
+  const res = await exec<{ memory_status: MemoryStatus; jobs: number }>(
+    ctx,
+    ctx.pool,
+    'count jobs by memory status',
+    `SELECT memory_status, count(*)::int AS jobs FROM ${ctx.tables.jobs} GROUP BY memory_status`,
+  );
+  const counts = Object.fromEntries(MEMORY_STATUSES.map((s) => [s, 0])) as Record<MemoryStatus, number>;
+  for (const r of res.rows) {
+    counts[r.memory_status] = r.jobs;
+  }
+  return counts;
 }
 
 export async function setJobStatus(ctx: StateContext, key: string, status: JobStatus): Promise<void> {

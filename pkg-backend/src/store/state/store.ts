@@ -15,6 +15,7 @@ import type {
   InterimResults,
   JobRow,
   JobStatus,
+  MemoryStatus,
   Results,
   RetentionResult,
   RewindResult,
@@ -44,6 +45,10 @@ export class StateStore {
 
   listJobs<D = unknown>(): Promise<Array<JobRow<D>>> {
     return jobs.listJobs<D>(this.ctx);
+  }
+
+  countJobsByMemoryStatus(): Promise<Record<MemoryStatus, number>> {
+    return jobs.countJobsByMemoryStatus(this.ctx);
   }
 
   setJobStatus(key: string, status: JobStatus): Promise<void> {
