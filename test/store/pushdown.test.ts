@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { BucketInput } from '../../pkg-backend/src/engine/types.ts';
 import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
-import { pushdownSql, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
+import { parseStats, pushdownSql, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
 import { streamBuckets } from '../../pkg-backend/src/store/pushdownStream.ts';
 import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/store/demoTable.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
@@ -153,6 +153,34 @@ describe('pushdown', () => {
     const [bucket] = await collect(streamBuckets(pool, { ...plan, table: big }));
     expect(bucket.tuples[0].minId).toBe('9007199254740993');
     expect(bucket.tuples[0].maxId).toBe('9007199254740995');
+  });
+
+  it('negative ids and buckets before 1970 come through, text ids untouched', async () => {
+    await pool.query(`CREATE TABLE "${schema}".old (id bigint, ts timestamptz, state int)`);
+    await pool.query(
+      `INSERT INTO "${schema}".old VALUES (-9007199254740995, '1969-12-31T23:58:30Z', 1), (-3, '1969-12-31T23:58:59Z', 2)`,
+    );
+    const old = await describeTable(pool, `${schema}.old`);
+    const buckets = await collect(
+      streamBuckets(pool, { ...plan, table: old, from: utc('1969-12-31T23:00:00'), to: utc('1970-01-01T00:00:00') }),
+    );
+    expect(buckets).toEqual([
+      {
+        start: Date.UTC(1969, 11, 31, 23, 58),
+        tuples: [
+          { by: '1', over: null, count: 1, successful: 1, minId: '-9007199254740995', maxId: '-9007199254740995' },
+          { by: '2', over: null, count: 1, successful: 1, minId: '-3', maxId: '-3' },
+        ],
+      },
+    ]);
+    expect(parseStats('-60000 12 0 -5 7')).toEqual({
+      bucket: -60000,
+      count: 12,
+      successful: 0,
+      minId: '-5',
+      maxId: '7',
+    });
+    expect(() => parseStats('1 2 3')).toThrow(/five numbers/);
   });
 
   it('timestamp without time zone and date columns are read as UTC', async () => {

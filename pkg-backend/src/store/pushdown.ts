@@ -30,10 +30,53 @@ export interface PushdownPlan {
 }
 
 /**
- * The aggregate's rows, fetched as arrays (no object per row): bucket start in epoch ms (a float8, so no
- * timestamp parsing), by, over, count, min id, max id, successful. Ids stay text: bigserial can pass 2^53.
+ * The aggregate's rows, fetched as arrays (no object per row): by, over, and the group's numbers in one text
+ * field, "bucket count successful min_id max_id" (bucket start in epoch ms). Every field of a row costs the
+ * client a protocol field and a string; folding the five numbers into one halves the time node spends reading
+ * the result, which is most of what detection adds to the aggregate. Ids stay text: bigserial can pass 2^53.
  */
-export type PushdownRow = [number, string, string | null, string, string, string, string];
+export type PushdownRow = [string, string | null, string];
+
+/** The numbers of a row's third field. */
+export interface PushdownStats {
+  bucket: number;
+  count: number;
+  successful: number;
+  minId: string;
+  maxId: string;
+}
+
+/** Reads a decimal integer of `text` from `from` up to the next space (or the end); sign allowed. */
+function integerAt(text: string, from: number, end: number): number {
+  let i = from;
+  const negative = text.charCodeAt(i) === 45; // '-'
+  if (negative) {
+    i++;
+  }
+  let n = 0;
+  for (; i < end; i++) {
+    n = n * 10 + (text.charCodeAt(i) - 48);
+  }
+  return negative ? -n : n;
+}
+
+/** Splits "bucket count successful min_id max_id" without an intermediate array or number strings. */
+export function parseStats(text: string): PushdownStats {
+  const a = text.indexOf(' ');
+  const b = text.indexOf(' ', a + 1);
+  const c = text.indexOf(' ', b + 1);
+  const d = text.indexOf(' ', c + 1);
+  if (c < 0 || d < c) {
+    throw new Error(`pushdown row "${text}" does not hold five numbers`);
+  }
+  return {
+    bucket: integerAt(text, 0, a),
+    count: integerAt(text, a + 1, b),
+    successful: integerAt(text, b + 1, c),
+    minId: text.slice(c + 1, d),
+    maxId: text.slice(d + 1),
+  };
+}
 
 function checkPlan(plan: PushdownPlan): void {
   const span = plan.bucketSpanSeconds;
@@ -97,11 +140,11 @@ export function pushdownSql(plan: PushdownPlan): Statement {
   // is float8 arithmetic, where extract would compute in numeric.
   const bucket = `date_bin(${span}, ${asTimestamptz(time)}, ${origin})`;
   const keys = [bucket, byKey, ...(overKey ? [overKey] : [])].join(', ');
+  const successful = success ? `count(*) FILTER (WHERE ${success})` : 'count(*)';
   const text = [
-    `SELECT round(date_part('epoch', ${bucket}) * 1000) AS bucket,`,
-    `       (${byKey})::text AS by, ${overKey ? `(${overKey})::text` : 'NULL::text'} AS over,`,
-    `       count(*)::text AS count, min(${columnRef(id)})::text AS min_id, max(${columnRef(id)})::text AS max_id,`,
-    `       ${success ? `(count(*) FILTER (WHERE ${success}))::text` : 'count(*)::text'} AS successful`,
+    `SELECT (${byKey})::text AS by, ${overKey ? `(${overKey})::text` : 'NULL::text'} AS over,`,
+    `       round(date_part('epoch', ${bucket}) * 1000)::int8 || ' ' || count(*) || ' ' || ${successful}`,
+    `         || ' ' || min(${columnRef(id)}) || ' ' || max(${columnRef(id)}) AS stats`,
     `  FROM ${t.qualified} AS t`,
     ` WHERE ${range}`,
     `   AND ${columnRef(by)} IS NOT NULL${over ? ` AND ${columnRef(over)} IS NOT NULL` : ''}`,

@@ -11,9 +11,9 @@
  */
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { BucketInput, BucketTuple } from '../engine/types.ts';
+import type { BucketInput } from '../engine/types.ts';
 import { toStoreError, type ErrorContext } from './errors.ts';
-import { pushdownSql, type PushdownPlan, type PushdownRow } from './pushdown.ts';
+import { parseStats, pushdownSql, type PushdownPlan, type PushdownRow } from './pushdown.ts';
 import { errorContext } from './query.ts';
 
 const DEFAULT_BATCH_SIZE = 5000;
@@ -35,17 +35,6 @@ export interface ChunkedStreamOptions extends StreamOptions {
 }
 
 export type ChunkEvent = { kind: 'bucket'; input: BucketInput } | { kind: 'chunk_end'; from: number; to: number };
-
-function toTuple(row: PushdownRow): BucketTuple {
-  return {
-    by: row[1],
-    over: row[2],
-    count: Number(row[3]),
-    successful: Number(row[6]),
-    minId: row[4],
-    maxId: row[5],
-  };
-}
 
 /** One chunk's statement, started at construction; its rows are read by `buckets()`. */
 class OpenChunk {
@@ -110,14 +99,21 @@ class OpenChunk {
         // A failed read-ahead surfaces when awaited below; an early stop must not leave it unhandled.
         ahead?.catch(() => undefined);
         for (const row of rows) {
-          const start = row[0];
-          if (!current || current.start !== start) {
+          const stats = parseStats(row[2]);
+          if (!current || current.start !== stats.bucket) {
             if (current) {
               yield current;
             }
-            current = { start, tuples: [] };
+            current = { start: stats.bucket, tuples: [] };
           }
-          current.tuples.push(toTuple(row));
+          current.tuples.push({
+            by: row[0],
+            over: row[1],
+            count: stats.count,
+            successful: stats.successful,
+            minId: stats.minId,
+            maxId: stats.maxId,
+          });
         }
         if (!ahead) {
           break;
