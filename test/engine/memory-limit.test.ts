@@ -7,6 +7,7 @@ import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../common/limits.ts';
 import { Detector } from '../../pkg-backend/src/engine/detector.ts';
 import { PopulationModel } from '../../pkg-backend/src/engine/model/population.ts';
 import { RareInTimeModel } from '../../pkg-backend/src/engine/model/rareInTime.ts';
+import { MODEL_FIXED_BYTES } from '../../pkg-backend/src/engine/model/memory.ts';
 import type { BucketInput, BucketTuple, DetectorSpec } from '../../pkg-backend/src/engine/types.ts';
 import { bucket, tuple } from './helpers.ts';
 
@@ -134,7 +135,7 @@ describe('model memory limit', () => {
       bucketSpanSeconds: SPAN,
       learningBuckets: 0,
       allowShortLearning: true,
-      modelMemoryLimitBytes: over ? bytesFor(30) : 64 * 1024 + 1500,
+      modelMemoryLimitBytes: over ? bytesFor(30) : MODEL_FIXED_BYTES + 1500,
     };
     const inputs: BucketInput[] = [];
     for (let b = 0; b < 120; b++) {

@@ -12,12 +12,11 @@ import {
   scoreOfProbability,
   ScoreNormalizer,
 } from './maths/index.ts';
-import { RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
-import { explain } from './model/explain.ts';
+import { isLearning, RECORD_PROBABILITY_SLACK, resolveSpec, type ResolvedSpec } from './model/config.ts';
+import { createModel, type ModelState, restoreModel } from './model/factory.ts';
 import { growFloat64, memoryStatus } from './model/memory.ts';
-import type { CategoryModel, EntityObservation } from './model/observation.ts';
-import { PopulationModel, type PopulationState } from './model/population.ts';
-import { RareInTimeModel, type RareInTimeState } from './model/rareInTime.ts';
+import type { CategoryModel } from './model/observation.ts';
+import { recordOf } from './record.ts';
 import type { BucketInput, BucketResult, DetectorSpec, RecordResult } from './types.ts';
 
 /** People style {w_j 0, w_e 1, m 1..1}: a record's score is that of its own probability. */
@@ -31,7 +30,7 @@ export interface DetectorState {
   firstBucket: number | null;
   lastBucket: number | null;
   buckets: number;
-  model: RareInTimeState | PopulationState;
+  model: ModelState;
   bucketNormalizer: unknown;
   recordNormalizer: unknown;
 }
@@ -54,21 +53,15 @@ export class Detector {
   ) {
     this.resolved = resolveSpec(spec);
     if (state) {
-      this.model =
-        state.model.kind === 'population'
-          ? PopulationModel.fromJSON(state.model)
-          : RareInTimeModel.fromJSON(state.model);
+      this.model = restoreModel(state.model);
       this.bucketNormalizer = ScoreNormalizer.fromJSON(state.bucketNormalizer as never);
       this.recordNormalizer = ScoreNormalizer.fromJSON(state.recordNormalizer as never);
       this.firstBucket = state.firstBucket;
       this.lastBucket = state.lastBucket;
       this.buckets = state.buckets;
     } else {
-      const { overField, decayRate, bucketSpanMs } = this.resolved;
-      this.model = overField
-        ? new PopulationModel(this.resolved.function === 'freq_rare', decayRate, bucketSpanMs)
-        : new RareInTimeModel(decayRate);
-      const normalizerConfig = { bucketLength: spec.bucketSpanSeconds, decayRate };
+      this.model = createModel(this.resolved);
+      const normalizerConfig = { bucketLength: spec.bucketSpanSeconds, decayRate: this.resolved.decayRate };
       this.bucketNormalizer = new ScoreNormalizer(normalizerConfig);
       this.recordNormalizer = new ScoreNormalizer(normalizerConfig);
     }
@@ -95,9 +88,7 @@ export class Detector {
 
   /** True while `time` is inside the learning period that follows the first bucket with data. */
   isLearning(time: number): boolean {
-    return (
-      this.firstBucket === null || time < this.firstBucket + this.resolved.learningBuckets * this.resolved.bucketSpanMs
-    );
+    return isLearning(this.firstBucket, time, this.resolved);
   }
 
   /** Buckets must arrive in strictly increasing time order. */
@@ -152,7 +143,9 @@ export class Detector {
       const p = observedP[i];
       const written = p < MAX_ANOMALOUS_PROBABILITY || (bucketWritten && p <= RECORD_PROBABILITY_SLACK * minP);
       if (written) {
-        records.push(this.toRecord(bucket.start, this.model.observation(i), recordRaw[i]));
+        const raw = recordRaw[i];
+        const score = raw > 0 ? this.recordNormalizer.normalize(raw) : 0;
+        records.push(recordOf(bucket.start, this.model.observation(i), raw, score, this.resolved));
       }
     }
     records.sort((a, b) => b.score - a.score || a.probability - b.probability);
@@ -173,31 +166,9 @@ export class Detector {
       firstBucket: this.firstBucket,
       lastBucket: this.lastBucket,
       buckets: this.buckets,
-      model: this.model.toJSON() as RareInTimeState | PopulationState,
+      model: this.model.toJSON() as ModelState,
       bucketNormalizer: this.bucketNormalizer.toJSON(),
       recordNormalizer: this.recordNormalizer.toJSON(),
-    };
-  }
-
-  private toRecord(time: number, o: EntityObservation, raw: number): RecordResult {
-    const strongest = o.causes[0];
-    return {
-      time,
-      by: strongest.by,
-      over: o.over,
-      entity: o.entity,
-      probability: o.probability,
-      rawScore: raw,
-      score: raw > 0 ? this.recordNormalizer.normalize(raw) : 0,
-      typical: o.probability,
-      actual: 1,
-      count: o.count,
-      causes: o.causes,
-      explanation: {
-        firstOccurrence: o.firstOccurrence,
-        relativeRarity: o.relativeRarity,
-        text: explain(o, this.resolved.byField, this.resolved.overField),
-      },
     };
   }
 }

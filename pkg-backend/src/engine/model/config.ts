@@ -75,3 +75,8 @@ export function resolveSpec(spec: DetectorSpec): ResolvedSpec {
     modelMemoryLimitBytes,
   };
 }
+
+/** True while `time` is inside the learning period that follows `firstBucket`, the model's first bucket with data. */
+export function isLearning(firstBucket: number | null, time: number, resolved: ResolvedSpec): boolean {
+  return firstBucket === null || time < firstBucket + resolved.learningBuckets * resolved.bucketSpanMs;
+}

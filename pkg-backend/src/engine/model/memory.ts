@@ -19,8 +19,12 @@ export const POPULATION_VALUE_BYTES = MAP_ENTRY_BYTES + 4 + Math.round((8 + 8 + 
 export const PAIR_BYTES = Math.round((5 * 4 + 4 + 8) * SLACK);
 /** Rare in time: count, first seen, two order buffers, bucket slot and the curve's buffers. */
 export const RARE_VALUE_BYTES = MAP_ENTRY_BYTES + 4 + Math.round((8 + 8 + 4 + 4 + 4 + 32) * SLACK);
-/** A model's objects, dictionaries and per-bucket scratch arrays before anything is interned. */
-export const MODEL_FIXED_BYTES = 64 * 1024;
+/**
+ * A model's objects, dictionaries and per-bucket scratch arrays before anything is interned: 4.9 KB measured
+ * for an empty rare-in-time model, 8.4 KB for a population one. A job keeps one model per partition value, so
+ * this, not the entities, is what thousands of small partitions cost.
+ */
+export const MODEL_FIXED_BYTES = 8 * 1024;
 /** Header of a sequential string, before its characters. */
 const STRING_HEADER_BYTES = 16;
 /** A detector at or above this share of its limit reports soft_limit. */

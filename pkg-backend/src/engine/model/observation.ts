@@ -33,6 +33,8 @@ export interface ModelTuple {
 export interface CategoryModel {
   observe(time: number, tuples: readonly ModelTuple[]): number;
   probability(i: number): number;
+  /** Name of entity i (its over value for populations, else its by value), without building its observation. */
+  entity(i: number): string;
   observation(i: number): EntityObservation;
   /** `observe`, then the observation of every entity present in the bucket. */
   addBucket(time: number, tuples: readonly ModelTuple[]): EntityObservation[];

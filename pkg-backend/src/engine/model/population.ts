@@ -261,6 +261,10 @@ export class PopulationModel implements CategoryModel {
     return this.entityP[i];
   }
 
+  entity(i: number): string {
+    return this.entities.name(this.bucketEntity[i]);
+  }
+
   observation(i: number): EntityObservation {
     const start = this.attributeStart[i];
     const end = this.attributeStart[i + 1];

@@ -132,6 +132,10 @@ export class RareInTimeModel implements CategoryModel {
     return this.curve.probability(this.present[i]);
   }
 
+  entity(i: number): string {
+    return this.values.name(this.present[i]);
+  }
+
   observation(i: number): EntityObservation {
     const v = this.present[i];
     const value = this.values.name(v);
