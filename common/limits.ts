@@ -59,3 +59,11 @@ export const DEFAULT_MODEL_MEMORY_LIMIT_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_MODEL_MEMORY_LIMIT_MB = DEFAULT_MODEL_MEMORY_LIMIT_BYTES / (1024 * 1024);
 export const MIN_MODEL_MEMORY_LIMIT_MB = 1;
 export const MAX_MODEL_MEMORY_LIMIT_MB = 65_536;
+
+/**
+ * Detectors one job may hold. Each (detector, partition value) pair keeps its own model, so a job's cost grows
+ * with detectors × partitions; Elastic sets no number, and beyond a few dozen a job is better split in two.
+ */
+export const MAX_JOB_DETECTORS = 32;
+/** Influencer fields one job may name: every record computes an influence for each value of each of them. */
+export const MAX_INFLUENCERS = 16;
