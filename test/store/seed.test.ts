@@ -6,6 +6,7 @@ import {
   KEY_NEW_COUNTRY,
   NEW_STATE,
   FAILED_HAMMERING,
+  KEY_TAKEOVER,
   QUIET_DAYS,
   type SeedResult,
 } from '../../pkg-backend/src/demo/seed.ts';
@@ -46,6 +47,7 @@ describe('seedDemo', () => {
     await seedDemo(pool, { days: 5, rowsPerDay: 3000, seed: 8, end: END, table: `${schema}.c` });
     expect(a.rows).toBe(b.rows);
     expect(a.injected).toEqual(b.injected);
+    expect(a.keyTakeover).toEqual(b.keyTakeover);
     expect(await checksum(pool, `"${schema}".a`)).toBe(await checksum(pool, `"${schema}".b`));
     expect(await checksum(pool, `"${schema}".a`)).not.toBe(await checksum(pool, `"${schema}".c`));
     // Re-seeding replaces instead of appending.
@@ -89,7 +91,7 @@ describe('seedDemo', () => {
         [schema],
       );
       expect(idx).toMatch(/\(ts\)/);
-      const injectedRows = result.injected.reduce((s, a) => s + a.requests, 0);
+      const injectedRows = result.injected.reduce((s, a) => s + a.requests, 0) + result.keyTakeover.requests;
       expect(result.rows).toBe(30 * 20_000 + injectedRows);
       expect(await one(pool, `SELECT count(*)::int FROM ${t}`)).toBe(result.rows);
       expect(result.from).toEqual(new Date(END.getTime() - 30 * 86_400_000));
@@ -120,10 +122,14 @@ describe('seedDemo', () => {
       expect(
         await one(
           pool,
-          `SELECT max(n)::int FROM (SELECT count(DISTINCT machine_code) n FROM ${t} WHERE state <> 4 GROUP BY key) x`,
+          `SELECT max(n)::int FROM (SELECT count(DISTINCT machine_code) n FROM ${t} WHERE state <> 4 AND NOT machine_code = ANY($1) GROUP BY key) x`,
+          [result.keyTakeover.machineCodes],
         ),
       ).toBeLessThanOrEqual(4);
-      const injectedIps = result.injected.filter((a) => a.kind !== 'new_state').map((a) => a.ip);
+      const injectedIps = [
+        ...result.injected.filter((a) => a.kind !== 'new_state').map((a) => a.ip),
+        ...result.keyTakeover.ips,
+      ];
       expect(
         await one(
           pool,
@@ -228,6 +234,76 @@ describe('seedDemo', () => {
       }
       const before = await one(pool, `SELECT count(*)::int FROM ${t} WHERE key = $1 AND ts < $2`, [a.key, a.start]);
       expect(before).toBeGreaterThan(50);
+    });
+
+    it('key_takeover: after a plain history, a dozen new machines on new IPs within the window, mostly failing', async () => {
+      const a = result.keyTakeover;
+      expect(a.entity).toBe(a.key);
+      expect(Date.parse(a.end) - Date.parse(a.start)).toBe(KEY_TAKEOVER.windowMinutes * 60_000);
+      const quietEnd = result.from.getTime() + QUIET_DAYS * 86_400_000;
+      expect(Date.parse(a.start)).toBeGreaterThanOrEqual(quietEnd);
+      // Apart from the other anomalies' windows by more than a day.
+      for (const o of result.injected) {
+        expect(Math.abs(Date.parse(o.start) - Date.parse(a.start))).toBeGreaterThan(86_400_000);
+      }
+      expect(a.machineCodes).toHaveLength(KEY_TAKEOVER.machines);
+      expect(new Set(a.machineCodes).size).toBe(KEY_TAKEOVER.machines);
+      expect(new Set(a.ips).size).toBe(KEY_TAKEOVER.machines);
+      expect(a.requests).toBeGreaterThanOrEqual(KEY_TAKEOVER.machines * KEY_TAKEOVER.minRequestsPerMachine);
+      expect(a.requests).toBeLessThanOrEqual(KEY_TAKEOVER.machines * KEY_TAKEOVER.maxRequestsPerMachine);
+      expect(a.failed).toBe(Math.ceil(KEY_TAKEOVER.failureShare * a.requests));
+      expect(a.failed / a.requests).toBeGreaterThan(0.5);
+
+      // Every row of a new machine code or IP is the takeover's: that key, inside the window.
+      const rows = await pool.query(
+        `SELECT key, ip, machine_code, state, ts FROM ${t} WHERE machine_code = ANY($1) OR ip = ANY($2)`,
+        [a.machineCodes, a.ips],
+      );
+      expect(rows.rowCount).toBe(a.requests);
+      const pairs = new Set(a.machineCodes.map((m, i) => `${m}@${a.ips[i]}`));
+      for (const r of rows.rows) {
+        expect(r.key).toBe(a.key);
+        expect(pairs.has(`${r.machine_code}@${r.ip}`)).toBe(true);
+        expect(r.ts >= new Date(a.start) && r.ts < new Date(a.end)).toBe(true);
+        expect([1, ...KEY_TAKEOVER.failureStates]).toContain(r.state);
+      }
+      expect(new Set(rows.rows.map((r) => r.machine_code)).size).toBe(KEY_TAKEOVER.machines);
+      expect(new Set(rows.rows.map((r) => r.ip)).size).toBe(KEY_TAKEOVER.machines);
+      expect(rows.rows.filter((r) => r.state !== 1).length).toBe(a.failed);
+      // Each machine code of the table belongs to one key, the new ones included: nothing for a population detector.
+      expect(
+        await one(pool, `SELECT max(n)::int FROM (SELECT count(DISTINCT key) n FROM ${t} GROUP BY machine_code) x`),
+      ).toBe(1);
+
+      // The failure states are ordinary: many keys get them before the takeover.
+      for (const state of KEY_TAKEOVER.failureStates) {
+        expect(
+          await one(pool, `SELECT count(DISTINCT key)::int FROM ${t} WHERE state = $1 AND ts < $2`, [state, a.start]),
+        ).toBeGreaterThan(100);
+      }
+
+      // Before: regular, mostly successful verifications from the usual one or two machines and addresses only.
+      expect(a.usualMachineCodes.length).toBeLessThanOrEqual(2);
+      expect(a.usualIps.length).toBeLessThanOrEqual(2);
+      const history = await pool.query(
+        `SELECT count(*)::int AS n, avg((state = 1)::int)::float8 AS ok, count(DISTINCT ts::date)::int AS days,
+                bool_and(machine_code = ANY($3)) AS usual_machine, bool_and(ip = ANY($4)) AS usual_ip
+           FROM ${t} WHERE key = $1 AND ts < $2`,
+        [a.key, a.start, a.usualMachineCodes, a.usualIps],
+      );
+      const h = history.rows[0];
+      expect(h.n).toBeGreaterThan(300);
+      expect(h.ok).toBeGreaterThan(0.9);
+      expect(h.days).toBeGreaterThan(15);
+      expect(h.usual_machine).toBe(true);
+      expect(h.usual_ip).toBe(true);
+      // The key's usual machines keep verifying as before; the new ones add to them.
+      expect(
+        await one(pool, `SELECT count(DISTINCT machine_code)::int FROM ${t} WHERE key = $1 AND ts < $2`, [
+          a.key,
+          a.start,
+        ]),
+      ).toBe(a.usualMachineCodes.length);
     });
   });
 });

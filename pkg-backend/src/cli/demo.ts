@@ -44,6 +44,14 @@ export async function runDemo(db: Database, out: (s: string) => void): Promise<v
     out(
       `  ${seeded.rows.toLocaleString('en')} rows; injected: ${seeded.injected.map((i) => `${i.kind} (${i.entity})`).join(', ')}\n`,
     );
+    const t = seeded.keyTakeover;
+    // Found only by a job partitioned by key (the Cryptolens preset), not by the detectors below.
+    out(
+      `  and key_takeover (${t.key}): ${t.start} – ${t.end}, ${t.requests} requests (${t.failed} failed) ` +
+        `from ${t.machineCodes.length} new machine codes on ${t.ips.length} new IPs ` +
+        `(usually ${t.usualMachineCodes.join(', ')} on ${t.usualIps.join(', ')})\n` +
+        `    machine codes: ${t.machineCodes.join(', ')}\n    IPs: ${t.ips.join(', ')}\n`,
+    );
   } else {
     out(
       `${DEMO_TABLE} already holds ${rows.toLocaleString('en')} rows (${db.dataDir ? `delete ${db.dataDir}` : `drop it`} to reseed).\n`,

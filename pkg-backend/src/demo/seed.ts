@@ -1,7 +1,8 @@
 /**
  * Demo data: a licensing Web API log in the style of Cryptolens (key verifications by customers' machines),
  * with three injected anomalies whose time, entity and detector are known, so detection can be checked end
- * to end. Deterministic: the same seed and end time give the same rows.
+ * to end, and a fourth (a key taken over) that only a key's own history shows. Deterministic: the same seed
+ * and end time give the same rows.
  *
  * Benign traffic never contains state 7 or the injected country; state 4 appears in benign traffic exactly
  * BENIGN_STATE4_ROWS times, from distinct ordinary IPs, within the first three days (learning period).
@@ -69,6 +70,31 @@ export const KEY_NEW_COUNTRY = {
   at: 0.85,
 } as const;
 
+/**
+ * A key, after weeks of regular successful verifications from its one or two machines and addresses, is
+ * suddenly verified from a dozen new machines, each on a new address, and mostly fails with the states every
+ * key gets now and then. Each new machine code is used by that key alone, like every machine code, and the
+ * failure states are common, so no detector over the whole population sees it; only the key's own history
+ * (partitioned by key, the Cryptolens preset) does.
+ */
+export const KEY_TAKEOVER = {
+  machines: 12,
+  minRequestsPerMachine: 2,
+  maxRequestsPerMachine: 5,
+  /** Each new machine's requests fall within this many minutes of its first. */
+  burstMinutes: 20,
+  windowMinutes: 90,
+  /** Share of the takeover's requests that fail (rounded up), with the ordinary failure states. */
+  failureShare: 0.8,
+  failureStates: [STATE_MACHINE_LIMIT, STATE_KEY_EXPIRED],
+  at: 0.72,
+  /**
+   * Its own generator (seed + this), so the benign traffic and the three other anomalies are the same rows
+   * as without it.
+   */
+  rngSalt: 0x7a4e0e5,
+} as const;
+
 export type InjectedKind = 'new_state' | 'failed_hammering' | 'key_new_country';
 
 export interface InjectedAnomaly {
@@ -82,6 +108,28 @@ export interface InjectedAnomaly {
   requests: number;
   key: string;
   ip: string;
+}
+
+/** Ground truth of KEY_TAKEOVER: what the Cryptolens preset job should report as a critical group of `key`. */
+export interface KeyTakeover {
+  kind: 'key_takeover';
+  /** The group entity (groups per key). */
+  entity: string;
+  key: string;
+  /** The window the takeover rows lie in, [start, end), ISO. */
+  start: string;
+  end: string;
+  job: 'cryptolens';
+  groupField: 'key';
+  requests: number;
+  /** Requests with a failure state (STATE_MACHINE_LIMIT or STATE_KEY_EXPIRED); the rest succeed. */
+  failed: number;
+  /** The new machine codes and addresses, machineCodes[i] on ips[i]; none appears before the window. */
+  machineCodes: string[];
+  ips: string[];
+  /** What the key is normally verified from. */
+  usualMachineCodes: string[];
+  usualIps: string[];
 }
 
 export interface SeedOptions {
@@ -98,6 +146,8 @@ export interface SeedOptions {
 export interface SeedResult {
   rows: number;
   injected: InjectedAnomaly[];
+  /** Not in `injected`: no single detector over the population finds it, only a job partitioned by key. */
+  keyTakeover: KeyTakeover;
   table: string;
   from: Date;
   to: Date;
@@ -219,7 +269,7 @@ function planInjections(
   usedIps: Set<string>,
   from: number,
   to: number,
-): { anomalies: InjectedAnomaly[]; rows: PlannedRow[] } {
+): { anomalies: InjectedAnomaly[]; rows: PlannedRow[]; keys: LicenseKey[] } {
   const spanStart = from + QUIET_DAYS * 24 * HOUR;
   const spanEnd = to - 2 * HOUR;
   const at = (fraction: number) => Math.floor((spanStart + fraction * (spanEnd - spanStart)) / 60_000) * 60_000;
@@ -320,7 +370,93 @@ function planInjections(
     });
   }
   rows.sort((a, b) => a.ms - b.ms);
-  return { anomalies, rows };
+  return { anomalies, rows, keys: chosen };
+}
+
+/** KEY_TAKEOVER's key and rows; `taken` are keys other anomalies or the benign state-4 rows already use. */
+function planTakeover(
+  rng: Rng,
+  keys: LicenseKey[],
+  taken: LicenseKey[],
+  usedIps: Set<string>,
+  from: number,
+  to: number,
+): { truth: KeyTakeover; rows: PlannedRow[] } {
+  const spanStart = from + QUIET_DAYS * 24 * HOUR;
+  const spanEnd = to - 2 * HOUR;
+  const start = Math.floor((spanStart + KEY_TAKEOVER.at * (spanEnd - spanStart)) / 60_000) * 60_000;
+  // A busy key of a customer with one or two machines and addresses: its usual pattern is plain to learn.
+  const plain = [...keys]
+    .sort((a, b) => b.weight - a.weight)
+    .slice(10)
+    .filter(
+      (k) =>
+        k.machines.length <= 2 &&
+        k.customer.ips.length <= 2 &&
+        !taken.some((t) => t === k || t.customer === k.customer) &&
+        !keys.some((o) => o !== k && o.customer === k.customer),
+    )
+    .slice(0, 30);
+  if (plain.length === 0) {
+    throw new Error('demo world has no key fit for the key takeover (one or two machines and addresses)');
+  }
+  const k = rng.pick(plain);
+  const knownMachines = new Set(keys.flatMap((o) => o.machines));
+  const machines: string[] = [];
+  while (machines.length < KEY_TAKEOVER.machines) {
+    const m = machineCode(rng);
+    if (!knownMachines.has(m)) {
+      knownMachines.add(m);
+      machines.push(m);
+    }
+  }
+  const ips = machines.map(() => freshIp(rng, usedIps));
+  const rows: PlannedRow[] = [];
+  const burst = KEY_TAKEOVER.burstMinutes * 60_000;
+  machines.forEach((machine, i) => {
+    const first = start + Math.floor(rng.next() * (KEY_TAKEOVER.windowMinutes * 60_000 - burst));
+    const n = rng.int(KEY_TAKEOVER.minRequestsPerMachine, KEY_TAKEOVER.maxRequestsPerMachine);
+    for (let r = 0; r < n; r++) {
+      rows.push({
+        ms: first + (r === 0 ? 0 : Math.floor(rng.next() * burst)),
+        ip: ips[i],
+        key: k.key,
+        product: k.product,
+        state: STATE_SUCCESS,
+        machine,
+        country: k.customer.country,
+      });
+    }
+  });
+  // Which requests fail: a shuffled exact count, so the share is what KEY_TAKEOVER says.
+  const failed = Math.ceil(KEY_TAKEOVER.failureShare * rows.length);
+  const order = rows.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  for (const i of order.slice(0, failed)) {
+    rows[i].state = rng.pick(KEY_TAKEOVER.failureStates);
+  }
+  rows.sort((a, b) => a.ms - b.ms);
+  return {
+    truth: {
+      kind: 'key_takeover',
+      entity: k.key,
+      key: k.key,
+      start: new Date(start).toISOString(),
+      end: new Date(start + KEY_TAKEOVER.windowMinutes * 60_000).toISOString(),
+      job: 'cryptolens',
+      groupField: 'key',
+      requests: rows.length,
+      failed,
+      machineCodes: machines,
+      ips,
+      usualMachineCodes: [...k.machines],
+      usualIps: [...k.customer.ips],
+    },
+    rows,
+  };
 }
 
 function push(cols: RowColumns, r: PlannedRow): void {
@@ -380,6 +516,16 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
     }
   }
   const benignState4: Array<{ ts: string; ip: string }> = [];
+  const takeover = planTakeover(
+    new Rng((seed + KEY_TAKEOVER.rngSalt) >>> 0),
+    keys,
+    [...injections.keys, ...state4Keys],
+    usedIps,
+    from,
+    end,
+  );
+  // Stable: the other anomalies' rows keep their order.
+  const injectedRows = [...injections.rows, ...takeover.rows].sort((a, b) => a.ms - b.ms);
 
   const load = { table, ifExists: options.ifExists ?? 'replace', operation: 'seed demo' };
   const rows = await loadLogTable(pool, load, async (insert) => {
@@ -431,8 +577,8 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
         });
         benignState4.push({ ts: new Date(row.ms).toISOString(), ip: row.ip });
       }
-      while (inj < injections.rows.length && injections.rows[inj].ms < hourStart + HOUR) {
-        hourRows.push(injections.rows[inj++]);
+      while (inj < injectedRows.length && injectedRows[inj].ms < hourStart + HOUR) {
+        hourRows.push(injectedRows[inj++]);
       }
       // Stable sort keeps generation order for equal times, so the result is the same on every run.
       hourRows.sort((a, b) => a.ms - b.ms);
@@ -449,5 +595,13 @@ export async function seedDemo(pool: pg.Pool, options: SeedOptions = {}): Promis
     await flush(cols);
     return inserted + (await inFlight);
   });
-  return { rows, injected: injections.anomalies, table, from: new Date(from), to: new Date(end), benignState4 };
+  return {
+    rows,
+    injected: injections.anomalies,
+    keyTakeover: takeover.truth,
+    table,
+    from: new Date(from),
+    to: new Date(end),
+    benignState4,
+  };
 }
