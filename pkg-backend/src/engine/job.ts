@@ -5,19 +5,23 @@
  * CHierarchicalResultsNormalizer does. A job of one unpartitioned detector gives the records' probabilities
  * of a plain Detector; its scores differ, since Elastic's tree and normalisers are not Detector's.
  *
- * Influencers are not modelled yet: records carry the tuples they came from, which is what an influence
- * calculation would read.
+ * Influencers (JobSpec.influencers) follow CIndicatorInfluenceCalculator for records and ml-cpp's pivots for
+ * influencer results (job/influence.ts, job/pivots.ts); they never change what the models see.
  */
 import type { JobMemoryStatus } from '../../../common/resources.ts';
 import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../common/limits.ts';
-import { aggregateTree, shouldWrite } from './job/aggregate.ts';
+import { aggregateNodes, finalizeProbabilities, shouldWrite } from './job/aggregate.ts';
 import { buildHierarchy, isPartition, newNode, type ResultNode, simpleCountLeaf } from './job/hierarchy.ts';
+import { entityInfluences, type InfluencerValues, mergeTuples } from './job/influence.ts';
 import { type ModelSlotState, ModelSet, type ObservedSlot } from './job/models.ts';
 import { normalizerInput, NormalizerSet, type NormalizerSetState } from './job/normalizers.ts';
+import { Pivots } from './job/pivots.ts';
 import type {
+  InfluencerScore,
   JobBucketInput,
   JobBucketResult,
   JobDetectorSpec,
+  JobInfluence,
   JobRecord,
   JobSpec,
   JobTuple,
@@ -28,9 +32,11 @@ import { memoryStatus } from './model/memory.ts';
 import { recordOf } from './record.ts';
 
 export type {
+  InfluencerScore,
   JobBucketInput,
   JobBucketResult,
   JobDetectorSpec,
+  JobInfluence,
   JobRecord,
   JobSpec,
   JobTuple,
@@ -51,6 +57,8 @@ export interface JobState {
 interface Leaf {
   observed: ObservedSlot;
   index: number;
+  /** Influences ≥ the cutoff, strongest first. */
+  influences: JobInfluence[];
 }
 
 export class AnomalyJob {
@@ -59,6 +67,7 @@ export class AnomalyJob {
   private readonly limitBytes: number;
   private readonly models: ModelSet;
   private readonly normalizers: NormalizerSet;
+  private readonly influencerFields: readonly string[];
   private lastBucket: number | null = null;
 
   constructor(
@@ -66,6 +75,7 @@ export class AnomalyJob {
     state?: JobState,
   ) {
     this.resolved = resolveJob(spec);
+    this.influencerFields = spec.influencers ?? [];
     this.limitBytes = spec.modelMemoryLimitBytes ?? DEFAULT_MODEL_MEMORY_LIMIT_BYTES;
     const partitionFields = spec.detectors.map((d) => d.partitionField ?? null);
     const normalizerConfig = { bucketLength: spec.bucketSpanSeconds, decayRate: this.resolved[0].decayRate };
@@ -138,35 +148,55 @@ export class AnomalyJob {
     this.lastBucket = start;
 
     const leaves: Array<ResultNode<Leaf>> = [];
+    const entityTuples = new Map<ObservedSlot, Map<string, JobTuple[]>>();
     let largestCount = 0;
-    bucket.detectors.forEach((tuples, d) => {
+    bucket.detectors.forEach((input, d) => {
       let count = 0;
-      for (const t of tuples) {
+      for (const t of input) {
         count += t.count;
       }
       largestCount = Math.max(largestCount, count);
+      const { tuples, values } = mergeTuples(input, this.influencerFields, this.spec.detectors[d]);
       for (const observed of this.models.observe(d, start, tuples)) {
         if (!observed.learning) {
-          this.addLeaves(d, observed, leaves);
+          this.addLeaves(d, observed, values, entityTuples, leaves);
         }
       }
     });
     const eventCount = bucket.eventCount ?? largestCount;
     const learning = this.models.isLearning(start);
     if (leaves.length === 0) {
-      return { time: start, rawScore: 0, probability: 1, score: 0, learning, eventCount, records: [], partitions: [] };
+      return {
+        time: start,
+        rawScore: 0,
+        probability: 1,
+        score: 0,
+        learning,
+        eventCount,
+        records: [],
+        partitions: [],
+        influencers: [],
+      };
     }
 
+    // ml-cpp's order: aggregate the tree, then the pivots from its aggregates, then finalize both.
     const tree = buildHierarchy<Leaf>([simpleCountLeaf<Leaf>(), ...leaves]);
-    aggregateTree(tree);
-    this.normalizers.normalize(tree);
+    aggregateNodes(tree.nodes);
+    const pivots = this.influencerFields.length > 0 ? new Pivots(tree, (n) => n.leaf?.influences ?? []) : null;
+    pivots?.aggregate();
+    finalizeProbabilities(tree.nodes);
+    if (pivots) {
+      finalizeProbabilities(pivots.pivots);
+      finalizeProbabilities(pivots.roots);
+    }
+    this.normalizers.normalize(tree, pivots ?? undefined);
 
     const written = new Map<ResultNode<Leaf>, boolean>();
+    const lookup = pivots ?? undefined;
     const records: JobRecord[] = [];
     const partitions: PartitionScore[] = [];
-    const entityTuples = new Map<ObservedSlot, Map<string, JobTuple[]>>();
     for (const node of tree.nodes) {
-      if (node.spec.simpleCount || !shouldWrite(node, written)) {
+      if (node.spec.simpleCount || !shouldWrite(node, written, lookup)) {
         continue;
       }
       if (node.leaf) {
@@ -183,23 +213,55 @@ export class AnomalyJob {
       }
     }
     records.sort((a, b) => b.score - a.score || a.probability - b.probability);
+    const influencers: InfluencerScore[] = [];
+    let score = tree.root!.normalizedScore;
+    if (pivots) {
+      for (const pivot of pivots.pivots) {
+        if (shouldWrite(pivot, written, pivots)) {
+          influencers.push({
+            field: pivot.spec.personField!,
+            value: pivot.spec.personValue!,
+            probability: pivot.probability,
+            rawScore: pivot.rawScore,
+            score: pivot.normalizedScore,
+          });
+        }
+      }
+      influencers.sort(
+        (a, b) =>
+          b.score - a.score ||
+          a.probability - b.probability ||
+          (a.field < b.field ? -1 : a.field > b.field ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+      );
+      for (const root of pivots.roots) {
+        score = Math.max(score, root.normalizedScore);
+      }
+    }
     const root = tree.root!;
     return {
       time: start,
       rawScore: root.rawScore,
       probability: root.probability,
-      score: root.normalizedScore,
+      score,
       learning,
       eventCount,
       records,
       partitions,
+      influencers,
     };
   }
 
-  private addLeaves(d: number, observed: ObservedSlot, leaves: Array<ResultNode<Leaf>>): void {
+  private addLeaves(
+    d: number,
+    observed: ObservedSlot,
+    values: ReadonlyMap<JobTuple, InfluencerValues>,
+    entityTuples: Map<ObservedSlot, Map<string, JobTuple[]>>,
+    leaves: Array<ResultNode<Leaf>>,
+  ): void {
     const spec = this.spec.detectors[d];
     const { overField, byField } = this.resolved[d];
     const { model, partition } = observed.slot;
+    const byEntity = values.size > 0 ? this.tuplesByEntity(observed, entityTuples) : null;
     for (let i = 0; i < observed.entities; i++) {
       const leafSpec = {
         detector: d,
@@ -211,8 +273,23 @@ export class AnomalyJob {
         personValue: model.entity(i),
         functionName: spec.function,
       };
-      leaves.push(newNode(leafSpec, model.probability(i), { observed, index: i }));
+      const influences = byEntity
+        ? entityInfluences(observed, i, byEntity.get(leafSpec.personValue) ?? [], values, this.influencerFields)
+        : [];
+      leaves.push(newNode(leafSpec, model.probability(i), { observed, index: i, influences }));
     }
+  }
+
+  private tuplesByEntity(
+    observed: ObservedSlot,
+    entityTuples: Map<ObservedSlot, Map<string, JobTuple[]>>,
+  ): Map<string, JobTuple[]> {
+    let byEntity = entityTuples.get(observed);
+    if (!byEntity) {
+      byEntity = groupByEntity(observed.tuples, this.resolved[observed.slot.detector].overField !== null);
+      entityTuples.set(observed, byEntity);
+    }
+    return byEntity;
   }
 
   private toRecord(
@@ -225,11 +302,7 @@ export class AnomalyJob {
     const d = observed.slot.detector;
     const resolved = this.resolved[d];
     const o = observed.slot.model.observation(index);
-    let byEntity = entityTuples.get(observed);
-    if (!byEntity) {
-      byEntity = groupByEntity(observed.tuples, resolved.overField !== null);
-      entityTuples.set(observed, byEntity);
-    }
+    const byEntity = this.tuplesByEntity(observed, entityTuples);
     return {
       ...recordOf(time, o, normalizerInput(node), node.normalizedScore, resolved),
       detector: d,
@@ -237,6 +310,7 @@ export class AnomalyJob {
       partitionField: this.spec.detectors[d].partitionField ?? null,
       partition: observed.slot.partition,
       tuples: byEntity.get(o.entity) ?? [],
+      influencers: leaf.influences,
     };
   }
 }
@@ -262,6 +336,14 @@ function groupByEntity(tuples: readonly JobTuple[], population: boolean): Map<st
 function resolveJob(spec: JobSpec): ResolvedSpec[] {
   if (!Array.isArray(spec.detectors) || spec.detectors.length === 0) {
     throw new Error('a job needs at least one detector');
+  }
+  if (spec.influencers !== undefined) {
+    if (!Array.isArray(spec.influencers) || spec.influencers.some((f) => typeof f !== 'string' || f === '')) {
+      throw new Error('influencers must be a list of non-empty field names');
+    }
+    if (new Set(spec.influencers).size !== spec.influencers.length) {
+      throw new Error(`influencers must be different fields, got ${spec.influencers.join(', ')}`);
+    }
   }
   return spec.detectors.map((detector: JobDetectorSpec, i) => {
     const where = `detectors[${i}] (${detector.function} by ${detector.byField})`;

@@ -54,16 +54,38 @@ function truncate(p: number): number {
 
 /** Aggregates every node, children first, and finalizes the probabilities of the aggregates. */
 export function aggregateTree<L>(tree: ResultsTree<L>): void {
-  for (const node of tree.nodes) {
+  aggregateNodes(tree.nodes);
+  finalizeProbabilities(tree.nodes);
+}
+
+/**
+ * How a pivot (an influencer value's node) weighs a child: the child's influence for the pivot's value, whose
+ * power of the child's p the pivot aggregates; undefined when the child has none.
+ */
+export type PivotWeight<L> = (child: ResultNode<L>, pivot: ResultNode<L>) => number | undefined;
+
+/**
+ * CHierarchicalResultsAggregator's visit over `nodes`, children first. With `pivotWeight` the nodes are
+ * pivots and pivot roots: a pivot combines its children's p^influence, a pivot root its pivots as they are,
+ * both starting from people style.
+ */
+export function aggregateNodes<L>(nodes: ReadonlyArray<ResultNode<L>>, pivotWeight?: PivotWeight<L>): void {
+  for (const node of nodes) {
     if (isLeaf(node)) {
       aggregateLeaf(node);
     } else {
-      aggregateNode(node);
+      aggregateNode(node, pivotWeight);
     }
   }
-  // CHierarchicalResultsProbabilityFinalizer: the probability written is the one the raw score stands for.
-  // A leaf's raw score is S(p) itself, whose inverse gives back p (up to rounding), so leaves keep theirs.
-  for (const node of tree.nodes) {
+}
+
+/**
+ * CHierarchicalResultsProbabilityFinalizer: the probability written is the one the raw score stands for. A
+ * leaf's raw score is S(p) itself, whose inverse gives back p (up to rounding), so leaves keep theirs. Runs
+ * after the pivots were aggregated, which read the aggregates' own probabilities.
+ */
+export function finalizeProbabilities<L>(nodes: ReadonlyArray<ResultNode<L>>): void {
+  for (const node of nodes) {
     if (!isLeaf(node) && node.rawScore > 0) {
       node.probability = inverseAnomalyScore(node.rawScore);
     }
@@ -88,7 +110,8 @@ interface Subset {
   probabilities: number[];
 }
 
-function aggregateNode<L>(node: ResultNode<L>): void {
+function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): void {
+  const pivot = pivotWeight !== undefined;
   // partitionChildProbabilities: subsets by style, detector and the children's partition (and person) keys.
   const subsets = new Map<string, Subset>();
   let haveResult = false;
@@ -98,10 +121,17 @@ function aggregateNode<L>(node: ResultNode<L>): void {
     if (child.spec.simpleCount) {
       continue;
     }
+    let p = child.probability;
+    if (pivot && !isRoot(node)) {
+      const influence = pivotWeight(child, node);
+      if (influence === undefined) {
+        continue;
+      }
+      p = influence === 1 ? p : Math.exp(influence * Math.log(p));
+    }
     haveResult = true;
-    const p = child.probability;
     minChild = Math.min(minChild, p);
-    if (isWrittenType(child)) {
+    if (pivot || isWrittenType(child)) {
       minDescendant = Math.min(minDescendant, p);
     }
     minDescendant = Math.min(minDescendant, child.smallestDescendantProbability);
@@ -125,7 +155,7 @@ function aggregateNode<L>(node: ResultNode<L>): void {
   // detectorProbabilities: each subset in its own style, a detector's subsets as people.
   const fallback = PEOPLE_STYLE;
   let detector = NO_DETECTOR;
-  let aggregation = isPartition(node) || (node.spec.population && isPerson(node)) ? fallback : -1;
+  let aggregation = pivot || isPartition(node) || (node.spec.population && isPerson(node)) ? fallback : -1;
   const byDetector = new Map<number, number[]>();
   for (const style of [PEOPLE_STYLE, ATTRIBUTES_STYLE]) {
     for (const subset of subsets.values()) {
@@ -165,24 +195,43 @@ function subsetKey<L>(node: ResultNode<L>): string {
   return node.spec.population ? `${partition}\u0000${node.spec.personValue ?? ''}` : partition;
 }
 
+/** What the write rule needs to know of the bucket's influencers (absent for a job without them). */
+export interface InfluencerLookup<L> {
+  /** The influences a node of the results tree carries, its own or propagated to it. */
+  influencesOf(node: ResultNode<L>): ReadonlyArray<{ field: string; value: string }>;
+  /** The pivot of an influencer value, if the bucket has one. */
+  pivot(field: string, value: string): ResultNode<L> | undefined;
+  /** True for pivots and pivot roots. */
+  isPivot(node: ResultNode<L>): boolean;
+}
+
 /**
- * Results with min(p, smallest descendant p) < 0.035 at a level Elastic writes (leaf, partition, root), and
- * those within 1.2 × the smallest descendant p of a written ancestor, so a written aggregate always leads
- * to something written beneath it.
+ * Results with min(p, smallest descendant p) < 0.035 at a level Elastic writes (leaf, partition, root, and
+ * every pivot), and those within 1.2 × the smallest descendant p of a written ancestor or of a written
+ * influencer of theirs, so a written aggregate or influencer always leads to something written beneath it.
  */
-export function shouldWrite<L>(node: ResultNode<L>, memo: Map<ResultNode<L>, boolean>): boolean {
+export function shouldWrite<L>(
+  node: ResultNode<L>,
+  memo: Map<ResultNode<L>, boolean>,
+  influencers?: InfluencerLookup<L>,
+): boolean {
   const known = memo.get(node);
   if (known !== undefined) {
     return known;
   }
-  const result = decideWrite(node, memo);
+  const result = decideWrite(node, memo, influencers);
   memo.set(node, result);
   return result;
 }
 
-function decideWrite<L>(node: ResultNode<L>, memo: Map<ResultNode<L>, boolean>): boolean {
+function decideWrite<L>(
+  node: ResultNode<L>,
+  memo: Map<ResultNode<L>, boolean>,
+  influencers: InfluencerLookup<L> | undefined,
+): boolean {
+  const pivot = influencers?.isPivot(node) ?? false;
   const p = Math.min(node.probability, node.smallestDescendantProbability);
-  if (p < MAX_ANOMALOUS_PROBABILITY && isWrittenType(node)) {
+  if (p < MAX_ANOMALOUS_PROBABILITY && (pivot || isWrittenType(node))) {
     return true;
   }
   if (isRoot(node)) {
@@ -192,9 +241,25 @@ function decideWrite<L>(node: ResultNode<L>, memo: Map<ResultNode<L>, boolean>):
   while (ancestor && !isWrittenType(ancestor)) {
     ancestor = ancestor.parent;
   }
-  return (
+  if (
     ancestor !== null &&
     p <= RECORD_PROBABILITY_SLACK * ancestor.smallestDescendantProbability &&
-    shouldWrite(ancestor, memo)
-  );
+    shouldWrite(ancestor, memo, influencers)
+  ) {
+    return true;
+  }
+  if (!influencers) {
+    return false;
+  }
+  for (const { field, value } of influencers.influencesOf(node)) {
+    const influencer = influencers.pivot(field, value);
+    if (
+      influencer &&
+      p <= RECORD_PROBABILITY_SLACK * influencer.smallestDescendantProbability &&
+      shouldWrite(influencer, memo, influencers)
+    ) {
+      return true;
+    }
+  }
+  return false;
 }

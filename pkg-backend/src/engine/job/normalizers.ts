@@ -1,6 +1,7 @@
 /**
  * The job's 0–100 normalisers, one per level and key (ml-cpp CHierarchicalResultsNormalizer over
- * CHierarchicalResultsLevelSet): the bucket (one), each partition field name, each (partition field, person
+ * CHierarchicalResultsLevelSet): the bucket (one), each influencer field for its pivot root (influencer
+ * bucket) and for its values' pivots (influencer), each partition field name, each (partition field, person
  * field) and each (partition field, person field, function). All values of a partition field share a
  * normaliser's quantiles. A node updates every level it belongs to and is scored by the lowest of them.
  *
@@ -11,6 +12,13 @@
 import { MAX_ANOMALOUS_PROBABILITY, rawAnomalyScore, ScoreNormalizer } from '../maths/index.ts';
 import type { NormalizerConfig, ScoreNormalizerState } from '../maths/normalizer.ts';
 import { isLeaf, isPartition, isPerson, isRoot, type ResultNode, type ResultsTree } from './hierarchy.ts';
+
+/** The bucket's influencer pivots as the normalisers see them. */
+export interface PivotNodes<L> {
+  pivots: ReadonlyArray<ResultNode<L>>;
+  roots: ReadonlyArray<ResultNode<L>>;
+  isPopulation(node: ResultNode<L>): boolean;
+}
 
 interface Level {
   normalizer: ScoreNormalizer;
@@ -73,14 +81,16 @@ export class NormalizerSet {
    * One bucket: settings, ageing, quantile updates, then every node's normalised score — the order of
    * CAnomalyJob::updateNormalizerAndNormalizeResults. The simple count is never normalised.
    */
-  normalize<L>(tree: ResultsTree<L>): void {
-    const scored = tree.nodes.filter((n) => !n.spec.simpleCount);
-    const levelsOf = scored.map((n) => this.levelsOf(n));
+  normalize<L>(tree: ResultsTree<L>, pivots?: PivotNodes<L>): void {
+    const inTree = tree.nodes.filter((n) => !n.spec.simpleCount);
+    const scored = pivots ? [...inTree, ...pivots.pivots, ...pivots.roots] : inTree;
+    const levelsOf = scored.map((n, i) => (i < inTree.length ? this.levelsOf(n) : [this.pivotLevel(n)]));
     scored.forEach((node, i) => {
+      // Aggregates are populations when any child is (see buildHierarchy), which is what ml-cpp's
+      // isMemberOfPopulation finds by walking the descendants.
+      const population = i < inTree.length ? node.spec.population : pivots!.isPopulation(node);
       for (const level of levelsOf[i]) {
-        // Aggregates are populations when any child is (see buildHierarchy), which is what ml-cpp's
-        // isMemberOfPopulation finds by walking the descendants.
-        level.population ||= node.spec.population;
+        level.population ||= population;
       }
     });
     for (const level of this.levels.values()) {
@@ -98,6 +108,12 @@ export class NormalizerSet {
       node.normalizedScore =
         lowest && inputs[i] > 0 ? lowest.normalizer.normalize(inputs[i], lowest.population ? '' : scopes[i]) : 0;
     });
+  }
+
+  /** A pivot root's influencer bucket level, a pivot's influencer level: both per influencer field. */
+  private pivotLevel<L>(node: ResultNode<L>): Level {
+    const field = d(node.spec.personField);
+    return this.level(`${node.parent === null ? 'influencerBucket' : 'influencer'}${SEP}${field}`);
   }
 
   /** CHierarchicalResultsLevelSet::elements: the node's levels, lowest first. */

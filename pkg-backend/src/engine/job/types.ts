@@ -25,6 +25,8 @@ export interface JobSpec {
   learningBuckets?: number;
   allowShortLearning?: boolean;
   detectors: JobDetectorSpec[];
+  /** Influencer field names (Elastic's analysis_config.influencers), shared by every detector. */
+  influencers?: string[];
 }
 
 /**
@@ -34,6 +36,29 @@ export interface JobSpec {
  */
 export interface JobTuple extends BucketTuple {
   partition?: string | null;
+  /**
+   * This tuple's value of each JobSpec.influencers field, aligned with it; null (or missing) where its rows lack
+   * the field. The pushdown groups by these fields too, so tuples may differ only here: the engine models them
+   * as one observation and only remembers which values were seen with it.
+   */
+  influencers?: ReadonlyArray<string | null>;
+}
+
+/** How much an influencer value explains a record (CIndicatorInfluenceCalculator): clamp(ln p_i / ln p, 0, 1). */
+export interface JobInfluence {
+  field: string;
+  value: string;
+  influence: number;
+}
+
+/** Elastic's influencer result: one per influencer value whose result was written in this bucket. */
+export interface InfluencerScore {
+  field: string;
+  value: string;
+  probability: number;
+  rawScore: number;
+  /** Normalised 0–100 by the influencer normaliser of its field. */
+  score: number;
 }
 
 /** One bucket of a job: `detectors[d]` holds detector d's tuples (its own aggregate, as fields differ). */
@@ -59,6 +84,8 @@ export interface JobRecord extends RecordResult {
    * stages — influencers, anomaly groups — can read fields and ids the engine does not model.
    */
   tuples: readonly JobTuple[];
+  /** Influencer values with influence ≥ 0.4, strongest first, then by field and value. */
+  influencers: JobInfluence[];
 }
 
 /** Elastic's partition_scores: one per partition value whose result was written in this bucket. */
@@ -77,11 +104,17 @@ export interface JobBucketResult {
   rawScore: number;
   /** inverseAnomalyScore(rawScore) when it is > 0 (ml-cpp's probability finalizer), else the aggregate's own. */
   probability: number;
-  /** Normalised 0–100 (bucket normaliser). */
+  /**
+   * Normalised 0–100: the largest of the root's score (bucket normaliser) and each influencer field's pivot
+   * root score (influencer bucket normalisers), as Elastic's bucket anomaly_score is the largest of its
+   * bucket influencers'.
+   */
   score: number;
   /** True while no model of the job is past its learning period. */
   learning: boolean;
   eventCount: number;
   records: JobRecord[];
   partitions: PartitionScore[];
+  /** Written influencer results, highest score first. */
+  influencers: InfluencerScore[];
 }

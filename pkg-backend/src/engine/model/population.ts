@@ -296,6 +296,30 @@ export class PopulationModel implements CategoryModel {
     };
   }
 
+  /**
+   * The weighted joint probability of entity i's attributes for which `include` holds, each with the weight
+   * it had in the entity's own joint: an influencer value's share of a population record
+   * (CProbabilityAndInfluenceCalculator). All included: the entity's probability itself; none: 1.
+   */
+  subsetProbability(i: number, include: (by: string) => boolean): number {
+    const start = this.attributeStart[i];
+    const end = this.attributeStart[i + 1];
+    const n = end - start;
+    const ps: number[] = [];
+    const weights: number[] = [];
+    for (let s = start; s < end; s++) {
+      if (include(this.values.name(this.pairs.valueOf(this.groupedPair[s])))) {
+        ps.push(this.groupedP[s]);
+        const q = this.groupedCount[s] / this.entityRequests[i];
+        weights.push(this.frequencyWeighted && n > 1 ? 1 - Math.pow(1 - q, n) : 1);
+      }
+    }
+    if (ps.length === n) {
+      return this.entityP[i];
+    }
+    return ps.length === 0 ? 1 : jointProbability(ps, weights);
+  }
+
   private addEntity(name: string): number {
     const e = this.entities.add(name);
     if (e >= this.entityLastSeen.length) {
