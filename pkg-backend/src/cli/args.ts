@@ -21,6 +21,12 @@ export interface DetectArgs {
   window: TimeWindow;
   tuning: DetectorTuning;
   format: 'json' | 'table';
+  /** --job FILE or --preset NAME: a job instead of the one detector of --function / --by / --over. */
+  jobSource?: { kind: 'file'; path: string } | { kind: 'preset'; name: string };
+  /** --partition FIELD: the one detector of the flags, split by this field (run as a job). */
+  partition?: string;
+  /** --group-by FIELD: the field a job's anomaly groups are formed per. */
+  groupBy?: string;
 }
 
 /** How the shared validator names the fields these flags set. */
@@ -123,13 +129,20 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
     format: { type: 'string', default: 'json' },
     'learning-buckets': { type: 'string' },
     'group-threshold': { type: 'string' },
+    job: { type: 'string' },
+    preset: { type: 'string' },
+    partition: { type: 'string' },
+    'group-by': { type: 'string' },
   });
   // No datasource here to fall back on.
   if (!v.table) {
     throw new UsageError('--table is required, e.g. --table public.weblogs');
   }
-  if (v.function === undefined) {
-    throw new UsageError('--function is required: rare or freq_rare');
+  const jobSource = jobSourceOf(v);
+  if (v.function === undefined && !jobSource) {
+    throw new UsageError(
+      '--function is required: rare or freq_rare (or give a job with --job FILE or --preset cryptolens)',
+    );
   }
   const from = date('from', v.from);
   const to = date('to', v.to);
@@ -163,7 +176,30 @@ export function parseDetectArgs(argv: string[]): DetectArgs {
       groupThreshold: number('group-threshold', v['group-threshold']),
     },
     format,
+    jobSource,
+    partition: v.partition as string | undefined,
+    groupBy: v['group-by'] as string | undefined,
   };
+}
+
+/** --job and --preset bring their own detectors (and --job its bucket span), so those flags cannot be added. */
+function jobSourceOf(v: Record<string, unknown>): DetectArgs['jobSource'] {
+  if (v.job !== undefined && v.preset !== undefined) {
+    throw new UsageError('give either --job FILE or --preset NAME, not both');
+  }
+  if (v.job === undefined && v.preset === undefined) {
+    return undefined;
+  }
+  const source = v.job !== undefined ? '--job' : '--preset';
+  const taken = ['function', 'by', 'over', 'partition', ...(v.job !== undefined ? ['bucket-span'] : [])].filter(
+    (f) => v[f] !== undefined,
+  );
+  if (taken.length > 0) {
+    throw new UsageError(
+      `${taken.map((f) => `--${f}`).join(', ')} cannot be combined with ${source}: the job defines its detectors`,
+    );
+  }
+  return v.job !== undefined ? { kind: 'file', path: String(v.job) } : { kind: 'preset', name: String(v.preset) };
 }
 
 export function parseSeedArgs(argv: string[]): SeedArgs {

@@ -20,6 +20,9 @@ const USAGE = `usage:
   rarity detect --table T --function rare|freq_rare --by F [--over F] [--bucket-span 5m]
                 [--from ISO] [--to ISO] [--filter 'field=value' …] [--success 'state=1']
                 [--time-column ts] [--id-column id] [--database-url URL] [--format json|table]
+                [--partition F] [--group-by F]
+  rarity detect --table T (--job ELASTIC_JOB.json | --preset cryptolens [--bucket-span 1h])
+                [--group-by F] <the other flags of detect>
   rarity jobs backfill <the flags of detect> [--state-database-url URL] [--state-schema rarity]
   rarity jobs list|show KEY|reset KEY|delete KEY [--database-url URL] [--state-database-url URL]
                 [--state-schema rarity] [--format json|table]
@@ -91,6 +94,9 @@ async function seed(argv: string[], out: (s: string) => void): Promise<number> {
 
 async function detect(argv: string[], out: (s: string) => void): Promise<number> {
   const args = parseDetectArgs(argv);
+  if (args.jobSource || args.partition !== undefined || args.groupBy !== undefined) {
+    return (await import('./detectJob.ts')).detectJob(args, out, openDatabase);
+  }
   // Checked before a database is opened: a mistake costs no embedded server start.
   const request = detectorRequest(args.query, args.settings, { tuning: args.tuning, labels: DETECT_LABELS });
   const db = await openDatabase(args.databaseUrl);

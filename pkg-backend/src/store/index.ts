@@ -17,6 +17,16 @@ export { ping } from './query.ts';
 export { listTables, describeTable, resolveColumn, type TableInfo, type ColumnInfo } from './catalogue.ts';
 export type { PushdownPlan } from './pushdown.ts';
 export { streamBuckets, streamChunks, type ChunkEvent, type ChunkedStreamOptions } from './pushdownStream.ts';
+export {
+  resolveJobField,
+  jobFieldName,
+  streamJobChunks,
+  type JobField,
+  type JobPushdownPlan,
+  type JobPushdownDetector,
+  type JobChunkEvent,
+} from './jobPushdown.ts';
+export { groupSpanStats, type GroupSpan, type GroupSpanStats, type GroupStatsPlan } from './jobGroups.ts';
 export { tableBounds, timeExtent } from './bounds.ts';
 export { earliestLateRow, hasLateRows, maxId } from './watermark.ts';
 export { fetchLogs, type LogRow } from './logs.ts';

@@ -14,7 +14,7 @@ import Cursor from 'pg-cursor';
 import type { BucketInput } from '../engine/types.ts';
 import { toStoreError, type ErrorContext } from './errors.ts';
 import { parseStats, pushdownSql, type PushdownPlan, type PushdownRow } from './pushdown.ts';
-import { errorContext } from './query.ts';
+import { errorContext, type Statement } from './query.ts';
 
 const DEFAULT_BATCH_SIZE = 5000;
 
@@ -36,27 +36,35 @@ export interface ChunkedStreamOptions extends StreamOptions {
 
 export type ChunkEvent = { kind: 'bucket'; input: BucketInput } | { kind: 'chunk_end'; from: number; to: number };
 
+/**
+ * Turns a chunk's rows, which arrive ordered by bucket, into one value per bucket: `add` returns the bucket a
+ * row closes (the previous one) when the row starts a new bucket, `finish` the last one. The pushdown and the
+ * job pushdown differ only in this step.
+ */
+export interface BucketAssembler<Row, B> {
+  add(row: Row): B | undefined;
+  finish(): B | undefined;
+}
+
 /** One chunk's statement, started at construction; its rows are read by `buckets()`. */
-class OpenChunk {
-  readonly from: number;
-  readonly to: number;
+export class OpenChunk<Row, B> {
   private client: pg.PoolClient | undefined;
-  private cursor: Cursor<PushdownRow> | undefined;
+  private cursor: Cursor<Row> | undefined;
   private failed: Error | undefined;
   private released = false;
-  private readonly first: Promise<PushdownRow[]>;
+  private readonly first: Promise<Row[]>;
 
   constructor(
     pool: pg.Pool,
-    plan: PushdownPlan,
+    statement: Statement,
+    readonly from: number,
+    readonly to: number,
+    private readonly assembler: () => BucketAssembler<Row, B>,
     private readonly ctx: ErrorContext,
     private readonly batchSize: number,
     private readonly options: StreamOptions,
     onReady?: (elapsedMs: number) => void,
   ) {
-    this.from = plan.from.getTime();
-    this.to = plan.to.getTime();
-    const statement = pushdownSql(plan);
     this.first = (async () => {
       try {
         this.client = await pool.connect();
@@ -64,7 +72,7 @@ class OpenChunk {
         throw toStoreError(err, ctx);
       }
       const started = Date.now();
-      this.cursor = this.client.query(new Cursor<PushdownRow>(statement.text, statement.values, { rowMode: 'array' }));
+      this.cursor = this.client.query(new Cursor<Row>(statement.text, statement.values, { rowMode: 'array' }));
       const rows = await this.read();
       onReady?.(Date.now() - started);
       return rows;
@@ -73,7 +81,7 @@ class OpenChunk {
     this.first.catch(() => undefined);
   }
 
-  private async read(): Promise<PushdownRow[]> {
+  private async read(): Promise<Row[]> {
     try {
       const rows = await this.cursor!.read(this.batchSize);
       this.options.onBatch?.(rows.length);
@@ -89,31 +97,20 @@ class OpenChunk {
    * (the group aggregate over the sorted input is most of a chunk's work), so asking first lets PostgreSQL
    * aggregate the next batch while the engine scores this one.
    */
-  async *buckets(): AsyncGenerator<BucketInput> {
-    let ahead: Promise<PushdownRow[]> | undefined;
+  async *buckets(): AsyncGenerator<B> {
+    let ahead: Promise<Row[]> | undefined;
+    const assembler = this.assembler();
     try {
       let rows = await this.first;
-      let current: BucketInput | undefined;
       for (;;) {
         ahead = rows.length < this.batchSize ? undefined : this.read();
         // A failed read-ahead surfaces when awaited below; an early stop must not leave it unhandled.
         ahead?.catch(() => undefined);
         for (const row of rows) {
-          const stats = parseStats(row[2]);
-          if (!current || current.start !== stats.bucket) {
-            if (current) {
-              yield current;
-            }
-            current = { start: stats.bucket, tuples: [] };
+          const done = assembler.add(row);
+          if (done !== undefined) {
+            yield done;
           }
-          current.tuples.push({
-            by: row[0],
-            over: row[1],
-            count: stats.count,
-            successful: stats.successful,
-            minId: stats.minId,
-            maxId: stats.maxId,
-          });
         }
         if (!ahead) {
           break;
@@ -121,8 +118,9 @@ class OpenChunk {
         rows = await ahead;
         ahead = undefined;
       }
-      if (current) {
-        yield current;
+      const last = assembler.finish();
+      if (last !== undefined) {
+        yield last;
       }
     } finally {
       await ahead?.catch(() => undefined);
@@ -148,15 +146,36 @@ class OpenChunk {
   }
 }
 
-function context(pool: pg.Pool, plan: PushdownPlan): ErrorContext {
-  return errorContext(pool, {
-    table: `${plan.table.schema}.${plan.table.name}`,
-    operation: 'pushdown aggregate',
-    filters: true,
-  });
+/** The single-detector aggregate's rows as BucketInputs. */
+function pushdownAssembler(): BucketAssembler<PushdownRow, BucketInput> {
+  let current: BucketInput | undefined;
+  return {
+    add(row) {
+      const stats = parseStats(row[2]);
+      let done: BucketInput | undefined;
+      if (!current || current.start !== stats.bucket) {
+        done = current;
+        current = { start: stats.bucket, tuples: [] };
+      }
+      current.tuples.push({
+        by: row[0],
+        over: row[1],
+        count: stats.count,
+        successful: stats.successful,
+        minId: stats.minId,
+        maxId: stats.maxId,
+      });
+      return done;
+    },
+    finish: () => current,
+  };
 }
 
-function batchSizeOf(options: StreamOptions): number {
+export function streamContext(pool: pg.Pool, table: { schema: string; name: string }, operation: string): ErrorContext {
+  return errorContext(pool, { table: `${table.schema}.${table.name}`, operation, filters: true });
+}
+
+export function batchSizeOf(options: StreamOptions): number {
   return Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
 }
 
@@ -166,7 +185,16 @@ export async function* streamBuckets(
   plan: PushdownPlan,
   options: StreamOptions = {},
 ): AsyncGenerator<BucketInput> {
-  const chunk = new OpenChunk(pool, plan, context(pool, plan), batchSizeOf(options), options);
+  const chunk = new OpenChunk(
+    pool,
+    pushdownSql(plan),
+    plan.from.getTime(),
+    plan.to.getTime(),
+    pushdownAssembler,
+    streamContext(pool, plan.table, 'pushdown aggregate'),
+    batchSizeOf(options),
+    options,
+  );
   yield* chunk.buckets();
 }
 
@@ -179,14 +207,39 @@ export async function* streamChunks(
   plan: PushdownPlan,
   options: ChunkedStreamOptions,
 ): AsyncGenerator<ChunkEvent> {
-  const ctx = context(pool, plan);
+  const ctx = streamContext(pool, plan.table, 'pushdown aggregate');
   const batchSize = batchSizeOf(options);
+  yield* chunkedStream<PushdownRow, BucketInput>(
+    plan.from.getTime(),
+    plan.to.getTime(),
+    options,
+    (from, to, onReady) =>
+      new OpenChunk(
+        pool,
+        pushdownSql({ ...plan, from: new Date(from), to: new Date(to) }),
+        from,
+        to,
+        pushdownAssembler,
+        ctx,
+        batchSize,
+        options,
+        onReady,
+      ),
+  );
+}
+
+/** The chunking and prefetch shared by every bucket stream: `open` starts the statement of [from, to). */
+export async function* chunkedStream<Row, B>(
+  start: number,
+  end: number,
+  options: ChunkedStreamOptions,
+  open: (from: number, to: number, onReady?: (elapsedMs: number) => void) => OpenChunk<Row, B>,
+): AsyncGenerator<{ kind: 'bucket'; input: B } | { kind: 'chunk_end'; from: number; to: number }> {
   const prefetch = Math.max(0, Math.floor(options.prefetch ?? 1));
-  const end = plan.to.getTime();
-  let next = plan.from.getTime();
-  const open: OpenChunk[] = [];
+  let next = start;
+  const running: Array<OpenChunk<Row, B>> = [];
   const fill = () => {
-    while (open.length <= prefetch && next < end) {
+    while (running.length <= prefetch && next < end) {
       const from = next;
       const proposed = options.chunkEnd(from);
       // A chunk always moves forward, so a bad chunkEnd cannot loop forever.
@@ -194,25 +247,24 @@ export async function* streamChunks(
       const onReady = options.onChunkReady
         ? (elapsedMs: number) => options.onChunkReady!({ from, to, elapsedMs })
         : undefined;
-      const chunkPlan = { ...plan, from: new Date(from), to: new Date(to) };
-      open.push(new OpenChunk(pool, chunkPlan, ctx, batchSize, options, onReady));
+      running.push(open(from, to, onReady));
       next = to;
     }
   };
   try {
     fill();
-    while (open.length > 0) {
-      const chunk = open[0];
+    while (running.length > 0) {
+      const chunk = running[0];
       for await (const input of chunk.buckets()) {
         yield { kind: 'bucket', input };
       }
-      open.shift();
+      running.shift();
       fill();
       yield { kind: 'chunk_end', from: chunk.from, to: chunk.to };
     }
   } finally {
     // Chunks not consumed (early stop, error): their clients go back once their statements answer.
-    for (const chunk of open) {
+    for (const chunk of running) {
       void chunk.close();
     }
   }
