@@ -6,6 +6,7 @@ import {
   tailProbabilities,
 } from '../../pkg-backend/src/engine/maths/multinomial.ts';
 import { mulberry32 } from './maths-rng.ts';
+import { betaQuantile, regularizedBeta } from '../../pkg-backend/src/engine/maths/special.ts';
 
 const COUNTS = [10000, 12000, 29000, 39000, 4000, 6000];
 
@@ -131,3 +132,24 @@ function gammaSample(a: number, rng: () => number): number {
     }
   }
 }
+
+describe('betaSliceMeans', () => {
+  it('equals the slices computed with a second incomplete beta (the recurrence it uses instead)', () => {
+    for (const a of [0.3, 1, 2.5, 17, 180, 4000]) {
+      for (const b of [0.7, 3, 42, 900, 9000]) {
+        for (const m of [3, 5, 7]) {
+          const direct: number[] = [];
+          let f = 0;
+          for (let i = 1; i < m; i++) {
+            const fq = regularizedBeta(betaQuantile(i / m, a, b), a + 1, b);
+            direct.push(m * (a / (a + b)) * (fq - f));
+            f = fq;
+          }
+          direct.push(m * (a / (a + b)) * (1 - f));
+          const got = betaSliceMeans(a, b, m);
+          got.forEach((s, i) => expect(Math.abs(s - direct[i])).toBeLessThanOrEqual(1e-9 * Math.max(direct[i], 1e-12)));
+        }
+      }
+    }
+  });
+});

@@ -157,7 +157,7 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
   return h;
 }
 
-function logBeta(a: number, b: number): number {
+export function logBeta(a: number, b: number): number {
   return logGamma(a) + logGamma(b) - logGamma(a + b);
 }
 
