@@ -20,6 +20,19 @@ export interface QueryFilter {
   value?: string;
 }
 
+/**
+ * One detector of a job query, as common/jobModel.ts's JobDetector but with the description optional: without
+ * one, Elastic's default (e.g. `rare by ip partitionfield=key`) is used. Field references as byField's.
+ */
+export interface QueryDetector {
+  function: DetectorFunction;
+  byField: string;
+  overField?: string;
+  /** Every value of this field gets a detector of its own, with its own history. */
+  partitionField?: string;
+  description?: string;
+}
+
 export interface RarityQuery {
   refId: string;
   queryType: QueryType;
@@ -28,6 +41,18 @@ export interface RarityQuery {
   function: DetectorFunction;
   byField: string;
   overField?: string;
+  /**
+   * A job query when non-empty: these detectors run together (common/jobQuery.ts makes the JobDefinition) and
+   * function, byField and overField above are not used. Empty or absent: the single detector above.
+   */
+  detectors?: QueryDetector[];
+  /** Fields whose values may explain a record (Elastic's influencers); each at most once. */
+  influencers?: string[];
+  /**
+   * The field anomaly groups are formed per; one of the job's by, over, partition or influencer fields.
+   * Absent: the first influencer.
+   */
+  groupField?: string;
   /** Grafana duration (e.g. "5m"); default DEFAULT_BUCKET_SPAN. */
   bucketSpan?: string;
   filters?: QueryFilter[];

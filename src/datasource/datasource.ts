@@ -34,11 +34,14 @@ const LIST_OPS: readonly FilterOp[] = ['in', 'not in'];
 
 export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityDataSourceOptions> {
   readonly defaultTable: string | undefined;
+  /** Whether the derived `successful` field means anything: without a success rule every row is successful. */
+  readonly hasSuccessRule: boolean;
   readonly resources: RarityResources;
 
   constructor(instanceSettings: DataSourceInstanceSettings<RarityDataSourceOptions>) {
     super(instanceSettings);
     this.defaultTable = instanceSettings.jsonData?.table;
+    this.hasSuccessRule = instanceSettings.jsonData?.successRule !== undefined;
     this.resources = createResources(this);
     this.variables = new RarityVariableSupport(this);
     this.annotations = {

@@ -1,5 +1,6 @@
 /**
- * The query editor: detector function, by/over fields, bucket span, structured filters and result limits.
+ * The query editor: one detector (function, by/over fields) or a job of several (job/JobSection.tsx), bucket
+ * span, structured filters and result limits.
  * Problems are shown next to the input that causes them (validateQuery, shared with the backend) and a query
  * that cannot run is not sent.
  */
@@ -36,11 +37,12 @@ import {
   type QueryType,
   type RarityQuery,
 } from '../../../common/queryModel.ts';
-import { errorFor, validateQuery, containsTemplateVariable } from '../../../common/validateQuery.ts';
+import { errorFor, isJobQuery, validateQuery, containsTemplateVariable } from '../../../common/validateQuery.ts';
 import type { RarityDataSource } from '../datasource.ts';
 import { FUNCTION_LABELS, QUERY_TYPE_LABELS, type RarityDataSourceOptions } from '../types.ts';
 import { ConditionRow } from './ConditionRow.tsx';
 import { asOption, displayTableName, fieldOptions, tableOptions, variableOptions } from './fieldOptions.ts';
+import { JobSection } from './job/JobSection.tsx';
 import { useResource } from './useResource.ts';
 
 export type Props = QueryEditorProps<RarityDataSource, RarityQuery, RarityDataSourceOptions>;
@@ -57,6 +59,32 @@ const functionOptions = DETECTOR_FUNCTIONS.map((fn) => ({
   label: FUNCTION_LABELS[fn].label,
   description: FUNCTION_LABELS[fn].description,
 }));
+
+type DetectionMode = 'single' | 'job';
+const modeOptions: Array<{ value: DetectionMode; label: string; description: string }> = [
+  { value: 'single', label: 'Single detector', description: 'One rare or freq_rare detector' },
+  {
+    value: 'job',
+    label: 'Job (several detectors)',
+    description: 'Several detectors with partition fields and influencers, as an Elastic anomaly detection job',
+  },
+];
+
+/** The query switched to `mode`, carrying the detector over: the single one becomes the job's first, and back. */
+function switchMode(query: RarityQuery, mode: DetectionMode): RarityQuery {
+  if (mode === 'job') {
+    const fn = query.function ?? 'rare';
+    return {
+      ...query,
+      detectors: [
+        { function: fn, byField: query.byField ?? '', ...(query.overField && { overField: query.overField }) },
+      ],
+    };
+  }
+  const first = query.detectors?.[0];
+  const { detectors: _detectors, influencers: _influencers, groupField: _groupField, ...rest } = query;
+  return first ? { ...rest, function: first.function, byField: first.byField, overField: first.overField } : rest;
+}
 
 const BUCKET_SPAN_TOOLTIP =
   'Length of one bucket, as a Grafana duration (30s, 5m, 1h). Elastic advises short spans for rare and freq_rare, ' +
@@ -126,14 +154,14 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
   const errors = useMemo(() => validateQuery(query, { allowTemplateVariables: true }), [query]);
   const filters = query.filters ?? [];
 
-  const change = (patch: Partial<RarityQuery>, run = true) => {
-    const next = { ...query, ...patch };
+  const replace = (next: RarityQuery, run = true) => {
     onChange(next);
     // Running an invalid query would only return the backend's version of the error shown here already.
     if (run && validateQuery(next, { allowTemplateVariables: true }).length === 0) {
       onRunQuery();
     }
   };
+  const change = (patch: Partial<RarityQuery>, run = true) => replace({ ...query, ...patch }, run);
   const runIfValid = () => {
     if (errors.length === 0) {
       onRunQuery();
@@ -143,6 +171,7 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
 
   const fieldsLoadError = fields.error ? `Could not load fields: ${fields.error}` : undefined;
   const overRequired = fn === 'freq_rare';
+  const mode: DetectionMode = isJobQuery(query) ? 'job' : 'single';
 
   return (
     <div className={styles.editor} data-testid="rarity-query-editor">
@@ -158,22 +187,38 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
 
       <InlineFieldRow>
         <InlineField
-          label="Function"
+          label="Detection"
           labelWidth={LABEL_WIDTH}
-          tooltip="Elastic ML detector function; both work on categorical fields"
-          invalid={!!errorFor(errors, 'function')}
-          error={errorFor(errors, 'function')}
+          tooltip="One detector, or a job: several detectors whose records combine into one bucket score"
         >
-          <RadioButtonGroup<DetectorFunction>
-            options={functionOptions}
-            value={fn}
-            onChange={(value) => change({ function: value })}
+          <RadioButtonGroup<DetectionMode>
+            options={modeOptions}
+            value={mode}
+            onChange={(value) => replace(switchMode(query, value))}
           />
         </InlineField>
-        <p className={styles.explanation} data-testid="function-explanation">
-          {FUNCTION_LABELS[fn].description}
-        </p>
       </InlineFieldRow>
+
+      {mode === 'single' && (
+        <InlineFieldRow>
+          <InlineField
+            label="Function"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Elastic ML detector function; both work on categorical fields"
+            invalid={!!errorFor(errors, 'function')}
+            error={errorFor(errors, 'function')}
+          >
+            <RadioButtonGroup<DetectorFunction>
+              options={functionOptions}
+              value={fn}
+              onChange={(value) => change({ function: value })}
+            />
+          </InlineField>
+          <p className={styles.explanation} data-testid="function-explanation">
+            {FUNCTION_LABELS[fn].description}
+          </p>
+        </InlineFieldRow>
+      )}
 
       <InlineFieldRow>
         <InlineField
@@ -199,51 +244,67 @@ export function QueryEditor({ query, datasource, onChange, onRunQuery }: Props) 
         </InlineField>
       </InlineFieldRow>
 
-      <InlineFieldRow>
-        <InlineField
-          label="By field"
+      {mode === 'job' && (
+        <JobSection
+          query={query}
+          errors={errors}
+          fields={fields.value}
+          fieldsLoading={fields.loading}
+          hasSuccessRule={datasource.hasSuccessRule}
           labelWidth={LABEL_WIDTH}
-          required
-          tooltip="Categorical field whose rare values are searched for (e.g. a status, product or country)"
-          invalid={!!errorFor(errors, 'byField') || !!fieldsLoadError}
-          error={errorFor(errors, 'byField') ?? fieldsLoadError}
-        >
-          <Combobox<string>
-            id="rarity-by-field"
-            width={28}
-            createCustomValue
-            loading={fields.loading}
-            placeholder="choose a field"
-            options={[...fieldOptions(fields.value, 'by'), ...variableOptions()]}
-            value={asOption(query.byField)}
-            onChange={(option) => change({ byField: option.value })}
-          />
-        </InlineField>
-        <InlineField
-          label="Over field"
-          labelWidth={LABEL_WIDTH}
-          required={overRequired}
-          tooltip={
-            overRequired
-              ? 'Required for freq_rare: the entity (e.g. a client IP) whose use of rare values is scored'
-              : 'Optional: analyse the population of this entity field (e.g. a client IP) instead of time alone'
-          }
-          invalid={!!errorFor(errors, 'overField')}
-          error={errorFor(errors, 'overField')}
-        >
-          <Combobox<string>
-            id="rarity-over-field"
-            width={28}
-            isClearable
-            createCustomValue
-            loading={fields.loading}
-            placeholder={overRequired ? 'required for freq_rare' : 'none (rare in time)'}
-            options={[...fieldOptions(fields.value, 'over'), ...variableOptions()]}
-            value={asOption(query.overField)}
-            onChange={(option) => change({ overField: option?.value || undefined })}
-          />
-        </InlineField>
-      </InlineFieldRow>
+          onChange={replace}
+          onCommit={runIfValid}
+        />
+      )}
+      {mode === 'job' && fieldsLoadError && <p className={styles.error}>{fieldsLoadError}</p>}
+
+      {mode === 'single' && (
+        <InlineFieldRow>
+          <InlineField
+            label="By field"
+            labelWidth={LABEL_WIDTH}
+            required
+            tooltip="Categorical field whose rare values are searched for (e.g. a status, product or country)"
+            invalid={!!errorFor(errors, 'byField') || !!fieldsLoadError}
+            error={errorFor(errors, 'byField') ?? fieldsLoadError}
+          >
+            <Combobox<string>
+              id="rarity-by-field"
+              width={28}
+              createCustomValue
+              loading={fields.loading}
+              placeholder="choose a field"
+              options={[...fieldOptions(fields.value, 'by'), ...variableOptions()]}
+              value={asOption(query.byField)}
+              onChange={(option) => change({ byField: option.value })}
+            />
+          </InlineField>
+          <InlineField
+            label="Over field"
+            labelWidth={LABEL_WIDTH}
+            required={overRequired}
+            tooltip={
+              overRequired
+                ? 'Required for freq_rare: the entity (e.g. a client IP) whose use of rare values is scored'
+                : 'Optional: analyse the population of this entity field (e.g. a client IP) instead of time alone'
+            }
+            invalid={!!errorFor(errors, 'overField')}
+            error={errorFor(errors, 'overField')}
+          >
+            <Combobox<string>
+              id="rarity-over-field"
+              width={28}
+              isClearable
+              createCustomValue
+              loading={fields.loading}
+              placeholder={overRequired ? 'required for freq_rare' : 'none (rare in time)'}
+              options={[...fieldOptions(fields.value, 'over'), ...variableOptions()]}
+              value={asOption(query.overField)}
+              onChange={(option) => change({ overField: option?.value || undefined })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
 
       <InlineFieldRow>
         <InlineField
@@ -368,5 +429,6 @@ const getStyles = (theme: GrafanaTheme2) => ({
     fontSize: theme.typography.bodySmall.fontSize,
     margin: theme.spacing(0, 0, 0.5, 0),
   }),
+  error: css({ color: theme.colors.error.text, fontSize: theme.typography.bodySmall.fontSize, margin: 0 }),
   filters: css({ display: 'flex', alignItems: 'flex-start', gap: theme.spacing(0.5), marginTop: theme.spacing(0.5) }),
 });

@@ -24,7 +24,9 @@ const view = VIEWS.find((v) => v === params.get('view')) ?? 'query';
 const table = params.get('table') ?? '';
 const theme = createTheme({ colors: { mode } });
 
-const datasource = installGrafanaServices({ table });
+// ?successRule={"field":…} gives the datasource a success rule, so the derived `successful` field means something.
+const successRule = params.get('successRule');
+const datasource = installGrafanaServices({ table, ...(successRule && { successRule: JSON.parse(successRule) }) });
 
 function ConfigView() {
   const [options, setOptions] = useState({
