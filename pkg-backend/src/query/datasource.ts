@@ -1,7 +1,8 @@
 /**
  * The Rarity datasource behind the contract (contract.ts): QueryData per query type, CheckHealth and
  * CallResource. Every query goes through the one parse step (request.ts) and the detector definition
- * (definition.ts); frames are built by the pure functions in frames/.
+ * (definition.ts); frames are built by the pure functions in frames/. Job queries (several detectors) run
+ * in-process through jobRun.ts, unpersisted, and say so in a notice.
  */
 import { DEFAULT_RETENTION_DAYS } from '../../../common/limits.ts';
 import {
@@ -17,6 +18,7 @@ import {
 import { ResultCache } from './cache.ts';
 import type { DetectionResult } from './detection.ts';
 import { errorResponse } from './errors.ts';
+import { jobAnnotationsFrame, jobGroupsFrame, jobRecordsFrame, jobScoresFrames, jobSummary } from './frames/job.ts';
 import { logsFrame } from './frames/logs.ts';
 import { scoresFrames } from './frames/scores.ts';
 import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
@@ -24,9 +26,11 @@ import { checkHealth } from './health.ts';
 import { IncrementalDetections } from './incremental.ts';
 import { detectWithJob } from './jobs/results.ts';
 import { JobRunner } from './jobs/runner.ts';
+import { jobLogs } from './jobLogs.ts';
+import { runJob, type JobRunResult } from './jobRun.ts';
 import { anomalousLogs } from './logs.ts';
 import { memoryNotice } from './modelMemory.ts';
-import { parseQuery, type ParsedQuery } from './request.ts';
+import { parseDataQuery, type ParsedJobQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
 
 /** `X-Cache-Skip: true`, sent by alert evaluations and by Grafana for cache-bypassing requests. */
@@ -51,6 +55,7 @@ function retentionDays(ctx: RequestContext): number {
 
 export function createDatasource(options: { logger?: Logger } = {}): DatasourceHandlers {
   const cache = new ResultCache<Answer>();
+  const jobCache = new ResultCache<JobRunResult>();
   const incremental = new IncrementalDetections();
   const runner = new JobRunner({ logger: options.logger });
 
@@ -89,10 +94,81 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window, interim })}`, () => run());
   }
 
+  /** A job query, run in-process from the first row: jobs of several detectors have no persisted state yet. */
+  function detectJob(ctx: RequestContext, parsed: ParsedJobQuery): Promise<JobRunResult> {
+    const { job, window } = parsed;
+    const run = (signal?: AbortSignal) => runJob(ctx.instance.pool, job, window, signal);
+    // As detect(): alerts and `X-Cache-Skip` get a fresh run, dashboards share one for a few seconds.
+    if (ctx.fromAlert || skipsCache(ctx.headers)) {
+      return run(ctx.signal);
+    }
+    return jobCache.get(`${ctx.instance.key}|job|${JSON.stringify({ job, window })}`, () => run());
+  }
+
+  async function answerJob(ctx: RequestContext, q: DataQueryInput, parsed: ParsedJobQuery): Promise<Frame[]> {
+    const started = Date.now();
+    const result = await detectJob(ctx, parsed);
+    const options = { minScore: parsed.minScore, limit: parsed.limit };
+    let frames: Frame[];
+    switch (parsed.query.queryType) {
+      case 'scores':
+        frames = jobScoresFrames(result, q.refId, options);
+        break;
+      case 'records':
+        frames = [jobRecordsFrame(result, q.refId, options)];
+        break;
+      case 'groups':
+        frames = [jobGroupsFrame(result, q.refId, options)];
+        break;
+      case 'annotations':
+        frames = [jobAnnotationsFrame(result, q.refId, options)];
+        break;
+      case 'logs': {
+        const logs = await jobLogs(ctx.instance.pool, parsed.job, result, {
+          ...options,
+          window: parsed.window,
+          messageColumn: ctx.instance.settings.jsonData.messageColumn,
+        });
+        frames = [logsFrame(logs.rows, q.refId, { timeColumn: logs.timeColumn, idColumn: logs.idColumn })];
+        break;
+      }
+    }
+    const count = result.job.detectors.length;
+    const notice: Notice = {
+      severity: 'info',
+      text: `job with ${count} detector${count === 1 ? '' : 's'} computed in the plugin from the first row; results of several-detector jobs are not persisted yet`,
+    };
+    const stats = [
+      { displayName: 'Buckets processed', value: result.stats.bucketsProcessed },
+      { displayName: 'Models', value: result.stats.models },
+      { displayName: 'Requests in range', value: result.buckets.reduce((n, b) => n + b.eventCount, 0) },
+      { displayName: 'Detection time', value: Date.now() - started, unit: 'ms' },
+    ];
+    for (const f of frames) {
+      f.meta = {
+        ...f.meta,
+        stats,
+        custom: { ...(f.meta?.custom as object), job: jobSummary(result) },
+        notices: [...(f.meta?.notices ?? []), notice],
+      };
+    }
+    return frames;
+  }
+
   async function answer(ctx: RequestContext, q: DataQueryInput): Promise<DataResponseOut> {
     const started = Date.now();
     try {
-      const parsed = parseQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
+      const parsed = parseDataQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
+      if (parsed.kind === 'job') {
+        const frames = await answerJob(ctx, q, parsed);
+        ctx.logger.debug('job query answered', {
+          refId: q.refId,
+          queryType: parsed.query.queryType,
+          detectors: parsed.job.job.detectors.length,
+          ms: Date.now() - started,
+        });
+        return { frames };
+      }
       const { result, notices: answerNotices, interimFrom } = await detect(ctx, parsed);
       const memory = memoryNotice(result.memory);
       const notices = memory ? [...answerNotices, memory] : answerNotices;

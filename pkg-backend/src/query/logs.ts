@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import type { AnomalyGroup } from '../engine/types.ts';
-import { fetchLogs, type LogRow } from '../store/index.ts';
+import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
+import { fetchLogs, type ColumnInfo, type LogRow, type TableInfo } from '../store/index.ts';
 import type { DetectionResult } from './detection.ts';
 import type { TimeWindow } from './request.ts';
 
@@ -24,39 +25,80 @@ export interface LogsOptions {
   messageColumn?: string;
 }
 
+/** What reading a result's log entries needs: the table as the result read it, and its groups' entity field. */
+export interface GroupLogsSource {
+  table: TableInfo;
+  timeColumn: ColumnInfo;
+  idColumn: ColumnInfo;
+  filters: QueryFilter[];
+  successRule?: SuccessRule;
+  /** The column a group's entity is a value of; `successful`: the success rule's verdict ("true"/"false"). */
+  entity: ColumnInfo | 'successful';
+  groups: AnomalyGroup[];
+}
+
 export async function anomalousLogs(
   pool: pg.Pool,
   result: DetectionResult,
   options: LogsOptions,
 ): Promise<AnnotatedLogRow[]> {
   const d = result.definition;
-  const entityColumn = d.overColumn ?? d.byColumn;
+  return groupLogs(
+    pool,
+    {
+      table: d.table,
+      timeColumn: d.timeColumn,
+      idColumn: d.idColumn,
+      filters: d.filters,
+      successRule: d.successRule ?? undefined,
+      entity: d.overColumn ?? d.byColumn,
+      groups: result.groups,
+    },
+    options,
+  );
+}
+
+export async function groupLogs(
+  pool: pg.Pool,
+  source: GroupLogsSource,
+  options: LogsOptions,
+): Promise<AnnotatedLogRow[]> {
   const base = {
-    table: d.table,
-    timeColumn: d.timeColumn,
-    idColumn: d.idColumn,
+    table: source.table,
+    timeColumn: source.timeColumn,
+    idColumn: source.idColumn,
     messageColumn: options.messageColumn || undefined,
-    filters: d.filters,
-    successRule: d.successRule ?? undefined,
+    filters: source.filters,
+    successRule: source.successRule,
   };
-  const groups = result.groups.filter((g) => g.maxScore >= options.minScore);
+  const entityOf = (row: LogRow): string | undefined => {
+    const value = source.entity === 'successful' ? row.successful : row.values[source.entity.name];
+    if (value === null || value === undefined) {
+      return undefined;
+    }
+    return value instanceof Date ? value.toISOString() : String(value);
+  };
+  const groups = source.groups.filter((g) => g.maxScore >= options.minScore);
   if (options.minScore > 0) {
     const strongest = [...groups].sort((a, b) => b.maxScore - a.maxScore).slice(0, MAX_GROUPS_READ);
     const rows: AnnotatedLogRow[] = [];
     for (const g of strongest) {
+      // The derived field has no column to restrict by; its rows are picked from the group's id window.
+      const entity = source.entity === 'successful' ? {} : { entityColumn: source.entity, entityValue: g.entity };
       const part = await fetchLogs(pool, {
         ...base,
         from: new Date(g.start),
         to: new Date(g.end),
-        entityColumn,
-        entityValue: g.entity,
+        ...entity,
         idFrom: g.startingAt,
         idTo: g.endingAt,
         limit: options.limit,
         order: 'asc',
       });
       for (const row of part) {
-        rows.push({ ...row, group: g });
+        if (source.entity !== 'successful' || entityOf(row) === g.entity) {
+          rows.push({ ...row, group: g });
+        }
       }
     }
     return rows.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, options.limit);
@@ -77,15 +119,17 @@ export async function anomalousLogs(
       byEntity.set(g.entity, [g]);
     }
   }
-  return rows.map((row) => ({ ...row, group: groupOf(row, entityColumn.name, byEntity) }));
+  return rows.map((row) => ({ ...row, group: groupOf(row, entityOf(row), byEntity) }));
 }
 
-function groupOf(row: LogRow, entityColumn: string, byEntity: Map<string, AnomalyGroup[]>): AnomalyGroup | undefined {
-  const value = row.values[entityColumn];
-  if (value === null || value === undefined) {
+function groupOf(
+  row: LogRow,
+  entity: string | undefined,
+  byEntity: Map<string, AnomalyGroup[]>,
+): AnomalyGroup | undefined {
+  if (entity === undefined) {
     return undefined;
   }
-  const entity = value instanceof Date ? value.toISOString() : String(value);
   const t = row.time.getTime();
   return byEntity.get(entity)?.find((g) => row.id >= g.startingAt && row.id <= g.endingAt && t >= g.start && t < g.end);
 }

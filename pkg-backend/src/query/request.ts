@@ -3,7 +3,7 @@
  * range and the datasource settings) or the command line's flags (cli/args.ts, turned into the same query
  * model and settings) become a DetectorRequest: the shared validator (common/validateQuery.ts) has passed it,
  * so the words are the editor's, and the bucket span is parsed once. Names are looked up in the catalogue
- * afterwards, once (definition.ts).
+ * afterwards, once (definition.ts). A job query (one with detectors) becomes a JobRequest instead (jobRun.ts).
  */
 import {
   DEFAULT_BUCKET_SPAN,
@@ -19,7 +19,10 @@ import type {
   RarityQuery,
   SuccessRule,
 } from '../../../common/queryModel.ts';
-import { checkQuery, type FieldLabels } from '../../../common/validateQuery.ts';
+import type { JobDefinition } from '../../../common/jobModel.ts';
+import { JobQueryError, queryToJobDefinition } from '../../../common/jobQuery.ts';
+import { checkQuery, isJobQuery, type FieldLabels } from '../../../common/validateQuery.ts';
+import type { JobRequest } from './jobRun.ts';
 import { QueryError } from './queryError.ts';
 import { modelMemoryLimitBytes } from './settings.ts';
 
@@ -97,24 +100,11 @@ export function detectorRequest(
     throw new QueryError(errors.map((e) => e.message).join('; '), errors[0].field);
   }
 
-  const table = query.table || settings.table;
-  if (!table) {
-    throw new QueryError(
-      'no table: set "table" in the query or a default log table in the datasource settings',
-      'table',
-    );
-  }
-  if (!settings.timeColumn) {
-    throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
-  }
-  if (!settings.idColumn) {
-    throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
-  }
-
+  const { table, timeColumn, idColumn } = logTable(query, settings);
   return {
     table,
-    timeColumn: settings.timeColumn,
-    idColumn: settings.idColumn,
+    timeColumn,
+    idColumn,
     function: query.function ?? 'rare',
     // Not blank: the validator refused that above.
     byField: query.byField!,
@@ -129,21 +119,129 @@ export function detectorRequest(
   };
 }
 
-export interface ParsedQuery {
+/** The log table a query reads (its own or the datasource's) and the datasource's time and id columns. */
+function logTable(
+  query: Partial<RarityQuery>,
+  settings: RarityDataSourceOptions,
+): { table: string; timeColumn: string; idColumn: string } {
+  const table = query.table || settings.table;
+  if (!table) {
+    throw new QueryError(
+      'no table: set "table" in the query or a default log table in the datasource settings',
+      'table',
+    );
+  }
+  if (!settings.timeColumn) {
+    throw new QueryError('the datasource has no time column configured (Log table → Time column)', 'timeColumn');
+  }
+  if (!settings.idColumn) {
+    throw new QueryError('the datasource has no id column configured (Log table → Id column)', 'idColumn');
+  }
+  return { table, timeColumn: settings.timeColumn, idColumn: settings.idColumn };
+}
+
+/**
+ * A job query (one with detectors) and the datasource settings → the JobRequest runJob takes, or a QueryError
+ * naming the first offending field ("detectors.1.overField") and, in its message, every problem.
+ */
+export function jobQueryRequest(query: RarityQuery, settings: RarityDataSourceOptions): JobRequest {
+  checkJobTypes(query);
+  let job: JobDefinition;
+  try {
+    job = queryToJobDefinition(query);
+  } catch (e) {
+    if (e instanceof JobQueryError) {
+      throw new QueryError(e.message, e.errors[0]?.field);
+    }
+    throw e;
+  }
+  return {
+    ...logTable(query, settings),
+    job,
+    filters: query.filters ?? [],
+    successRule: settings.successRule,
+    modelMemoryLimitBytes: modelMemoryLimitBytes(settings),
+  };
+}
+
+/** As parseQuery's type checks: a hand-made job query's fields must be text before the validator reads them. */
+function checkJobTypes(query: RarityQuery): void {
+  const wrong = (what: string, field: string, value: unknown, expected: string): never => {
+    throw new QueryError(`${what} must be ${expected}, got ${JSON.stringify(value)}`, field, JSON.stringify(value));
+  };
+  query.detectors!.forEach((d, i) => {
+    if (!d || typeof d !== 'object' || Array.isArray(d)) {
+      return; // validateQuery words this one
+    }
+    for (const key of ['function', 'byField', 'overField', 'partitionField', 'description'] as const) {
+      const v: unknown = d[key];
+      if (v !== undefined && v !== null && typeof v !== 'string') {
+        wrong(`detectors[${i}].${key}`, `detectors.${i}.${key}`, v, 'a string');
+      }
+    }
+  });
+  const influencers: unknown = query.influencers;
+  if (influencers !== undefined && influencers !== null) {
+    if (!Array.isArray(influencers)) {
+      wrong('influencers', 'influencers', influencers, 'a list of field names');
+    }
+    (influencers as unknown[]).forEach((v, i) => {
+      if (typeof v !== 'string') {
+        wrong(`influencers[${i}]`, `influencers.${i}`, v, 'a field name');
+      }
+    });
+  }
+  const group: unknown = query.groupField;
+  if (group !== undefined && group !== null && typeof group !== 'string') {
+    wrong('groupField', 'groupField', group, 'a field name');
+  }
+}
+
+interface ParsedCommon {
   query: RarityQuery;
-  detector: DetectorRequest;
   window: Required<TimeWindow>;
   minScore: number;
   limit: number;
 }
 
-/** A Grafana data query: its JSON (type-checked first, since it may be hand-made), its time range, the settings. */
+/** A single-detector query. */
+export interface ParsedQuery extends ParsedCommon {
+  kind: 'detector';
+  detector: DetectorRequest;
+}
+
+/** A job query: its detectors run together in-process (jobRun.ts). */
+export interface ParsedJobQuery extends ParsedCommon {
+  kind: 'job';
+  job: JobRequest;
+}
+
+export type ParsedDataQuery = ParsedQuery | ParsedJobQuery;
+
+/** parseDataQuery for callers that run one detector only (the benchmarks): a job query is refused by name. */
 export function parseQuery(
   json: unknown,
   queryType: string,
   timeRange: { from: Date; to: Date },
   settings: RarityDataSourceOptions,
 ): ParsedQuery {
+  const parsed = parseDataQuery(json, queryType, timeRange, settings);
+  if (parsed.kind === 'job') {
+    throw new QueryError('a job query (one with detectors) runs through runJob, not as a single detector', 'detectors');
+  }
+  return parsed;
+}
+
+/**
+ * A Grafana data query: its JSON (type-checked first, since it may be hand-made), its time range, the settings;
+ * a single detector, or a job when it has detectors.
+ */
+export function parseDataQuery(
+  json: unknown,
+  queryType: string,
+  timeRange: { from: Date; to: Date },
+  settings: RarityDataSourceOptions,
+): ParsedDataQuery {
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
     throw new QueryError('the query must be a JSON object with at least queryType, function and byField');
   }
@@ -169,13 +267,18 @@ export function parseQuery(
     queryType: raw.queryType || (queryType as RarityQuery['queryType']) || 'scores',
   } as RarityQuery;
   query.function = query.function ?? 'rare';
-  return {
-    query,
-    detector: detectorRequest(query, settings),
-    window,
-    minScore: query.minScore ?? 0,
-    limit: query.limit ?? DEFAULT_LIMIT,
-  };
+  const common = { query, window, minScore: query.minScore ?? 0, limit: query.limit ?? DEFAULT_LIMIT };
+  if (isJobQuery(query)) {
+    return { kind: 'job', job: jobQueryRequest(query, settings), ...common };
+  }
+  if (query.detectors !== undefined && query.detectors !== null && !Array.isArray(query.detectors)) {
+    throw new QueryError(
+      `detectors must be a list of { function, byField, overField?, partitionField? }, got ${JSON.stringify(query.detectors)}`,
+      'detectors',
+      JSON.stringify(query.detectors),
+    );
+  }
+  return { kind: 'detector', detector: detectorRequest(query, settings), ...common };
 }
 
 /**

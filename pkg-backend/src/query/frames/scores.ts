@@ -10,8 +10,37 @@ import { scoreFieldConfig } from './scoreFieldConfig.ts';
 
 const META = { type: 'timeseries-multi', typeVersion: [0, 1] as [number, number] };
 
+/** One record's score as a point of its entity's series; `labels` tell the series apart across the response. */
+export interface SeriesPoint {
+  time: number;
+  score: number;
+  /** The frame name and the display name of the series. */
+  name: string;
+  labels: Record<string, string>;
+}
+
 export function scoresFrames(
   result: DetectionResult,
+  refId: string,
+  options: { minScore: number; limit: number },
+): Frame[] {
+  const labelKey = result.detector.overField ? SCORE_LABELS.over : SCORE_LABELS.by;
+  const points = result.records.map((r) => ({
+    time: r.time,
+    score: r.score,
+    name: r.entity,
+    labels: { [labelKey]: r.entity },
+  }));
+  return seriesFrames(result.buckets, points, refId, options);
+}
+
+/**
+ * The bucket score series and, per label set, its max score per bucket: the strongest `limit` series whose
+ * max reaches minScore.
+ */
+export function seriesFrames(
+  buckets: ReadonlyArray<{ time: number; score: number }>,
+  points: readonly SeriesPoint[],
   refId: string,
   options: { minScore: number; limit: number },
 ): Frame[] {
@@ -22,11 +51,11 @@ export function scoresFrames(
       refId,
       meta,
       fields: [
-        { name: F.time, type: 'time', values: result.buckets.map((b) => b.time) },
+        { name: F.time, type: 'time', values: buckets.map((b) => b.time) },
         {
           name: F.score,
           type: 'number',
-          values: result.buckets.map((b) => b.score),
+          values: buckets.map((b) => b.score),
           labels: { [SCORE_LABELS.bucket]: BUCKET_SCORE_LABEL_VALUE },
           config: scoreFieldConfig('bucket score'),
         },
@@ -34,26 +63,32 @@ export function scoresFrames(
     },
   ];
 
-  const labelKey = result.detector.overField ? SCORE_LABELS.over : SCORE_LABELS.by;
-  const series = new Map<string, { max: number; points: Map<number, number> }>();
-  for (const r of result.records) {
-    let s = series.get(r.entity);
+  interface Series {
+    name: string;
+    labels: Record<string, string>;
+    max: number;
+    points: Map<number, number>;
+  }
+  const series = new Map<string, Series>();
+  for (const p of points) {
+    const key = JSON.stringify(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    let s = series.get(key);
     if (!s) {
-      series.set(r.entity, (s = { max: 0, points: new Map() }));
+      series.set(key, (s = { name: p.name, labels: p.labels, max: 0, points: new Map() }));
     }
-    s.points.set(r.time, Math.max(s.points.get(r.time) ?? 0, r.score));
-    if (r.score > s.max) {
-      s.max = r.score;
+    s.points.set(p.time, Math.max(s.points.get(p.time) ?? 0, p.score));
+    if (p.score > s.max) {
+      s.max = p.score;
     }
   }
-  const entities = [...series.entries()]
+  const strongest = [...series.entries()]
     .filter(([, s]) => s.max >= options.minScore && s.max > 0)
-    .sort((a, b) => b[1].max - a[1].max || a[0].localeCompare(b[0]))
+    .sort((a, b) => b[1].max - a[1].max || a[1].name.localeCompare(b[1].name) || a[0].localeCompare(b[0]))
     .slice(0, options.limit);
-  for (const [entity, s] of entities) {
+  for (const [, s] of strongest) {
     const times = [...s.points.keys()].sort((a, b) => a - b);
     frames.push({
-      name: entity,
+      name: s.name,
       refId,
       meta,
       fields: [
@@ -62,8 +97,8 @@ export function scoresFrames(
           name: F.score,
           type: 'number',
           values: times.map((t) => s.points.get(t)!),
-          labels: { [labelKey]: entity },
-          config: scoreFieldConfig(entity),
+          labels: s.labels,
+          config: scoreFieldConfig(s.name),
         },
       ],
     });

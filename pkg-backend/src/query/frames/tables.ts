@@ -8,6 +8,7 @@ import {
   GROUP_FIELDS as G,
   RECORD_FIELDS as R,
 } from '../../../../common/frames.ts';
+import type { AnomalyGroup } from '../../../../common/anomalyGroup.ts';
 import { severityOf } from '../../../../common/severity.ts';
 import type { Field, Frame } from '../contract.ts';
 import type { DetectionResult } from '../detection.ts';
@@ -15,17 +16,51 @@ import { scoreFieldConfig } from './scoreFieldConfig.ts';
 
 const named = (displayNameFromDS: string) => ({ displayNameFromDS });
 
+/** A record as the records frame shows it; the engine's records and a job's both map to it. */
+export interface RecordRow {
+  time: number;
+  score: number;
+  probability: number;
+  by: string;
+  over: string | null;
+  typical: number;
+  actual: number;
+  count: number;
+  explanation: string;
+  groupId?: string | null;
+}
+
+/** The by and over field names the column headers mention ("By (state)"). */
+export interface RecordColumnNames {
+  byField: string;
+  overField: string | null;
+}
+
 export function recordsFrame(
   result: DetectionResult,
   refId: string,
   options: { minScore: number; limit: number },
 ): Frame {
-  const records = result.records
+  const rows = result.records.map((r) => ({ ...r, explanation: r.explanation.text }));
+  return recordRowsFrame(rows, refId, options, result.detector);
+}
+
+/**
+ * The strongest `limit` records at or above minScore, in time order; `extra` adds columns (a job's
+ * detector, partition, influencers) computed from the same rows.
+ */
+export function recordRowsFrame<R extends RecordRow>(
+  rows: readonly R[],
+  refId: string,
+  options: { minScore: number; limit: number },
+  d: RecordColumnNames,
+  extra: (records: R[]) => Field[] = () => [],
+): Frame {
+  const records = rows
     .filter((r) => r.score >= options.minScore)
     .sort((a, b) => b.score - a.score || a.time - b.time)
     .slice(0, options.limit)
     .sort((a, b) => a.time - b.time || b.score - a.score);
-  const d = result.detector;
   const fields: Field[] = [
     { name: R.time, type: 'time', values: records.map((r) => r.time), config: named('Time') },
     { name: R.score, type: 'number', values: records.map((r) => r.score), config: scoreFieldConfig('Record score') },
@@ -60,7 +95,7 @@ export function recordsFrame(
     {
       name: R.explanation,
       type: 'string',
-      values: records.map((r) => r.explanation.text),
+      values: records.map((r) => r.explanation),
       config: named('Explanation'),
     },
     {
@@ -70,16 +105,34 @@ export function recordsFrame(
       nullable: true,
       config: named('Group Id'),
     },
+    ...extra(records),
   ];
   return { name: FRAME_NAMES.records, refId, meta: { preferredVisualisationType: 'table' }, fields };
 }
+
+/** A group as the groups and annotations frames show it; ids null only when a job's rows were deleted since. */
+export type GroupRow = AnomalyGroup<bigint | null>;
 
 export function groupsFrame(
   result: DetectionResult,
   refId: string,
   options: { minScore: number; limit: number },
 ): Frame {
-  const groups = result.groups
+  return groupRowsFrame(result.groups, refId, options, {
+    entityField: result.detector.overField ?? result.detector.byField,
+    custom: { detector: result.detector },
+  });
+}
+
+/** The strongest `limit` groups at or above minScore, in time order; `extra` adds columns from the same rows. */
+export function groupRowsFrame<G extends GroupRow>(
+  rows: readonly G[],
+  refId: string,
+  options: { minScore: number; limit: number },
+  about: { entityField: string; custom: Record<string, unknown> },
+  extra: (groups: G[]) => Field[] = () => [],
+): Frame {
+  const groups = rows
     .filter((g) => g.maxScore >= options.minScore)
     .sort((a, b) => b.maxScore - a.maxScore || a.start - b.start)
     .slice(0, options.limit)
@@ -90,7 +143,7 @@ export function groupsFrame(
       name: G.entity,
       type: 'string',
       values: groups.map((g) => g.entity),
-      config: named(`Entity (${result.detector.overField ?? result.detector.byField})`),
+      config: named(`Entity (${about.entityField})`),
     },
     { name: G.start, type: 'time', values: groups.map((g) => g.start), config: named('Start') },
     { name: G.end, type: 'time', values: groups.map((g) => g.end), config: named('End') },
@@ -108,11 +161,12 @@ export function groupsFrame(
     { name: G.unsuccessful, type: 'number', values: groups.map((g) => g.unsuccessful), config: named('Unsuccessful') },
     { name: G.explanation, type: 'string', values: groups.map((g) => g.explanation), config: named('Explanation') },
     { name: G.open, type: 'boolean', values: groups.map((g) => g.open), config: named('Ongoing') },
+    ...extra(groups),
   ];
   return {
     name: FRAME_NAMES.groups,
     refId,
-    meta: { preferredVisualisationType: 'table', custom: { detector: result.detector } },
+    meta: { preferredVisualisationType: 'table', custom: about.custom },
     fields,
   };
 }
@@ -122,13 +176,26 @@ export function annotationsFrame(
   refId: string,
   options: { minScore: number; limit: number },
 ): Frame {
-  const groups = result.groups
+  const d = result.detector;
+  return groupRegionsFrame(result.groups, refId, options, {
+    entityField: d.overField ?? d.byField,
+    functions: [d.function],
+  });
+}
+
+/** One region per group, the strongest `limit` at or above minScore; tagged with the detectors' functions. */
+export function groupRegionsFrame(
+  rows: readonly GroupRow[],
+  refId: string,
+  options: { minScore: number; limit: number },
+  about: { entityField: string; functions: string[] },
+): Frame {
+  const groups = rows
     .filter((g) => g.maxScore >= options.minScore)
     .sort((a, b) => b.maxScore - a.maxScore)
     .slice(0, options.limit)
     .sort((a, b) => a.start - b.start);
-  const d = result.detector;
-  const entityField = d.overField ?? d.byField;
+  const { entityField } = about;
   return {
     name: FRAME_NAMES.annotations,
     refId,
@@ -153,7 +220,7 @@ export function annotationsFrame(
         type: 'json',
         values: groups.map((g) => [
           'rarity',
-          d.function,
+          ...about.functions,
           `severity:${severityOf(g.maxScore).name}`,
           `${entityField}:${g.entity}`,
         ]),
