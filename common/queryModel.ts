@@ -3,10 +3,10 @@
  * the front end (src/) and the backend (pkg-backend/), so both sides agree on names; limits are in limits.ts.
  */
 
-export type QueryType = 'scores' | 'records' | 'groups' | 'logs' | 'annotations';
+export type QueryType = 'scores' | 'records' | 'groups' | 'logs' | 'annotations' | 'influencers';
 export type DetectorFunction = 'rare' | 'freq_rare';
 
-export const QUERY_TYPES: readonly QueryType[] = ['scores', 'records', 'groups', 'logs', 'annotations'];
+export const QUERY_TYPES: readonly QueryType[] = ['scores', 'records', 'groups', 'logs', 'annotations', 'influencers'];
 export const DETECTOR_FUNCTIONS: readonly DetectorFunction[] = ['rare', 'freq_rare'];
 
 /** Comparison operators a structured filter may use; anything else is refused. */

@@ -142,6 +142,14 @@ export function checkQuery(query: Partial<RarityQuery>, options: ValidateOptions
     add('queryType', `queryType ${quote(query.queryType)} is not known; use one of ${QUERY_TYPES.join(', ')}`);
   }
 
+  // Influencer results come from a job's influencer fields; a single detector has none.
+  if (query.queryType === 'influencers' && (!isJobQuery(query) || (query.influencers ?? []).length === 0)) {
+    add(
+      'queryType',
+      'queryType influencers needs a job with at least one influencer: switch Detection to Job and add influencers',
+    );
+  }
+
   if (isJobQuery(query)) {
     checkJob(query, add, unchecked);
   } else {

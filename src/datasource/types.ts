@@ -64,6 +64,10 @@ export const QUERY_TYPE_LABELS: Record<QueryType, { label: string; description: 
   },
   logs: { label: 'Logs', description: 'Log lines with severity from the score and their anomaly group' },
   annotations: { label: 'Annotations', description: 'Regions of anomaly groups for time series panels' },
+  influencers: {
+    label: 'Influencers',
+    description: "A job's influencer scores 0–100, one series per value, e.g. {key=…}; one alert instance per value",
+  },
 };
 
 export const FUNCTION_LABELS: Record<DetectorFunction, { label: string; description: string }> = {

@@ -174,3 +174,35 @@ export function readFrames(frames: readonly Uint8Array[] | undefined): DecodedFr
 }
 
 export const DAY = 86_400_000;
+
+/** Grafana's data-plane reader for timeseries-multi + Reduce(max) + Threshold(> limit): labels → firing. */
+export function evaluateAlert(decoded: DecodedFrame[], limit: number): Map<string, { max: number; firing: boolean }> {
+  if (decoded.length === 0) {
+    return new Map();
+  } // NoData
+  const first = decoded[0];
+  const typeVersion = first.meta?.typeVersion as number[] | undefined;
+  if (first.meta?.type !== 'timeseries-multi' || !typeVersion || (typeVersion[0] === 0 && typeVersion[1] === 0)) {
+    throw new Error('not a data-plane timeseries-multi response');
+  }
+  const out = new Map<string, { max: number; firing: boolean }>();
+  for (const f of decoded) {
+    const times = f.fields.filter((x) => x.type.startsWith('Timestamp'));
+    const numbers = f.fields.filter((x) => /^(Float|Int|Uint)/.test(x.type));
+    if (f.fields.some((x) => x.type === 'Utf8')) {
+      throw new Error(`frame ${f.name} has a string field: a "long" frame, evaluation fails`);
+    }
+    if (times.length !== 1 || numbers.length !== 1) {
+      throw new Error(`frame ${f.name}: ${times.length} time and ${numbers.length} number fields`);
+    }
+    const key = JSON.stringify(Object.fromEntries(Object.entries(numbers[0].labels ?? {}).sort()));
+    if (out.has(key)) {
+      throw new Error(`duplicate series ${key}`);
+    }
+    const values = numbers[0].values as Array<number | null>;
+    const present = values.filter((v): v is number => v !== null && !Number.isNaN(v));
+    const max = present.length ? Math.max(...present) : NaN;
+    out.set(key, { max, firing: max > limit });
+  }
+  return out;
+}

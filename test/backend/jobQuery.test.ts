@@ -9,7 +9,7 @@ import { JOB_RECORD_FIELDS } from '../../pkg-backend/src/query/frames/job.ts';
 import { runJob, type JobRunResult } from '../../pkg-backend/src/query/jobRun.ts';
 import { jobQueryRequest } from '../../pkg-backend/src/query/request.ts';
 import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
-import { WEBLOGS_JSON, badTypes, readFrames } from './e2e.ts';
+import { WEBLOGS_JSON, badTypes, evaluateAlert, readFrames } from './e2e.ts';
 import { decodeFrames } from './host.ts';
 
 const JOB = {
@@ -74,6 +74,21 @@ describe('a job query over gRPC', () => {
     expect(g.field(GROUP_FIELDS.startingAt).values.map(String)).toEqual(
       [...expected.groups].sort((a, b) => a.start - b.start || b.maxScore - a.maxScore).map((x) => x.startingAt),
     );
+  });
+
+  it('answers influencers as alertable series, one alert instance per key', async () => {
+    const res = await backend.query({ queryType: 'influencers', ...JOB });
+    expect(res.error ?? '').toBe('');
+    expect(badTypes(decodeFrames(res.frames))).toEqual([]);
+    const decoded = readFrames(res.frames);
+    expect(decoded.length).toBeGreaterThan(0);
+    const instances = evaluateAlert(decoded, 25);
+    const keys = new Set(expected.influencers.filter((i) => i.field === 'key' && i.score > 0).map((i) => i.value));
+    expect([...instances.keys()].sort()).toEqual([...keys].map((k) => JSON.stringify({ key: k })).sort());
+    for (const [labels, { max }] of instances) {
+      const key = (JSON.parse(labels) as { key: string }).key;
+      expect(max).toBe(Math.max(...expected.influencers.filter((i) => i.value === key).map((i) => i.score)));
+    }
   });
 
   it('refuses a bad detector with a 400 naming it', async () => {

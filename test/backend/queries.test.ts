@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { QUIET_DAYS, type InjectedAnomaly, type SeedResult } from '../../pkg-backend/src/demo/seed.ts';
 import { dataQuery, pluginContext, decodeFrames, type PluginClients, type PluginProcess } from './host.ts';
-import { DAY, badTypes, grafanaDatasource, readFrames, type DecodedFrame } from './e2e.ts';
+import { DAY, badTypes, evaluateAlert, grafanaDatasource, readFrames, type DecodedFrame } from './e2e.ts';
 import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
 
@@ -400,38 +400,6 @@ describe('groups, records, logs, annotations against the ground truth', () => {
 });
 
 // ---- Alerting: what Grafana's server-side expressions would do with the scores frames ----
-
-/** Grafana's data-plane reader for timeseries-multi + Reduce(max) + Threshold(> limit): labels → firing. */
-function evaluateAlert(decoded: DecodedFrame[], limit: number): Map<string, { max: number; firing: boolean }> {
-  if (decoded.length === 0) {
-    return new Map();
-  } // NoData
-  const first = decoded[0];
-  const typeVersion = first.meta?.typeVersion as number[] | undefined;
-  if (first.meta?.type !== 'timeseries-multi' || !typeVersion || (typeVersion[0] === 0 && typeVersion[1] === 0)) {
-    throw new Error('not a data-plane timeseries-multi response');
-  }
-  const out = new Map<string, { max: number; firing: boolean }>();
-  for (const f of decoded) {
-    const times = f.fields.filter((x) => x.type.startsWith('Timestamp'));
-    const numbers = f.fields.filter((x) => /^(Float|Int|Uint)/.test(x.type));
-    if (f.fields.some((x) => x.type === 'Utf8')) {
-      throw new Error(`frame ${f.name} has a string field: a "long" frame, evaluation fails`);
-    }
-    if (times.length !== 1 || numbers.length !== 1) {
-      throw new Error(`frame ${f.name}: ${times.length} time and ${numbers.length} number fields`);
-    }
-    const key = JSON.stringify(Object.fromEntries(Object.entries(numbers[0].labels ?? {}).sort()));
-    if (out.has(key)) {
-      throw new Error(`duplicate series ${key}`);
-    }
-    const values = numbers[0].values as Array<number | null>;
-    const present = values.filter((v): v is number => v !== null && !Number.isNaN(v));
-    const max = present.length ? Math.max(...present) : NaN;
-    out.set(key, { max, firing: max > limit });
-  }
-  return out;
-}
 
 describe('alert rule evaluation (FromAlert, no user, intervalMS 1000, maxDataPoints 43200)', () => {
   const ALERT_QUERY = { queryType: 'scores', function: 'rare', byField: 'state', bucketSpan: '1m' };

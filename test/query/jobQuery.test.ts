@@ -275,6 +275,28 @@ describe('job queries through the datasource', () => {
     }
   });
 
+  it('answers influencers with one series per influencer value, labelled {field=value}, and no bucket series', async () => {
+    const got = await frames('influencers');
+    expect(expected.influencers.length).toBeGreaterThan(0);
+    const values = new Set(expected.influencers.filter((i) => i.score > 0).map((i) => i.value));
+    expect(got.map((f) => f.fields[1].labels)).toEqual(expect.arrayContaining([...values].map((v) => ({ key: v }))));
+    expect(got.every((f) => Object.keys(f.fields[1].labels!).join() === 'key')).toBe(true);
+    for (const frame of got) {
+      const value = frame.fields[1].labels!.key;
+      const mine = expected.influencers.filter((i) => i.field === 'key' && i.value === value);
+      const max = new Map<number, number>();
+      for (const i of mine) {
+        max.set(i.time, Math.max(max.get(i.time) ?? 0, i.score));
+      }
+      const times = [...max.keys()].sort((a, b) => a - b);
+      expect(frame.fields[0].values).toEqual(times);
+      expect(frame.fields[1].values).toEqual(times.map((t) => max.get(t)));
+    }
+    const single = refusal(await answer('influencers', { function: 'rare', byField: 'state' }));
+    expect(single.status).toBe(400);
+    expect(single.error).toMatch(/queryType influencers needs a job with at least one influencer/);
+  });
+
   it('refuses a bad detector with a 400 naming it', async () => {
     const missingOver = refusal(
       await answer('scores', { ...JOB, detectors: [JOB.detectors![0], { function: 'freq_rare', byField: 'state' }] }),

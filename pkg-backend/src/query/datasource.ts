@@ -18,7 +18,14 @@ import {
 import { ResultCache } from './cache.ts';
 import type { DetectionResult } from './detection.ts';
 import { errorResponse } from './errors.ts';
-import { jobAnnotationsFrame, jobGroupsFrame, jobRecordsFrame, jobScoresFrames, jobSummary } from './frames/job.ts';
+import {
+  jobAnnotationsFrame,
+  jobGroupsFrame,
+  jobInfluencersFrames,
+  jobRecordsFrame,
+  jobScoresFrames,
+  jobSummary,
+} from './frames/job.ts';
 import { logsFrame } from './frames/logs.ts';
 import { scoresFrames } from './frames/scores.ts';
 import { annotationsFrame, groupsFrame, recordsFrame } from './frames/tables.ts';
@@ -30,6 +37,7 @@ import { jobLogs } from './jobLogs.ts';
 import { runJob, type JobRunResult } from './jobRun.ts';
 import { anomalousLogs } from './logs.ts';
 import { memoryNotice } from './modelMemory.ts';
+import { QueryError } from './queryError.ts';
 import { parseDataQuery, type ParsedJobQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
 
@@ -123,6 +131,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
       case 'annotations':
         frames = [jobAnnotationsFrame(result, q.refId, options)];
         break;
+      case 'influencers':
+        frames = jobInfluencersFrames(result, q.refId, options);
+        break;
       case 'logs': {
         const logs = await jobLogs(ctx.instance.pool, parsed.job, result, {
           ...options,
@@ -187,6 +198,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
         case 'annotations':
           frames = [annotationsFrame(result, q.refId, options)];
           break;
+        case 'influencers':
+          // validateQuery refuses these before they get here; kept for the exhaustive switch.
+          throw new QueryError('queryType influencers needs a job with at least one influencer', 'queryType');
         case 'logs': {
           const rows = await anomalousLogs(ctx.instance.pool, result, {
             ...options,

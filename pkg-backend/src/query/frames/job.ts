@@ -67,6 +67,20 @@ export function jobScoresFrames(result: JobRunResult, refId: string, options: Op
   return seriesFrames(result.buckets, points, refId, options);
 }
 
+/**
+ * One series per influencer value, `{<field>=<value>}` (e.g. `{key="ABC"}`), of its 0–100 influencer score per
+ * bucket: an alert rule on it fires one instance per key, address or machine. No bucket score series.
+ */
+export function jobInfluencersFrames(result: JobRunResult, refId: string, options: Options): Frame[] {
+  const points = result.influencers.map((i): SeriesPoint => ({
+    time: i.time,
+    score: i.score,
+    name: `${i.field}=${i.value}`,
+    labels: { [i.field]: i.value },
+  }));
+  return seriesFrames(null, points, refId, options);
+}
+
 export function jobRecordsFrame(result: JobRunResult, refId: string, options: Options): Frame {
   const { detectors } = result.job;
   const overFields = distinct(detectors.map((d) => d.overField));

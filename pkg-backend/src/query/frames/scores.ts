@@ -39,29 +39,34 @@ export function scoresFrames(
  * max reaches minScore.
  */
 export function seriesFrames(
-  buckets: ReadonlyArray<{ time: number; score: number }>,
+  buckets: ReadonlyArray<{ time: number; score: number }> | null,
   points: readonly SeriesPoint[],
   refId: string,
   options: { minScore: number; limit: number },
 ): Frame[] {
   const meta = { ...META };
-  const frames: Frame[] = [
-    {
-      name: FRAME_NAMES.bucketScores,
-      refId,
-      meta,
-      fields: [
-        { name: F.time, type: 'time', values: buckets.map((b) => b.time) },
-        {
-          name: F.score,
-          type: 'number',
-          values: buckets.map((b) => b.score),
-          labels: { [SCORE_LABELS.bucket]: BUCKET_SCORE_LABEL_VALUE },
-          config: scoreFieldConfig('bucket score'),
-        },
-      ],
-    },
-  ];
+  // Without buckets (influencer series) there is no bucket score series: an alert rule then has one instance
+  // per series it is about, not an extra one for the bucket.
+  const frames: Frame[] =
+    buckets === null
+      ? []
+      : [
+          {
+            name: FRAME_NAMES.bucketScores,
+            refId,
+            meta,
+            fields: [
+              { name: F.time, type: 'time', values: buckets.map((b) => b.time) },
+              {
+                name: F.score,
+                type: 'number',
+                values: buckets.map((b) => b.score),
+                labels: { [SCORE_LABELS.bucket]: BUCKET_SCORE_LABEL_VALUE },
+                config: scoreFieldConfig('bucket score'),
+              },
+            ],
+          },
+        ];
 
   interface Series {
     name: string;
