@@ -44,6 +44,8 @@ const STYLES: readonly ScoreConfig[] = [
   { ...ATTRIBUTES_AGGREGATION, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY },
 ];
 const DETECTOR_STYLE: ScoreConfig = { ...DETECTORS_AGGREGATION, maxAnomalousP: MAX_ANOMALOUS_PROBABILITY };
+/** The order subsets are combined in: people, then attributes. */
+const STYLE_ORDER: readonly number[] = [PEOPLE_STYLE, ATTRIBUTES_STYLE];
 /** Mixed detectors among a node's children (ml-cpp's −2). */
 const MIXED_DETECTORS = -2;
 const NO_DETECTOR = -3;
@@ -113,7 +115,12 @@ interface Subset {
 function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): void {
   const pivot = pivotWeight !== undefined;
   // partitionChildProbabilities: subsets by style, detector and the children's partition (and person) keys.
-  const subsets = new Map<string, Subset>();
+  // Keyed by detector and style, then subsetKey: no key string per child, and none at all for a child in the
+  // same subset as the one before it (siblings mostly are).
+  const subsets: Subset[] = [];
+  const subsetIndex = new Map<number, Map<string, Subset>>();
+  let last: Subset | null = null;
+  let lastChild: ResultNode<L> | null = null;
   let haveResult = false;
   let minChild = Infinity;
   let minDescendant = Infinity;
@@ -138,13 +145,27 @@ function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): vo
     if (child.style !== PEOPLE_STYLE && child.style !== ATTRIBUTES_STYLE) {
       continue;
     }
-    const key = `${child.style}\u0000${child.detector}\u0000${subsetKey(child)}`;
-    const subset = subsets.get(key);
+    if (last !== null && lastChild !== null && sameSubset(child, lastChild)) {
+      last.probabilities.push(p);
+      continue;
+    }
+    const outer = child.detector * 2 + child.style;
+    let inner = subsetIndex.get(outer);
+    if (!inner) {
+      inner = new Map();
+      subsetIndex.set(outer, inner);
+    }
+    const key = subsetKey(child);
+    let subset = inner.get(key);
     if (subset) {
       subset.probabilities.push(p);
     } else {
-      subsets.set(key, { style: child.style, detector: child.detector, probabilities: [p] });
+      subset = { style: child.style, detector: child.detector, probabilities: [p] };
+      inner.set(key, subset);
+      subsets.push(subset);
     }
+    last = subset;
+    lastChild = child;
   }
   if (!haveResult) {
     return;
@@ -157,8 +178,8 @@ function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): vo
   let detector = NO_DETECTOR;
   let aggregation = pivot || isPartition(node) || (node.spec.population && isPerson(node)) ? fallback : -1;
   const byDetector = new Map<number, number[]>();
-  for (const style of [PEOPLE_STYLE, ATTRIBUTES_STYLE]) {
-    for (const subset of subsets.values()) {
+  for (const style of STYLE_ORDER) {
+    for (const subset of subsets) {
       if (subset.style !== style) {
         continue;
       }
@@ -178,7 +199,8 @@ function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): vo
     }
   }
   const detectorPs: number[] = [];
-  for (const d of [...byDetector.keys()].sort((a, b) => a - b)) {
+  const detectors = byDetector.size === 1 ? byDetector.keys() : [...byDetector.keys()].sort((a, b) => a - b);
+  for (const d of detectors) {
     const ps = byDetector.get(d)!;
     detectorPs.push(ps.length === 1 ? ps[0] : computeScore(STYLES[PEOPLE_STYLE], ps).probability);
   }
@@ -187,6 +209,17 @@ function aggregateNode<L>(node: ResultNode<L>, pivotWeight?: PivotWeight<L>): vo
   node.probability = probability;
   node.detector = detector;
   node.style = aggregation;
+}
+
+/** Sufficient for equal subset keys (style, detector, subsetKey), without building the key. */
+function sameSubset<L>(a: ResultNode<L>, b: ResultNode<L>): boolean {
+  if (a.style !== b.style || a.detector !== b.detector || a.spec.population !== b.spec.population) {
+    return false;
+  }
+  if ((a.spec.partitionValue ?? '') !== (b.spec.partitionValue ?? '')) {
+    return false;
+  }
+  return !a.spec.population || (a.spec.personValue ?? '') === (b.spec.personValue ?? '');
 }
 
 /** CHierarchicalResultsAggregator::hash: children of different partitions (or population persons) stay apart. */

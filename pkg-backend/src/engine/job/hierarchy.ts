@@ -82,17 +82,39 @@ export interface ResultsTree<L> {
   root: ResultNode<L> | null;
 }
 
-const SEP = '\u0000';
-
 function d(s: string | null): string {
   return s ?? '';
 }
 
-type KeyOf = (s: NodeSpec) => string;
-const partitionValueKey: KeyOf = (s) => `${d(s.partitionField)}${SEP}${d(s.partitionValue)}`;
-const personNameKey: KeyOf = (s) => `${partitionValueKey(s)}${SEP}${d(s.personField)}`;
-const personValueKey: KeyOf = (s) => `${personNameKey(s)}${SEP}${d(s.personValue)}${SEP}${s.population ? 1 : 0}`;
-const partitionNameKey: KeyOf = (s) => d(s.partitionField);
+/**
+ * A grouping level's key as its parts, written into `out`; returns how many. Groups are found through nested
+ * maps of the parts rather than one joined string: the parts are strings the bucket already holds (their hashes
+ * cached), while a joined key would be built and hashed anew for every node of every layer.
+ */
+type KeyOf = (s: NodeSpec, out: string[]) => number;
+const partitionValueKey: KeyOf = (s, out) => {
+  out[0] = d(s.partitionField);
+  out[1] = d(s.partitionValue);
+  return 2;
+};
+const personNameKey: KeyOf = (s, out) => {
+  partitionValueKey(s, out);
+  out[2] = d(s.personField);
+  return 3;
+};
+const personValueKey: KeyOf = (s, out) => {
+  personNameKey(s, out);
+  out[3] = d(s.personValue);
+  out[4] = s.population ? '1' : '0';
+  return 5;
+};
+const partitionNameKey: KeyOf = (s, out) => {
+  out[0] = d(s.partitionField);
+  return 1;
+};
+
+/** Nested maps of key parts, ending in a group's index; each depth holds one part of the key only. */
+type GroupIndex = Map<string, GroupIndex | number>;
 
 /** CHierarchicalResults::buildHierarchy over `leaves` (simple count first, as ml-cpp moves it to the front). */
 export function buildHierarchy<L>(leaves: Array<ResultNode<L>>): ResultsTree<L> {
@@ -112,18 +134,31 @@ export function buildHierarchy<L>(leaves: Array<ResultNode<L>>): ResultsTree<L> 
 }
 
 function aggregateLayer<L>(layer: Array<ResultNode<L>>, keyOf: KeyOf, nodes: Array<ResultNode<L>>) {
-  const groups = new Map<string, Array<ResultNode<L>>>();
+  // Groups in order of their first node, as a Map keyed by the joined parts would hold them.
+  const groups: Array<Array<ResultNode<L>>> = [];
+  const index: GroupIndex = new Map();
+  const parts: string[] = [];
   for (const node of layer) {
-    const key = keyOf(node.spec);
-    const group = groups.get(key);
-    if (group) {
-      group.push(node);
+    const n = keyOf(node.spec, parts);
+    let level = index;
+    for (let i = 0; i < n - 1; i++) {
+      let next = level.get(parts[i]);
+      if (next === undefined) {
+        next = new Map();
+        level.set(parts[i], next);
+      }
+      level = next as GroupIndex;
+    }
+    const known = level.get(parts[n - 1]);
+    if (known === undefined) {
+      level.set(parts[n - 1], groups.length);
+      groups.push([node]);
     } else {
-      groups.set(key, [node]);
+      groups[known as number].push(node);
     }
   }
   const next: Array<ResultNode<L>> = [];
-  for (const group of groups.values()) {
+  for (const group of groups) {
     if (group.length === 1) {
       next.push(group[0]);
       continue;

@@ -44,26 +44,38 @@ export function mergeTuples(
   }
   const split = tuples.some((t) => t.influencers !== undefined);
   const merged: JobTuple[] = [];
-  const byKey = new Map<string, JobTuple>();
+  // (partition, by, over) → merged tuple, as nested maps: the parts are strings the tuples already hold.
+  const byKey = new Map<string, Map<string, Map<string, JobTuple>>>();
   for (const t of tuples) {
     let target = t;
     if (split) {
-      const key = `${detector.partitionField ? (t.partition ?? '') : ''}\u0000${t.by}\u0000${t.over ?? '\u0001'}`;
-      const known = byKey.get(key);
+      const partition = detector.partitionField ? (t.partition ?? '') : '';
+      const over = t.over ?? '\u0001';
+      let byBy = byKey.get(partition);
+      if (!byBy) {
+        byBy = new Map();
+        byKey.set(partition, byBy);
+      }
+      let byOver = byBy.get(t.by);
+      if (!byOver) {
+        byOver = new Map();
+        byBy.set(t.by, byOver);
+      }
+      const known = byOver.get(over);
       if (known) {
         target = known;
         known.count += t.count;
         known.successful += t.successful;
-        if (BigInt(t.minId) < BigInt(known.minId)) {
+        if (compareIds(t.minId, known.minId) < 0) {
           known.minId = t.minId;
         }
-        if (BigInt(t.maxId) > BigInt(known.maxId)) {
+        if (compareIds(t.maxId, known.maxId) > 0) {
           known.maxId = t.maxId;
         }
       } else {
         const { influencers: _, ...rest } = t;
         target = rest;
-        byKey.set(key, target);
+        byOver.set(over, target);
         merged.push(target);
       }
     }
@@ -81,6 +93,23 @@ export function mergeTuples(
     }
   }
   return { tuples: split ? merged : tuples, values };
+}
+
+/**
+ * Ids compared as integers. Short decimal strings (≤ 15 digits) are exact as doubles, which spares the BigInt
+ * conversions of every merged tuple; anything else (bigints, long or unusual strings) goes through BigInt.
+ */
+function compareIds(x: bigint | string, y: bigint | string): number {
+  if (typeof x === 'string' && typeof y === 'string' && x.length <= 15 && y.length <= 15) {
+    const nx = Number(x);
+    const ny = Number(y);
+    if (Number.isSafeInteger(nx) && Number.isSafeInteger(ny) && /^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
+      return nx < ny ? -1 : nx > ny ? 1 : 0;
+    }
+  }
+  const bx = BigInt(x);
+  const by = BigInt(y);
+  return bx < by ? -1 : bx > by ? 1 : 0;
 }
 
 function influencerValue(t: JobTuple, k: number, field: string, detector: JobDetectorSpec): string | null {
@@ -131,6 +160,11 @@ export function entityInfluences(
   values: ReadonlyMap<JobTuple, InfluencerValues>,
   fields: readonly string[],
 ): JobInfluence[] {
+  const { model } = observed.slot;
+  if (!(model instanceof PopulationModel)) {
+    return sortInfluences(timeInfluences(entityTuples, values, fields));
+  }
+  const p = model.probability(index);
   // Per field and value, the attributes (by values) whose rows carried it.
   const carriers = fields.map(() => new Map<string, Set<string>>());
   for (const t of entityTuples) {
@@ -149,14 +183,45 @@ export function entityInfluences(
       }
     });
   }
-  const { model } = observed.slot;
-  const p = model.probability(index);
   const influences: JobInfluence[] = [];
   carriers.forEach((perValue, k) => {
     for (const [value, attributes] of perValue) {
-      const pi = model instanceof PopulationModel ? model.subsetProbability(index, (by) => attributes.has(by)) : p;
+      const pi = model.subsetProbability(index, (by) => attributes.has(by));
       influences.push({ field: fields[k], value, influence: pi === p ? 1 : indicatorInfluence(p, pi) });
     }
   });
   return sortInfluences(influences);
+}
+
+/**
+ * In time every value seen with the record has p_i = p, influence 1: the values only, per field in the order
+ * they were first seen (as the population path lists them), without the attribute sets it needs.
+ */
+function timeInfluences(
+  entityTuples: readonly JobTuple[],
+  values: ReadonlyMap<JobTuple, InfluencerValues>,
+  fields: readonly string[],
+): JobInfluence[] {
+  const influences: JobInfluence[] = [];
+  for (let k = 0; k < fields.length; k++) {
+    let seenValues: Set<string> | null = null;
+    for (const t of entityTuples) {
+      const perValue = values.get(t)?.[k];
+      if (!perValue) {
+        continue;
+      }
+      for (const value of perValue.keys()) {
+        if (entityTuples.length === 1) {
+          influences.push({ field: fields[k], value, influence: 1 });
+          continue;
+        }
+        seenValues ??= new Set();
+        if (!seenValues.has(value)) {
+          seenValues.add(value);
+          influences.push({ field: fields[k], value, influence: 1 });
+        }
+      }
+    }
+  }
+  return influences;
 }

@@ -47,6 +47,11 @@ export function normalizerInput<L>(node: ResultNode<L>): number {
 
 export class NormalizerSet {
   private readonly levels = new Map<string, Level>();
+  /**
+   * The levels again by the parts of their keys (kind, then each field), so a node finds its levels without
+   * building key strings every bucket; `levels` stays the one owner, in creation order.
+   */
+  private readonly byParts = new Map<string, PartsIndex>();
 
   constructor(private readonly config: NormalizerConfig) {}
 
@@ -112,8 +117,7 @@ export class NormalizerSet {
 
   /** A pivot root's influencer bucket level, a pivot's influencer level: both per influencer field. */
   private pivotLevel<L>(node: ResultNode<L>): Level {
-    const field = d(node.spec.personField);
-    return this.level(`${node.parent === null ? 'influencerBucket' : 'influencer'}${SEP}${field}`);
+    return this.levelOfParts(node.parent === null ? 'influencerBucket' : 'influencer', d(node.spec.personField));
   }
 
   /** CHierarchicalResultsLevelSet::elements: the node's levels, lowest first. */
@@ -123,18 +127,43 @@ export class NormalizerSet {
     const levels: Level[] = [];
     // The leaf level's key ends in the value field, which rare and freq_rare do not have.
     if (isLeaf(node)) {
-      levels.push(this.level(`leaf${SEP}${partition}${SEP}${d(s.personField)}${SEP}${d(s.functionName)}${SEP}`));
+      levels.push(this.levelOfParts('leaf', partition, d(s.personField), d(s.functionName), ''));
     }
     if (isPerson(node)) {
-      levels.push(this.level(`person${SEP}${partition}${SEP}${d(s.personField)}`));
+      levels.push(this.levelOfParts('person', partition, d(s.personField)));
     }
     if (isPartition(node)) {
-      levels.push(this.level(`partition${SEP}${partition}`));
+      levels.push(this.levelOfParts('partition', partition));
     }
     if (isRoot(node)) {
       levels.push(this.level('bucket'));
     }
     return levels;
+  }
+
+  /** The level whose key is `kind` and `parts` joined by SEP. */
+  private levelOfParts(kind: string, ...parts: string[]): Level {
+    let index: PartsIndex | undefined = this.byParts.get(kind);
+    if (!index) {
+      index = new Map();
+      this.byParts.set(kind, index);
+    }
+    for (let i = 0; i < parts.length - 1; i++) {
+      let next: PartsIndex | Level | undefined = index.get(parts[i]);
+      if (!(next instanceof Map)) {
+        next = new Map();
+        index.set(parts[i], next);
+      }
+      index = next;
+    }
+    const lastPart = parts[parts.length - 1];
+    const known = index.get(lastPart);
+    if (known && !(known instanceof Map)) {
+      return known;
+    }
+    const level = this.level([kind, ...parts].join(SEP));
+    index.set(lastPart, level);
+    return level;
   }
 
   private level(key: string): Level {
@@ -146,6 +175,9 @@ export class NormalizerSet {
     return level;
   }
 }
+
+/** Nested maps of key parts, ending in the level: each depth is used by one kind of key only. */
+type PartsIndex = Map<string, PartsIndex | Level>;
 
 /** The maximum-score scope of a node in a normaliser that has not seen population results. */
 function scopeOf<L>(node: ResultNode<L>): string {

@@ -8,12 +8,6 @@ import { aggregateNodes, type InfluencerLookup } from './aggregate.ts';
 import { isLeaf, newNode, type NodeSpec, type ResultNode, type ResultsTree } from './hierarchy.ts';
 import type { JobInfluence } from './types.ts';
 
-const SEP = '\u0000';
-
-function keyOf(field: string, value: string): string {
-  return `${field}${SEP}${value}`;
-}
-
 /** Influences ordered by (field, value), as ml-cpp keeps them for its binary searches. */
 function byKey(a: JobInfluence, b: JobInfluence): number {
   return a.field < b.field ? -1 : a.field > b.field ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
@@ -23,7 +17,8 @@ export class Pivots<L> implements InfluencerLookup<L> {
   /** Pivots (one per influencer value) then pivot roots (one per field): the order they are aggregated in. */
   readonly pivots: Array<ResultNode<L>> = [];
   readonly roots: Array<ResultNode<L>> = [];
-  private readonly byValue = new Map<string, ResultNode<L>>();
+  /** Field → value → pivot: lookups without a key string, as the write rule asks for every node's influences. */
+  private readonly byValue = new Map<string, Map<string, ResultNode<L>>>();
   private readonly rootByField = new Map<string, ResultNode<L>>();
   private readonly influences = new Map<ResultNode<L>, JobInfluence[]>();
   private readonly pivotSet = new Set<ResultNode<L>>();
@@ -93,7 +88,7 @@ export class Pivots<L> implements InfluencerLookup<L> {
   }
 
   pivot(field: string, value: string): ResultNode<L> | undefined {
-    return this.byValue.get(keyOf(field, value));
+    return this.byValue.get(field)?.get(value);
   }
 
   isPivot(node: ResultNode<L>): boolean {
@@ -116,11 +111,15 @@ export class Pivots<L> implements InfluencerLookup<L> {
   }
 
   private pivotOf(field: string, value: string): ResultNode<L> {
-    const key = keyOf(field, value);
-    let pivot = this.byValue.get(key);
+    let values = this.byValue.get(field);
+    if (!values) {
+      values = new Map();
+      this.byValue.set(field, values);
+    }
+    let pivot = values.get(value);
     if (!pivot) {
       pivot = pivotNode<L>(field, value);
-      this.byValue.set(key, pivot);
+      values.set(value, pivot);
       this.pivots.push(pivot);
       this.pivotSet.add(pivot);
     }

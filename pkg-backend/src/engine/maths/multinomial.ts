@@ -1,7 +1,7 @@
 // Probability of less likely categories under a multinomial with a Dirichlet prior whose
 // concentrations are the (possibly decayed) category counts: ml-cpp CMultinomialConjugate.
 
-import { betaQuantile, logBeta, regularizedBeta } from './special.ts';
+import { betaQuantileOf, logBeta, regularizedBeta } from './special.ts';
 
 /** Categories sorted by expected probability, with the raw tail sum of each (ties included). */
 interface SortedCategories {
@@ -102,7 +102,7 @@ export function betaSliceMeans(a: number, b: number, m: number): number[] {
   let f = 0;
   for (let i = 1; i < m; i++) {
     const q = i / m;
-    const xq = betaQuantile(q, a, b);
+    const xq = betaQuantileOf(q, a, b, lnBeta);
     // I_x(a + 1, b) = I_x(a, b) − x^a (1 − x)^b / (a B(a, b)), and I_xq(a, b) = q at the quantile: one
     // exponential instead of a second continued fraction (most of the cost of a partition's small model).
     // Where the difference would cancel most of its digits, the continued fraction is evaluated instead.

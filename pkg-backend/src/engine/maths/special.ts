@@ -189,8 +189,12 @@ function regularizedBetaInside(x: number, a: number, b: number, logFront: number
   return Math.max(0, 1 - (Math.exp(logFront) * betaContinuedFraction(1 - x, b, a)) / b);
 }
 
-/** Φ⁻¹ of the last few probabilities betaQuantile started from: callers ask for the same few p over and over. */
-const startCache = { p: [NaN, NaN, NaN, NaN], z: [NaN, NaN, NaN, NaN], next: 0 };
+/**
+ * Φ⁻¹ of the last few probabilities betaQuantile started from: callers ask for the same few p over and over.
+ * Sixteen entries, as betaSliceMeans asks for i/7, i/5 and i/3 (twelve values) in turn: a smaller ring would
+ * evict each before its next use.
+ */
+const startCache = { p: new Array<number>(16).fill(NaN), z: new Array<number>(16).fill(NaN), next: 0 };
 
 function startQuantile(p: number): number {
   const { p: ps, z } = startCache;
@@ -214,6 +218,14 @@ export function betaQuantile(p: number, a: number, b: number): number {
   if (!(a > 0) || !(b > 0) || !(p >= 0 && p <= 1)) {
     return NaN;
   }
+  return betaQuantileOf(p, a, b, logBeta(a, b));
+}
+
+/** betaQuantile for valid a, b with ln B(a, b) already computed, as a caller asking for several quantiles has. */
+export function betaQuantileOf(p: number, a: number, b: number, lnBeta: number): number {
+  if (!(a > 0) || !(b > 0) || !(p >= 0 && p <= 1)) {
+    return NaN;
+  }
   if (p === 0) {
     return 0;
   }
@@ -229,7 +241,6 @@ export function betaQuantile(p: number, a: number, b: number): number {
   if (!(x > 0 && x < 1)) {
     x = mean;
   }
-  const lnBeta = logBeta(a, b);
   for (let i = 0; i < 200; i++) {
     // x stays inside (0, 1), where I_x and the density share ln x and ln(1 − x).
     const lnX = Math.log(x);
