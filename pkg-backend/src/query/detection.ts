@@ -78,18 +78,32 @@ export async function prepareDetection(pool: pg.Pool, request: DetectorRequest):
 /** The range a request asks for, defaulting to all the data, checked against the bucket limit. */
 export function resolveRange(prepared: PreparedDetection, window: TimeWindow) {
   const { spanMs, bucketSpan } = prepared.definition;
-  const to = window.to ?? (prepared.dataTo ? new Date(prepared.dataTo.getTime() + 1) : new Date());
-  const from = window.from ?? prepared.dataFrom ?? to;
+  return historyRange({ from: prepared.dataFrom, to: prepared.dataTo }, window, spanMs, bucketSpan);
+}
+
+/**
+ * The requested range over data spanning `data` (defaults: all of it), and where its history starts: the
+ * first row's bucket, since a score needs everything before it. Checked against the bucket limit, history
+ * included. Detectors and jobs alike.
+ */
+export function historyRange(
+  data: { from: Date | null; to: Date | null },
+  window: TimeWindow,
+  spanMs: number,
+  bucketSpan: string,
+): { from: Date; to: Date; historyFrom: number } {
+  const to = window.to ?? (data.to ? new Date(data.to.getTime() + 1) : new Date());
+  const from = window.from ?? data.from ?? to;
   if (from.getTime() > to.getTime()) {
     throw new QueryError(`from ${from.toISOString()} is after to ${to.toISOString()}`, 'from', from.toISOString());
   }
-  const earliest = prepared.dataFrom && prepared.dataFrom < from ? prepared.dataFrom : from;
+  const earliest = data.from && data.from < from ? data.from : from;
   const historyFrom = alignDown(earliest.getTime(), spanMs);
   const bucketCount = Math.ceil((to.getTime() - historyFrom) / spanMs);
   if (bucketCount > MAX_BUCKETS) {
     throw new StoreError(
       'range_too_large',
-      `the range ${new Date(historyFrom).toISOString()} – ${to.toISOString()} (history included) is ${bucketCount.toLocaleString('en')} buckets of ${bucketSpan}; the limit is ${MAX_BUCKETS.toLocaleString('en')} — use a larger bucketSpan or a shorter range`,
+      `the range ${new Date(historyFrom).toISOString()} – ${to.toISOString()} (history included) is ${bucketCount.toLocaleString('en')} buckets of ${bucketSpan}; the limit is ${MAX_BUCKETS.toLocaleString('en')} — use a larger bucket span or a shorter range`,
       { field: 'bucketSpan', value: bucketSpan },
     );
   }

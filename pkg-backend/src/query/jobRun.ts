@@ -30,7 +30,7 @@ import {
   type JobPushdownPlan,
 } from '../store/index.ts';
 import { cancelled, sizedChunks } from './bucketFeed.ts';
-import { alignDown } from './detection.ts';
+import { alignDown, historyRange } from './detection.ts';
 import { QueryError } from './queryError.ts';
 import type { TimeWindow } from './request.ts';
 
@@ -296,21 +296,7 @@ export async function runJob(
   const threshold = request.groupThreshold ?? DEFAULT_GROUP_THRESHOLD;
   // Also the first statement to compile the filters, so a bad one is refused before any aggregate runs.
   const extent = await timeExtent(pool, { table: plan.table, timeColumn: plan.timeColumn, filters: plan.filters });
-  const to = window.to ?? (extent.to ? new Date(extent.to.getTime() + 1) : new Date());
-  const from = window.from ?? extent.from ?? to;
-  if (from.getTime() > to.getTime()) {
-    throw new QueryError(`from ${from.toISOString()} is after to ${to.toISOString()}`, 'from', from.toISOString());
-  }
-  const earliest = extent.from && extent.from < from ? extent.from : from;
-  const historyFrom = alignDown(earliest.getTime(), spanMs);
-  const bucketCount = Math.ceil((to.getTime() - historyFrom) / spanMs);
-  if (bucketCount > MAX_BUCKETS) {
-    throw new StoreError(
-      'range_too_large',
-      `the range ${new Date(historyFrom).toISOString()} – ${to.toISOString()} (history included) is ${bucketCount.toLocaleString('en')} buckets of ${request.job.bucketSpan}; the limit is ${MAX_BUCKETS.toLocaleString('en')} — use a larger bucket span or a shorter range`,
-      { field: 'bucketSpan', value: request.job.bucketSpan },
-    );
-  }
+  const { from, to, historyFrom } = historyRange(extent, window, spanMs, request.job.bucketSpan);
 
   const engine = new AnomalyJob(spec);
   const lo = alignDown(from.getTime(), spanMs);

@@ -27,7 +27,7 @@ import {
 } from './catalogue.ts';
 import { StoreError } from './errors.ts';
 import { Params, filtersSql, successSql } from './filters.ts';
-import { parseStats } from './pushdown.ts';
+import { checkSpanAndRange, parseStats } from './pushdown.ts';
 import {
   OpenChunk,
   batchSizeOf,
@@ -123,32 +123,7 @@ interface KeyLayout {
 export type JobPushdownRow = [number, string, ...Array<string | null>];
 
 function checkPlan(plan: JobPushdownPlan): void {
-  const span = plan.bucketSpanSeconds;
-  if (!Number.isFinite(span) || span <= 0 || Math.round(span * 1000) !== span * 1000) {
-    throw new StoreError('query', `bucketSpanSeconds ${span} must be a positive number of seconds`, {
-      field: 'bucketSpan',
-      value: String(span),
-    });
-  }
-  const from = checkDate(plan.from, 'from').getTime();
-  const to = checkDate(plan.to, 'to').getTime();
-  if (to < from) {
-    throw new StoreError(
-      'query',
-      `time range ends (${plan.to.toISOString()}) before it starts (${plan.from.toISOString()})`,
-      {
-        field: 'to',
-        value: plan.to.toISOString(),
-      },
-    );
-  }
-  if ((to - from) / (span * 1000) > MAX_BUCKETS) {
-    throw new StoreError(
-      'range_too_large',
-      `the range ${plan.from.toISOString()} – ${plan.to.toISOString()} holds more than ${MAX_BUCKETS} buckets of ${span} s. Use a larger bucket span or a shorter range.`,
-      { field: 'bucketSpan', value: String(span) },
-    );
-  }
+  checkSpanAndRange(plan);
   if (!Array.isArray(plan.detectors) || plan.detectors.length === 0) {
     throw new StoreError('query', 'a job pushdown needs at least one detector');
   }

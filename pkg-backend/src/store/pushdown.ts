@@ -78,7 +78,8 @@ export function parseStats(text: string): PushdownStats {
   };
 }
 
-function checkPlan(plan: PushdownPlan): void {
+/** The span and range of a pushdown (single or job): a whole number of ms, from ≤ to, within MAX_BUCKETS. */
+export function checkSpanAndRange(plan: Pick<PushdownPlan, 'bucketSpanSeconds' | 'from' | 'to'>): void {
   const span = plan.bucketSpanSeconds;
   if (!Number.isFinite(span) || span <= 0 || Math.round(span * 1000) !== span * 1000) {
     throw new StoreError('query', `bucketSpanSeconds ${span} must be a positive number of seconds`, {
@@ -122,7 +123,7 @@ function groupKey(col: ColumnInfo): string {
 
 /** The aggregate as one statement; `$n` values only, identifiers from the catalogue. */
 export function pushdownSql(plan: PushdownPlan): Statement {
-  checkPlan(plan);
+  checkSpanAndRange(plan);
   const t = plan.table;
   const time = tableColumn(t, plan.timeColumn, 'time');
   const id = tableColumn(t, plan.idColumn, 'id');
