@@ -92,3 +92,17 @@ describe('population rare and freq_rare (CEventRatePopulationModel)', () => {
     expect(restored.addBucket(t, next)).toEqual(model.addBucket(t, next));
   });
 });
+
+describe('bucket scratch arrays', () => {
+  it('scores every entity of a bucket that fills the arrays exactly, as a model restored from its state does', () => {
+    const live = new PopulationModel(true, 0.0005, 300_000);
+    live.addBucket(0, [tuple('1', 'a', 1), tuple('1', 'b', 1)]);
+    // 16 entities: the arrays' first capacity, which once left no room for the last entity's attribute range.
+    const full = Array.from({ length: 16 }, (_, i) => tuple(i % 5 === 0 ? '2' : '1', `e${i}`, 1));
+    const restored = PopulationModel.fromJSON(JSON.parse(JSON.stringify(live.toJSON())));
+    const a = live.addBucket(300_000, full);
+    const b = restored.addBucket(300_000, full);
+    expect(a.every((o) => o.causes.length > 0)).toBe(true);
+    expect(a).toEqual(b);
+  });
+});

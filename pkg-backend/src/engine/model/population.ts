@@ -345,7 +345,10 @@ export class PopulationModel implements CategoryModel {
   }
 
   private reserveBucket(tuples: number): void {
-    if (tuples <= this.bucketEntity.length) {
+    // attributeStart holds one more entry than there are entities; the arrays grow by the same rule from
+    // different lengths, so both must be checked (a bucket of exactly bucketEntity.length entities lost its
+    // last entity's attributes, and a restored model, grown differently, scored that bucket otherwise).
+    if (tuples <= this.bucketEntity.length && tuples < this.attributeStart.length) {
       return;
     }
     this.bucketEntity = growInt32(this.bucketEntity, tuples);
