@@ -5,13 +5,8 @@
 import type pg from 'pg';
 import { runDetection } from '../pkg-backend/src/query/detection.ts';
 import { detectorRequest } from '../pkg-backend/src/query/request.ts';
-import {
-  describeTable,
-  ensureBenchTable,
-  resolveColumn,
-  runBareAggregate,
-  type PushdownPlan,
-} from '../pkg-backend/src/store/index.ts';
+import { describeTable, ensureBenchTable, runBareAggregate } from '../pkg-backend/src/store/index.ts';
+import { benchPlan } from './shape.ts';
 
 export const BENCH_TABLE = 'public.rarity_bench_logs';
 
@@ -29,17 +24,7 @@ export async function benchEndToEnd(pool: pg.Pool, repeats = 3) {
   const from = new Date('2026-01-01T00:00:00Z');
   const to = new Date('2026-01-31T00:00:01Z');
   const table = await describeTable(pool, BENCH_TABLE);
-  const plan: PushdownPlan = {
-    table,
-    timeColumn: resolveColumn(table, 'ts', 'time'),
-    idColumn: resolveColumn(table, 'id', 'id'),
-    byColumn: resolveColumn(table, 'state', 'by'),
-    overColumn: resolveColumn(table, 'ip', 'over'),
-    bucketSpanSeconds: 300,
-    from,
-    to,
-    successRule: { field: 'state', op: '=', value: '1' },
-  };
+  const plan = benchPlan(table, from, to);
   const results: Array<{ bare: number; detect: number }> = [];
   for (let i = 0; i < repeats; i++) {
     // The baseline reads the whole aggregate result, as our stream does.

@@ -20,10 +20,8 @@ import {
   describeTable,
   ensureBenchTable,
   openStateStore,
-  resolveColumn,
   runBareAggregate,
   trimBenchTable,
-  type PushdownPlan,
   type StateStore,
 } from '../pkg-backend/src/store/index.ts';
 import { prepareDetection } from '../pkg-backend/src/query/detection.ts';
@@ -42,6 +40,7 @@ import {
   type TestDatasource,
 } from '../test/backend/host.ts';
 import { grafanaDatasource } from '../test/backend/e2e.ts';
+import { BENCH_SCORES_QUERY, BENCH_SUCCESS_RULE, benchPlan } from './shape.ts';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -49,15 +48,6 @@ const DAY = 86_400_000;
 const SPAN = 5 * MINUTE;
 /** The executable keeps its jobs here; the section empties it before each cold backfill. */
 export const JOBS_BENCH_SCHEMA = 'rarity_bench';
-const SUCCESS_RULE = { field: 'state', op: '=', value: '1' } as const;
-const QUERY = {
-  refId: 'A',
-  queryType: 'scores',
-  function: 'freq_rare',
-  byField: 'state',
-  overField: 'ip',
-  bucketSpan: '5m',
-} as const;
 /** Restarts timed for the 7-day query (median), warm-up queries before the refresh, in-process refreshes. */
 const RESTARTS = 3;
 const WARMUPS = 10;
@@ -114,7 +104,7 @@ function datasource(databaseUrl: string, table: string): TestDatasource {
   // queryTimeoutSeconds stays at its default (30 s): chunks are sized to a quarter of it.
   return grafanaDatasource(
     databaseUrl,
-    { table, successRule: SUCCESS_RULE, stateSchema: JOBS_BENCH_SCHEMA },
+    { table, successRule: BENCH_SUCCESS_RULE, stateSchema: JOBS_BENCH_SCHEMA },
     { uid: 'rarity-bench-jobs' },
   );
 }
@@ -143,7 +133,7 @@ async function scores(client: PluginClients, ds: TestDatasource, from: number, t
   const res = await client.queryData({
     pluginContext: pluginContext(ds),
     headers: { 'X-Cache-Skip': 'true' },
-    queries: [dataQuery('A', QUERY, { from, to, queryType: 'scores' })],
+    queries: [dataQuery('A', BENCH_SCORES_QUERY, { from, to, queryType: 'scores' })],
   });
   const ms = elapsedMs(started);
   const r = res.responses.A;
@@ -214,10 +204,13 @@ async function refreshInProcess(
   rows: number,
   newRows: number,
 ): Promise<number[]> {
-  const settings = { table, timeColumn: 'ts', idColumn: 'id', successRule: SUCCESS_RULE };
+  const settings = { table, timeColumn: 'ts', idColumn: 'id', successRule: BENCH_SUCCESS_RULE };
   const job = await onlyJob(store);
   const key = (
-    await prepareDetection(pool, parseQuery(QUERY, 'scores', { from: new Date(0), to: new Date() }, settings).detector)
+    await prepareDetection(
+      pool,
+      parseQuery(BENCH_SCORES_QUERY, 'scores', { from: new Date(0), to: new Date() }, settings).detector,
+    )
   ).key;
   if (key !== job.key) {
     // Another key would mean a second job, backfilled cold inside the "refresh".
@@ -230,7 +223,7 @@ async function refreshInProcess(
     const now = bucket + 2 * SPAN + SECOND;
     const timeRange = { from: new Date(now - 7 * DAY), to: new Date(now) };
     const started = process.hrtime.bigint();
-    const parsed = parseQuery(QUERY, 'scores', timeRange, settings);
+    const parsed = parseQuery(BENCH_SCORES_QUERY, 'scores', timeRange, settings);
     const answer = await detectWithJob(pool, store, parsed.detector, parsed.window, { now });
     scoresFrames(answer.result, 'A', { minScore: parsed.minScore, limit: parsed.limit });
     samples.push(elapsedMs(started));
@@ -264,17 +257,7 @@ export async function benchJobs(pool: pg.Pool, options: JobsBenchOptions): Promi
   const tableSeconds = (Date.now() - t0) / 1000;
 
   const info = await describeTable(pool, table);
-  const plan: PushdownPlan = {
-    table: info,
-    timeColumn: resolveColumn(info, 'ts', 'time'),
-    idColumn: resolveColumn(info, 'id', 'id'),
-    byColumn: resolveColumn(info, 'state', 'by'),
-    overColumn: resolveColumn(info, 'ip', 'over'),
-    bucketSpanSeconds: SPAN / SECOND,
-    from: start,
-    to: new Date(end.getTime() + SECOND),
-    successRule: SUCCESS_RULE,
-  };
+  const plan = benchPlan(info, start, new Date(end.getTime() + SECOND));
   const bare: number[] = [];
   // Three at up to a few million rows, one above: at 10 M one aggregate takes a minute or more.
   const repeats = rows <= 2_000_000 ? 3 : 1;

@@ -13,14 +13,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { seedDemo } from '../pkg-backend/src/demo/seed.ts';
-import {
-  describeTable,
-  openStateStore,
-  resolveColumn,
-  runBareAggregate,
-  type PushdownPlan,
-  type StateStore,
-} from '../pkg-backend/src/store/index.ts';
+import { describeTable, openStateStore, runBareAggregate, type StateStore } from '../pkg-backend/src/store/index.ts';
 import {
   backendOutDir,
   connect,
@@ -33,21 +26,13 @@ import {
   type TestDatasource,
 } from '../test/backend/host.ts';
 import { grafanaDatasource } from '../test/backend/e2e.ts';
+import { BENCH_SCORES_QUERY, BENCH_SUCCESS_RULE, benchPlan } from './shape.ts';
 
 export const DEMO_TABLE = 'public.rarity_bench_weblogs';
 /** This section's jobs only: emptying it never touches another datasource's (or section's) state. */
 export const STATE_SCHEMA = 'rarity_bench_query_data';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const SUCCESS_RULE = { field: 'state', op: '=', value: '1' } as const;
-const SCORES = {
-  refId: 'A',
-  queryType: 'scores',
-  function: 'freq_rare',
-  byField: 'state',
-  overField: 'ip',
-  bucketSpan: '5m',
-} as const;
 
 export interface QueryDataBenchOptions {
   databaseUrl: string;
@@ -90,7 +75,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 function datasource(databaseUrl: string): TestDatasource {
   return grafanaDatasource(
     databaseUrl,
-    { table: DEMO_TABLE, successRule: SUCCESS_RULE, queryTimeoutSeconds: 300, stateSchema: STATE_SCHEMA },
+    { table: DEMO_TABLE, successRule: BENCH_SUCCESS_RULE, queryTimeoutSeconds: 300, stateSchema: STATE_SCHEMA },
     { uid: 'rarity-bench' },
   );
 }
@@ -146,17 +131,7 @@ export async function coldDetection(
 ): Promise<ColdDetection> {
   const to = Date.now();
   const info = await describeTable(pool, DEMO_TABLE);
-  const plan: PushdownPlan = {
-    table: info,
-    timeColumn: resolveColumn(info, 'ts', 'time'),
-    idColumn: resolveColumn(info, 'id', 'id'),
-    byColumn: resolveColumn(info, 'state', 'by'),
-    overColumn: resolveColumn(info, 'ip', 'over'),
-    bucketSpanSeconds: 300,
-    from: new Date(from),
-    to: new Date(to),
-    successRule: SUCCESS_RULE,
-  };
+  const plan = benchPlan(info, new Date(from), new Date(to));
   const bare = async () => {
     const started = process.hrtime.bigint();
     await runBareAggregate(pool, plan);
@@ -167,7 +142,7 @@ export async function coldDetection(
   const res = await client.queryData({
     pluginContext: pluginContext(ds),
     headers: { 'X-Cache-Skip': 'true' },
-    queries: [dataQuery('A', SCORES, { from, to, queryType: 'scores' })],
+    queries: [dataQuery('A', BENCH_SCORES_QUERY, { from, to, queryType: 'scores' })],
   });
   const answeredSeconds = seconds(started);
   const r = res.responses.A;
@@ -237,7 +212,7 @@ export async function benchQueryData(pool: pg.Pool, options: QueryDataBenchOptio
       const res = await client.queryData({
         pluginContext: pluginContext(ds),
         headers: { 'X-Cache-Skip': 'true' },
-        queries: [dataQuery('A', SCORES, { from: to - 7 * DAY, to, queryType: 'scores' })],
+        queries: [dataQuery('A', BENCH_SCORES_QUERY, { from: to - 7 * DAY, to, queryType: 'scores' })],
       });
       latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       const r = res.responses.A;

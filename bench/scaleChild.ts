@@ -7,13 +7,8 @@
 import { parseArgs } from 'node:util';
 import { runDetection } from '../pkg-backend/src/query/detection.ts';
 import { detectorRequest } from '../pkg-backend/src/query/request.ts';
-import {
-  createPool,
-  describeTable,
-  resolveColumn,
-  runBareAggregate,
-  type PushdownPlan,
-} from '../pkg-backend/src/store/index.ts';
+import { createPool, describeTable, runBareAggregate } from '../pkg-backend/src/store/index.ts';
+import { BENCH_SUCCESS_RULE, benchPlan } from './shape.ts';
 
 export type ScaleMeasure = 'bare' | 'detect';
 
@@ -27,8 +22,6 @@ export interface ScaleChildReport {
   /** The same just before the measurement: what the process holds before doing any of the work. */
   rssBeforeKb: number;
 }
-
-const SUCCESS_RULE = { field: 'state', op: '=', value: '1' } as const;
 
 const { values } = parseArgs({
   options: {
@@ -61,24 +54,14 @@ try {
   let tuples: number;
   const started = process.hrtime.bigint();
   if (info) {
-    const plan: PushdownPlan = {
-      table: info,
-      timeColumn: resolveColumn(info, 'ts', 'time'),
-      idColumn: resolveColumn(info, 'id', 'id'),
-      byColumn: resolveColumn(info, 'state', 'by'),
-      overColumn: resolveColumn(info, 'ip', 'over'),
-      bucketSpanSeconds: 300,
-      from,
-      to,
-      successRule: SUCCESS_RULE,
-    };
+    const plan = benchPlan(info, from, to);
     tuples = await runBareAggregate(pool, plan);
   } else {
     const result = await runDetection(
       pool,
       detectorRequest(
         { function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpan: '5m' },
-        { table, timeColumn: 'ts', idColumn: 'id', successRule: SUCCESS_RULE },
+        { table, timeColumn: 'ts', idColumn: 'id', successRule: BENCH_SUCCESS_RULE },
       ),
       { from, to },
     );

@@ -6,53 +6,17 @@ const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 const iso = (ms: number) => new Date(ms).toISOString();
 const minute = (ms: number) => iso(ms).slice(0, 16).replace('T', ' ');
 
+/** runJob's results as they are, with times as ISO text and scores rounded for reading. */
 export function jobJson(result: JobRunResult) {
   return {
-    buckets: result.buckets.map((b) => ({
-      time: iso(b.time),
-      score: round(b.score),
-      rawScore: b.rawScore,
-      probability: b.probability,
-      eventCount: b.eventCount,
-    })),
-    records: result.records.map((r) => ({
-      time: iso(r.time),
-      score: round(r.score),
-      probability: r.probability,
-      detector: r.detector,
-      function: r.function,
-      by: r.by,
-      over: r.over,
-      partition: r.partition,
-      typical: r.typical,
-      actual: r.actual,
-      count: r.count,
-      influencers: r.influencers,
-      explanation: r.explanation,
-      groupId: r.groupId,
-    })),
-    influencers: result.influencers.map((i) => ({
-      time: iso(i.time),
-      field: i.field,
-      value: i.value,
-      score: round(i.score),
-      probability: i.probability,
-    })),
+    buckets: result.buckets.map((b) => ({ ...b, time: iso(b.time), score: round(b.score) })),
+    records: result.records.map((r) => ({ ...r, time: iso(r.time), score: round(r.score) })),
+    influencers: result.influencers.map((i) => ({ ...i, time: iso(i.time), score: round(i.score) })),
     groups: result.groups.map((g) => ({
-      id: g.id,
-      entity: g.entity,
-      field: g.field,
+      ...g,
       start: iso(g.start),
       end: iso(g.end),
-      startingAt: g.startingAt,
-      endingAt: g.endingAt,
       maxScore: round(g.maxScore),
-      severity: g.severity,
-      requests: g.requests,
-      successful: g.successful,
-      unsuccessful: g.unsuccessful,
-      explanation: g.explanation,
-      open: g.open,
     })),
   };
 }
