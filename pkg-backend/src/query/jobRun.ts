@@ -379,8 +379,17 @@ export async function runJob(
     };
   });
 
-  const groupOf = (value: string, time: number) =>
-    groups.find((g) => g.entity === value && g.start <= time && time < g.end);
+  // By value, so finding a record's group costs that value's few groups, not every group of the run.
+  const groupsOf = new Map<string, JobRunGroup[]>();
+  for (const g of groups) {
+    const list = groupsOf.get(g.entity);
+    if (list) {
+      list.push(g);
+    } else {
+      groupsOf.set(g.entity, [g]);
+    }
+  }
+  const groupOf = (value: string, time: number) => groupsOf.get(value)?.find((g) => g.start <= time && time < g.end);
   const outRecords = records.map((r): JobRunRecord => {
     let group: JobRunGroup | undefined;
     for (const v of groupValues(r, spec, groupFieldName)) {
