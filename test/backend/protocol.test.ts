@@ -103,9 +103,11 @@ describe('handshake and lifecycle', () => {
     if (process.platform !== 'linux') {
       return;
     }
-    // sh starts the plugin in the background and exits, so the plugin is re-parented.
+    // sh starts the plugin in the background, waits for its handshake (it is running, as under Grafana), and
+    // exits, so the plugin is re-parented. A fixed sleep instead raced a slow start on a loaded machine.
     const compiled = executablePath() + '_glibc';
-    const sh = spawn('/bin/sh', ['-c', `"${compiled}" >/dev/null 2>&1 & echo $!; sleep 0.5`], { env: grafanaEnv() });
+    const script = `f=$(mktemp); "${compiled}" >"$f" 2>/dev/null & echo $!; i=0; while [ ! -s "$f" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; rm -f "$f"`;
+    const sh = spawn('/bin/sh', ['-c', script], { env: grafanaEnv() });
     const pid = Number(
       (await new Promise<string>((r) => sh.stdout.once('data', (d: Buffer) => r(d.toString())))).trim(),
     );

@@ -37,6 +37,8 @@ const shutdown = createShutdown(logger, async () => {
   await instances.closeAll();
 });
 handleSignals(logger, shutdown);
+// Before the server starts: a Grafana killed while we start up must not leave us re-parented unnoticed.
+watchParent(() => shutdown('parent process exited'));
 
 try {
   server = await startServer({
@@ -56,4 +58,3 @@ logger.info('Rarity backend started', {
   grafanaVersion: process.env.GF_VERSION,
   pid: process.pid,
 });
-watchParent(() => shutdown('parent process exited'));
