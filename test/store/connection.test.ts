@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import {
   configFromDataSourceSettings,
+  statementTimeoutFromSeconds,
   createPool,
   parseHostPort,
   poolConfig,
@@ -43,6 +44,16 @@ async function failure(p: Promise<unknown>): Promise<StoreError> {
 }
 
 describe('connection settings', () => {
+  it('never turns a tiny positive query timeout into 0 (which disables statement_timeout)', () => {
+    expect(statementTimeoutFromSeconds(0.0004)).toBe(1);
+    expect(statementTimeoutFromSeconds(0.0015)).toBe(2);
+    expect(statementTimeoutFromSeconds(12)).toBe(12_000);
+    expect(statementTimeoutFromSeconds(1e12)).toBe(2_147_483_647);
+    for (const fallback of [0, -3, Number.NaN, Number.POSITIVE_INFINITY, '5', undefined]) {
+      expect(statementTimeoutFromSeconds(fallback)).toBe(30_000);
+    }
+  });
+
   it('maps Grafana PostgreSQL datasource settings', () => {
     const cfg = configFromDataSourceSettings({
       url: 'db.example.com:6432',

@@ -196,6 +196,20 @@ export function parseHostPort(url: string): { host: string; port?: number } {
   return { host: m[1], port };
 }
 
+/** PostgreSQL's statement_timeout is an int4 of milliseconds; 0 would disable it. */
+const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * A positive setting never becomes 0: rounding 0.0004 s to 0 ms would switch the timeout off, the opposite of
+ * what a tiny value asks for. Anything not a positive finite number falls back to the default.
+ */
+export function statementTimeoutFromSeconds(seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    return DEFAULT_STATEMENT_TIMEOUT_MS;
+  }
+  return Math.min(MAX_STATEMENT_TIMEOUT_MS, Math.max(1, Math.ceil(seconds * 1000)));
+}
+
 /** Datasource settings (same keys as Grafana's PostgreSQL datasource) → ConnectionConfig. */
 export function configFromDataSourceSettings(settings: DataSourceSettingsLike): ConnectionConfig {
   const json = settings.jsonData ?? {};
@@ -214,10 +228,7 @@ export function configFromDataSourceSettings(settings: DataSourceSettingsLike): 
     sslRootCert: byContent ? secure.tlsCACert : json.sslRootCertFile,
     sslCert: byContent ? secure.tlsClientCert : json.sslCertFile,
     sslKey: byContent ? secure.tlsClientKey : json.sslKeyFile,
-    statementTimeoutMs:
-      typeof timeoutSeconds === 'number' && timeoutSeconds > 0
-        ? Math.round(timeoutSeconds * 1000)
-        : DEFAULT_STATEMENT_TIMEOUT_MS,
+    statementTimeoutMs: statementTimeoutFromSeconds(timeoutSeconds),
     applicationName: 'rarity',
   };
 }
