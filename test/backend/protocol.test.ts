@@ -210,6 +210,7 @@ describe('pluginv2 over gRPC', () => {
     expect(Object.keys(res.responses).sort()).toEqual(['A', 'B', 'C', 'D']);
     expect(res.responses.B.error).toMatch(/query JSON is invalid/);
     expect(res.responses.B.status).toBe(400);
+    expect(res.responses.B.errorSource).toBe('plugin');
     expect(res.responses.C.error).toMatch(/empty/);
     for (const refId of ['A', 'D']) {
       const r = res.responses[refId];

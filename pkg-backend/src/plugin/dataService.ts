@@ -148,7 +148,8 @@ export async function queryData(
   for (const q of queries) {
     const decoded = decodeQuery(q);
     if (typeof decoded === 'string') {
-      responses[q.refId] = toWire(dataError(decoded, 400, 'downstream'), q.refId, deps.logger);
+      // JSON that does not parse never reached PostgreSQL: Grafana must not count it against the database.
+      responses[q.refId] = toWire(dataError(decoded, 400, 'plugin'), q.refId, deps.logger);
       deps.metrics.recordQuery(queryTypeOf(q), 'invalid');
     } else {
       valid.push(decoded);
