@@ -44,6 +44,20 @@ async function failure(p: Promise<unknown>): Promise<StoreError> {
 }
 
 describe('connection settings', () => {
+  it('refuses a Host URL with credentials without echoing the password', () => {
+    for (const url of ['postgres://reader:s3cret@db:5432/logs', 'reader:s3cret@db:5432']) {
+      let message = '';
+      try {
+        parseHostPort(url);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/carries credentials: enter host:port only/);
+      expect(message).toContain('reader:***@db');
+      expect(message).not.toContain('s3cret');
+    }
+  });
+
   it('never turns a tiny positive query timeout into 0 (which disables statement_timeout)', () => {
     expect(statementTimeoutFromSeconds(0.0004)).toBe(1);
     expect(statementTimeoutFromSeconds(0.0015)).toBe(2);

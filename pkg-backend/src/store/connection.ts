@@ -167,6 +167,14 @@ export interface DataSourceSettingsLike {
 }
 
 /** Splits Grafana's "host:port" (also "[::1]:5432", a bare host, or a socket directory) into parts. */
+/** A pasted connection URL's password must never come back in an error message or a log line. */
+function redactCredentials(url: string): string {
+  return url.replace(/^(\s*(?:postgres(?:ql)?:\/\/)?)([^@/]*)@/i, (_m, scheme: string, userInfo: string) => {
+    const colon = userInfo.indexOf(':');
+    return `${scheme}${colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`}@`;
+  });
+}
+
 export function parseHostPort(url: string): { host: string; port?: number } {
   const text = url
     .trim()
@@ -174,6 +182,14 @@ export function parseHostPort(url: string): { host: string; port?: number } {
     .replace(/\/.*$/, '');
   if (text.startsWith('/') || url.trim().startsWith('/')) {
     return { host: url.trim() };
+  }
+  if (text.includes('@')) {
+    const shown = redactCredentials(url);
+    throw new StoreError(
+      'connection',
+      `Host URL "${shown}" carries credentials: enter host:port only (e.g. localhost:5432); user and password have their own fields`,
+      { field: 'url', value: shown },
+    );
   }
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   if (v6) {
