@@ -73,6 +73,12 @@ export interface SuccessRule {
   value?: string;
 }
 
+/**
+ * What an unset sslmode means to the backend. The config editor shows this value and warns about it, so the
+ * screen never claims an encryption the connection does not use.
+ */
+export const DEFAULT_SSLMODE = 'disable';
+
 /** Datasource settings (jsonData) shared by the config editor and the backend. */
 export interface RarityDataSourceOptions {
   url?: string;

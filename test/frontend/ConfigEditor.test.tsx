@@ -86,7 +86,7 @@ describe('ConfigEditor', () => {
 
   it('has the PostgreSQL connection sections and writes host and user where Grafana and the backend read them', async () => {
     const user = userEvent.setup();
-    const { last } = setup(settings());
+    const { last } = setup(settings({ jsonData: { sslmode: 'require' } }));
     for (const section of [
       'Connection',
       'Authentication',
@@ -115,6 +115,13 @@ describe('ConfigEditor', () => {
     await user.type(screen.getByLabelText(/^Password/), 's3cret');
     await user.tab();
     expect(last().secureJsonData?.password).toBe('s3cret');
+  });
+
+  it('shows an unset TLS/SSL mode as the backend reads it, disable, and warns that it is plain text', () => {
+    setup(settings());
+    expect(screen.getByLabelText(/^TLS\/SSL Mode/)).toHaveValue('disable');
+    expect(screen.getByRole('note')).toHaveTextContent(/Not encrypted: the password and the log rows/);
+    expect(screen.queryByText('TLS/SSL Auth Details')).not.toBeInTheDocument();
   });
 
   it('hides certificate settings when TLS is disabled and offers certificate content fields otherwise', async () => {

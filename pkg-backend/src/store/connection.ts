@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import type { RarityDataSourceOptions } from '../../../common/queryModel.ts';
+import { DEFAULT_SSLMODE, type RarityDataSourceOptions } from '../../../common/queryModel.ts';
 import { StoreError } from './errors.ts';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
@@ -240,7 +240,7 @@ export function configFromDataSourceSettings(settings: DataSourceSettingsLike): 
     database: settings.database || json.database,
     user: settings.user || json.user,
     password: secure.password,
-    sslmode: json.sslmode ?? 'disable',
+    sslmode: json.sslmode ?? DEFAULT_SSLMODE,
     sslRootCert: byContent ? secure.tlsCACert : json.sslRootCertFile,
     sslCert: byContent ? secure.tlsClientCert : json.sslCertFile,
     sslKey: byContent ? secure.tlsClientKey : json.sslKeyFile,

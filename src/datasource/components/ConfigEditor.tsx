@@ -27,7 +27,7 @@ import {
 } from '@grafana/ui';
 import { useMemo, type ChangeEvent } from 'react';
 
-import type { QueryFilter, SuccessRule } from '../../../common/queryModel.ts';
+import { DEFAULT_SSLMODE, type QueryFilter, type SuccessRule } from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
 import { ConditionRow } from './ConditionRow.tsx';
@@ -50,7 +50,7 @@ export function ConfigEditor(props: Props) {
   const styles = useStyles2(getStyles);
   const jsonData = options.jsonData ?? {};
   const secureFields = options.secureJsonFields ?? {};
-  const sslmode: SslMode = jsonData.sslmode ?? 'require';
+  const sslmode: SslMode = jsonData.sslmode ?? DEFAULT_SSLMODE;
   const tlsMethod: TlsMethod = jsonData.tlsConfigurationMethod ?? 'file-path';
 
   // Resources need a saved datasource (uid); a brand-new one has none yet.
@@ -152,6 +152,12 @@ export function ConfigEditor(props: Props) {
             onChange={(option) => setJson('sslmode', option.value)}
           />
         </Field>
+        {sslmode === 'disable' && (
+          <div className={styles.warning} role="note">
+            Not encrypted: the password and the log rows cross the network in plain text. Choose require or verify-full
+            unless PostgreSQL runs on the Grafana host.
+          </div>
+        )}
         {sslmode !== 'disable' && (
           <Field
             label="TLS/SSL Method"

@@ -20,6 +20,7 @@ import {
   MAX_RETENTION_DAYS,
   MIN_RETENTION_DAYS,
 } from '../../../common/limits.ts';
+import { DEFAULT_SSLMODE } from '../../../common/queryModel.ts';
 import { stateSchemaProblem } from '../../../common/stateSchema.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { SSL_MODES, WIDTH_LONG, type ConfigProps, type SslMode } from './configOptions.ts';
@@ -44,7 +45,7 @@ export function ResultsStorageSection(props: ConfigProps) {
 
   const schemaError = stateSchemaProblem(jsonData.stateSchema);
   const retentionError = retentionProblem(jsonData.retentionDays);
-  const logSslmode = jsonData.sslmode ?? 'require';
+  const logSslmode = jsonData.sslmode ?? DEFAULT_SSLMODE;
 
   // Out-of-range numbers are written as typed so Save & test refuses them too; an empty field means the default.
   const onRetention = (event: ChangeEvent<HTMLInputElement>) => {
