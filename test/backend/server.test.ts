@@ -150,7 +150,7 @@ describe('QueryData', () => {
     expect(r.skip).toMatchObject({ status: 500, errorSource: 'plugin' });
     expect(r.skip.error).toMatch(/no response for refId skip/);
     expect(r.bad.error).toMatch(/field "b" has 0 values, expected 1/);
-    expect(r.json).toMatchObject({ status: 400, errorSource: 'downstream' });
+    expect(r.json).toMatchObject({ status: 400, errorSource: 'plugin' });
   });
 
   it('a handler exception for one query does not fail the others', async () => {
