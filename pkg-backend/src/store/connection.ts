@@ -166,7 +166,6 @@ export interface DataSourceSettingsLike {
   secure?: Record<string, string | undefined>;
 }
 
-/** Splits Grafana's "host:port" (also "[::1]:5432", a bare host, or a socket directory) into parts. */
 /** A pasted connection URL's password must never come back in an error message or a log line. */
 function redactCredentials(url: string): string {
   return url.replace(/^(\s*(?:postgres(?:ql)?:\/\/)?)([^@/]*)@/i, (_m, scheme: string, userInfo: string) => {
@@ -175,6 +174,7 @@ function redactCredentials(url: string): string {
   });
 }
 
+/** Splits Grafana's "host:port" (also "[::1]:5432", a bare host, or a socket directory) into parts. */
 export function parseHostPort(url: string): { host: string; port?: number } {
   const text = url
     .trim()

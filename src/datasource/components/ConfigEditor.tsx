@@ -152,13 +152,12 @@ export function ConfigEditor(props: Props) {
             onChange={(option) => setJson('sslmode', option.value)}
           />
         </Field>
-        {sslmode === 'disable' && (
+        {sslmode === 'disable' ? (
           <div className={styles.warning} role="note">
             Not encrypted: the password and the log rows cross the network in plain text. Choose require or verify-full
             unless PostgreSQL runs on the Grafana host.
           </div>
-        )}
-        {sslmode !== 'disable' && (
+        ) : (
           <Field
             label="TLS/SSL Method"
             description="File system path: certificates already on the Grafana server. Certificate content: stored encrypted in Grafana's database."
