@@ -318,7 +318,7 @@ describe('job queries through the datasource', () => {
       ),
     );
     expect(noColumn.status).toBe(400);
-    expect(noColumn.error).toMatch(/detector 1 .*nosuch/);
+    expect(noColumn.error).toMatch(/detectors\[0\] .*nosuch/);
   });
 
   it('answers a single-detector query as before, without the job notice', async () => {

@@ -124,7 +124,7 @@ describe('runJob', () => {
         pool,
         request(job({ detectors: [{ function: 'rare', by_field_name: 'state', over_field_name: 'no_such' }] })),
       ),
-    ).rejects.toThrow(/detector 1 .*column "no_such" does not exist/);
+    ).rejects.toThrow(/detectors\[0\] .*column "no_such" does not exist/);
   });
 
   // Needs the engine's influencers (JobRecord.influencers, JobBucketResult.influencers).

@@ -96,6 +96,8 @@ describe('migrations', () => {
     expect(await tables()).toEqual([
       'bucket_results',
       'group_results',
+      'influencer_results',
+      'job_record_results',
       'jobs',
       'model_snapshots',
       'record_results',

@@ -14,7 +14,17 @@ export {
 } from './connection.ts';
 export { startEmbeddedPostgres, reachableDataDir, freePort, type EmbeddedHandle } from './embedded.ts';
 export { ping } from './query.ts';
-export { listTables, describeTable, resolveColumn, type TableInfo, type ColumnInfo } from './catalogue.ts';
+export {
+  listTables,
+  describeTable,
+  currentSchema,
+  isSystemSchema,
+  resolveColumn,
+  type TableInfo,
+  type ColumnInfo,
+  type TableScope,
+} from './catalogue.ts';
+export { parseTableName } from './identifiers.ts';
 export type { PushdownPlan } from './pushdown.ts';
 export { streamBuckets, streamChunks, type ChunkEvent, type ChunkedStreamOptions } from './pushdownStream.ts';
 export {
@@ -55,7 +65,13 @@ export {
   type OpenStateOptions,
   type Chunk,
   type GroupWrite,
+  type InfluencerResult,
   type InterimResults,
+  type JobChunk,
+  type JobResultBucket,
+  type JobResultGroup,
+  type JobResultRecord,
+  type JobResults,
   type JobRow,
   type JobStatus,
   type JobLockOptions,

@@ -162,7 +162,7 @@ export async function resetJob(ctx: StateContext, key: string): Promise<void> {
     if (!(await getJob(ctx, key, client, true))) {
       throw missingJob(key);
     }
-    for (const table of [t.records, t.buckets, t.groups, t.snapshots]) {
+    for (const table of [t.records, t.jobRecords, t.influencers, t.buckets, t.groups, t.snapshots]) {
       await exec(ctx, client, `reset job ${key}`, `DELETE FROM ${table} WHERE job_key = $1`, [key]);
     }
     await exec(

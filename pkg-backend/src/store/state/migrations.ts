@@ -101,6 +101,45 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ON ${t.groups} (job_key, end_time)`,
     ],
   },
+  {
+    version: 2,
+    description: 'results of jobs with several detectors: their records, influencer results, bucket probability',
+    statements: (t) => [
+      `CREATE TABLE ${t.jobRecords} (
+        job_key text NOT NULL REFERENCES ${t.jobs} (key) ON DELETE CASCADE,
+        time timestamptz NOT NULL,
+        -- Position in the job's order within the bucket, so frames rebuilt from rows list records as a run does.
+        seq integer NOT NULL,
+        detector integer NOT NULL,
+        function text NOT NULL,
+        by_value text NOT NULL,
+        over_value text,
+        partition_value text,
+        probability double precision NOT NULL,
+        score double precision NOT NULL,
+        typical double precision NOT NULL,
+        actual double precision NOT NULL,
+        count bigint NOT NULL,
+        influencers jsonb NOT NULL,
+        explanation text NOT NULL,
+        group_id text,
+        PRIMARY KEY (job_key, time, seq)
+      )`,
+      `CREATE TABLE ${t.influencers} (
+        job_key text NOT NULL REFERENCES ${t.jobs} (key) ON DELETE CASCADE,
+        time timestamptz NOT NULL,
+        field text NOT NULL,
+        value text NOT NULL,
+        probability double precision NOT NULL,
+        score double precision NOT NULL,
+        PRIMARY KEY (job_key, time, field, value)
+      )`,
+      // A job's bucket has the aggregate's probability besides its scores; single-detector rows leave it NULL.
+      `ALTER TABLE ${t.buckets} ADD COLUMN probability double precision`,
+      // A job's group counts its rows when committed; rows deleted since leave no first or last id.
+      `ALTER TABLE ${t.groups} ALTER COLUMN starting_at DROP NOT NULL, ALTER COLUMN ending_at DROP NOT NULL`,
+    ],
+  },
 ];
 
 export const LATEST_STATE_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

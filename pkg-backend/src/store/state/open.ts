@@ -264,7 +264,15 @@ async function migrate(
 
 /** Tables the role cannot read and write, e.g. "INSERT on jobs". */
 async function missingTablePrivileges(ctx: StateContext, client: pg.PoolClient): Promise<string[]> {
-  const tables = ['jobs', 'model_snapshots', 'bucket_results', 'record_results', 'group_results'];
+  const tables = [
+    'jobs',
+    'model_snapshots',
+    'bucket_results',
+    'record_results',
+    'group_results',
+    'job_record_results',
+    'influencer_results',
+  ];
   const res = await exec<{ missing: string }>(
     ctx,
     client,

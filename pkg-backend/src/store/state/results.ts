@@ -35,6 +35,7 @@ import {
   type Chunk,
   type GroupWrite,
   type InterimResults,
+  type ProgressWrite,
   type Results,
   type RewindResult,
   type StoredBucket,
@@ -43,13 +44,13 @@ import {
 /** Rows per INSERT: keeps each statement's parameters a few MB and its run time far below any timeout. */
 const BATCH_ROWS = 5000;
 
-function invalid(key: string, message: string): StoreError {
+export function invalid(key: string, message: string): StoreError {
   return new StoreError('state_invalid', `job ${key}: ${message}`, { value: key });
 }
 
 const at = (ms: number) => new Date(ms).toISOString();
 
-function checkTime(key: string, ms: number, what: string): void {
+export function checkTime(key: string, ms: number, what: string): void {
   if (!Number.isSafeInteger(ms)) {
     throw invalid(key, `${what} ${String(ms)} is not a whole number of milliseconds`);
   }
@@ -93,7 +94,11 @@ function checkResults(
   }
 }
 
-function checkGroups(key: string, groups: readonly AnomalyGroup[], until: number): void {
+export function checkGroups(
+  key: string,
+  groups: ReadonlyArray<Pick<AnomalyGroup, 'id' | 'start' | 'end'>>,
+  until: number,
+): void {
   const ids = new Set<string>();
   for (const g of groups) {
     checkTime(key, g.start, 'group start');
@@ -108,7 +113,8 @@ function checkGroups(key: string, groups: readonly AnomalyGroup[], until: number
   }
 }
 
-function checkChunk(key: string, chunk: Chunk): void {
+/** The progress part of a chunk: the snapshot sits at its end, statuses are known. */
+export function checkProgress(key: string, chunk: ProgressWrite): void {
   checkTime(key, chunk.processedUntil, 'processedUntil');
   if (chunk.snapshot?.until !== chunk.processedUntil) {
     throw invalid(
@@ -125,11 +131,15 @@ function checkChunk(key: string, chunk: Chunk): void {
   if (chunk.memoryStatus !== undefined && !MEMORY_STATUSES.includes(chunk.memoryStatus)) {
     throw invalid(key, `memory status "${chunk.memoryStatus}" is unknown`);
   }
+}
+
+function checkChunk(key: string, chunk: Chunk): void {
+  checkProgress(key, chunk);
   checkResults(key, chunk.buckets, chunk.records, chunk.processedUntil);
   checkGroups(key, chunk.groups, chunk.processedUntil);
 }
 
-function batches<T>(rows: readonly T[]): T[][] {
+export function batches<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += BATCH_ROWS) {
     out.push(rows.slice(i, i + BATCH_ROWS));
@@ -242,7 +252,7 @@ async function writeGroups(
   }
 }
 
-async function deleteInterim(ctx: StateContext, client: pg.PoolClient, key: string): Promise<void> {
+export async function deleteInterim(ctx: StateContext, client: pg.PoolClient, key: string): Promise<void> {
   for (const table of [ctx.tables.records, ctx.tables.buckets]) {
     await exec(
       ctx,
@@ -278,67 +288,89 @@ export async function commitChunk(ctx: StateContext, key: string, chunk: Chunk):
   // Compress before the transaction opens: row locks are held for the writes only.
   const snapshot = await encodeSnapshot(chunk.snapshot.state, `job ${key}`);
   await inTransaction(ctx.pool, `commit chunk of job ${key}`, async (client) => {
-    const p = new Params();
-    const keyParam = p.add(key);
-    const untilParam = p.typed(isoTime(chunk.processedUntil, 'processedUntil'), 'timestamptz');
-    const sets = [`processed_until = ${untilParam}`, 'updated_at = now()'];
-    if (chunk.status !== undefined) {
-      sets.push(`status = ${p.add(chunk.status)}`);
-    }
-    if (chunk.idWatermark !== undefined) {
-      sets.push(`id_watermark = ${p.typed(chunk.idWatermark?.toString() ?? null, 'bigint')}`);
-    }
-    if (chunk.historyStart !== undefined) {
-      sets.push(
-        `history_start = COALESCE(history_start, ${p.typed(isoTime(chunk.historyStart, 'historyStart'), 'timestamptz')})`,
-      );
-    }
-    if (chunk.learningUntil !== undefined) {
-      sets.push(
-        `learning_until = ${p.typed(chunk.learningUntil === null ? null : isoTime(chunk.learningUntil, 'learningUntil'), 'timestamptz')}`,
-      );
-    }
-    if (chunk.memoryStatus !== undefined) {
-      sets.push(`memory_status = ${p.add(chunk.memoryStatus)}`);
-    }
-    if (chunk.modelBytes !== undefined) {
-      sets.push(`model_bytes = ${p.typed(chunk.modelBytes, 'bigint')}`);
-    }
-    // First statement of the transaction: the row lock serialises commits of one job, and the guard is
-    // evaluated against the latest committed progress.
-    const progressed = await exec(
-      ctx,
-      client,
-      `advance job ${key}`,
-      `UPDATE ${ctx.tables.jobs} SET ${sets.join(', ')}
-       WHERE key = ${keyParam} AND (processed_until IS NULL OR processed_until <= ${untilParam})`,
-      p.values,
-    );
-    if (progressed.rowCount === 0) {
-      throw await progressRefusal(ctx, client, key, chunk.processedUntil);
-    }
+    await advanceProgress(ctx, client, key, chunk);
     // Interim rows describe buckets this chunk may now have analysed for real; the next look-ahead rewrites them.
     await deleteInterim(ctx, client, key);
     await writeBuckets(ctx, client, key, chunk.buckets, false);
     await writeRecords(ctx, client, key, chunk.records, false);
     await writeGroups(ctx, client, key, chunk.groups);
-    await exec(
-      ctx,
-      client,
-      `write snapshot of job ${key}`,
-      `INSERT INTO ${ctx.tables.snapshots} (job_key, until, format_version, state, state_bytes)
-       VALUES ($1, $2::timestamptz, $3, $4, $5)
-       ON CONFLICT (job_key, until) DO UPDATE SET format_version = EXCLUDED.format_version, state = EXCLUDED.state,
-         state_bytes = EXCLUDED.state_bytes, created_at = now()`,
-      [
-        key,
-        isoTime(chunk.processedUntil, 'snapshot time'),
-        chunk.snapshot.formatVersion,
-        snapshot.bytes,
-        snapshot.jsonBytes,
-      ],
-    );
+    await writeSnapshot(ctx, client, key, chunk, snapshot);
   });
+}
+
+/**
+ * Moves the job's progress to the chunk's end. Must be the transaction's first statement: the row lock
+ * serialises commits of one job, and the guard is evaluated against the latest committed progress.
+ */
+export async function advanceProgress(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  chunk: ProgressWrite,
+): Promise<void> {
+  const p = new Params();
+  const keyParam = p.add(key);
+  const untilParam = p.typed(isoTime(chunk.processedUntil, 'processedUntil'), 'timestamptz');
+  const sets = [`processed_until = ${untilParam}`, 'updated_at = now()'];
+  if (chunk.status !== undefined) {
+    sets.push(`status = ${p.add(chunk.status)}`);
+  }
+  if (chunk.idWatermark !== undefined) {
+    sets.push(`id_watermark = ${p.typed(chunk.idWatermark?.toString() ?? null, 'bigint')}`);
+  }
+  if (chunk.historyStart !== undefined) {
+    sets.push(
+      `history_start = COALESCE(history_start, ${p.typed(isoTime(chunk.historyStart, 'historyStart'), 'timestamptz')})`,
+    );
+  }
+  if (chunk.learningUntil !== undefined) {
+    sets.push(
+      `learning_until = ${p.typed(chunk.learningUntil === null ? null : isoTime(chunk.learningUntil, 'learningUntil'), 'timestamptz')}`,
+    );
+  }
+  if (chunk.memoryStatus !== undefined) {
+    sets.push(`memory_status = ${p.add(chunk.memoryStatus)}`);
+  }
+  if (chunk.modelBytes !== undefined) {
+    sets.push(`model_bytes = ${p.typed(chunk.modelBytes, 'bigint')}`);
+  }
+  const progressed = await exec(
+    ctx,
+    client,
+    `advance job ${key}`,
+    `UPDATE ${ctx.tables.jobs} SET ${sets.join(', ')}
+     WHERE key = ${keyParam} AND (processed_until IS NULL OR processed_until <= ${untilParam})`,
+    p.values,
+  );
+  if (progressed.rowCount === 0) {
+    throw await progressRefusal(ctx, client, key, chunk.processedUntil);
+  }
+}
+
+/** The model after exactly the chunk's buckets, at the chunk's end. */
+export async function writeSnapshot(
+  ctx: StateContext,
+  client: pg.PoolClient,
+  key: string,
+  chunk: ProgressWrite,
+  encoded: { bytes: Buffer; jsonBytes: number },
+): Promise<void> {
+  await exec(
+    ctx,
+    client,
+    `write snapshot of job ${key}`,
+    `INSERT INTO ${ctx.tables.snapshots} (job_key, until, format_version, state, state_bytes)
+     VALUES ($1, $2::timestamptz, $3, $4, $5)
+     ON CONFLICT (job_key, until) DO UPDATE SET format_version = EXCLUDED.format_version, state = EXCLUDED.state,
+       state_bytes = EXCLUDED.state_bytes, created_at = now()`,
+    [
+      key,
+      isoTime(chunk.processedUntil, 'snapshot time'),
+      chunk.snapshot.formatVersion,
+      encoded.bytes,
+      encoded.jsonBytes,
+    ],
+  );
 }
 
 /**
@@ -516,7 +548,8 @@ export async function rewind(
           [key, point],
         )
       ).rowCount ?? 0;
-    const records = await atOrAfter(t.records, 'time');
+    const records = (await atOrAfter(t.records, 'time')) + (await atOrAfter(t.jobRecords, 'time'));
+    await atOrAfter(t.influencers, 'time');
     const buckets = await atOrAfter(t.buckets, 'time');
     const groups = openGroups ? await after(t.groups, 'end_time') : await atOrAfter(t.groups, 'start_time');
     const snapshots = await after(t.snapshots, 'until');

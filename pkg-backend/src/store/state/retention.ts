@@ -30,7 +30,8 @@ export async function applyRetention(ctx: StateContext, days: number): Promise<R
       return res.rowCount ?? 0;
     };
     return {
-      records: await remove(t.records, 'time'),
+      records: (await remove(t.records, 'time')) + (await remove(t.jobRecords, 'time')),
+      influencers: await remove(t.influencers, 'time'),
       buckets: await remove(t.buckets, 'time'),
       groups: await remove(t.groups, 'end_time'),
       snapshots: await remove(

@@ -37,6 +37,9 @@ export interface StateTables {
   buckets: string;
   records: string;
   groups: string;
+  /** Records of jobs with several detectors (detector index, partition, influencers). */
+  jobRecords: string;
+  influencers: string;
 }
 
 export function stateTables(schema: StateSchema): StateTables {
@@ -48,5 +51,7 @@ export function stateTables(schema: StateSchema): StateTables {
     buckets: q('bucket_results'),
     records: q('record_results'),
     groups: q('group_results'),
+    jobRecords: q('job_record_results'),
+    influencers: q('influencer_results'),
   };
 }

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { stateContext, type StateContext } from './context.ts';
 import { withJobLock, type JobLockOptions, type JobLockResult } from './jobLock.ts';
 import * as jobs from './jobs.ts';
+import { commitJobChunk, readJobResults } from './jobResults.ts';
 import * as results from './results.ts';
 import { applyRetention } from './retention.ts';
 import type { StateSchema } from './schemaName.ts';
@@ -13,6 +14,8 @@ import * as snapshots from './snapshots.ts';
 import type {
   Chunk,
   InterimResults,
+  JobChunk,
+  JobResults,
   JobRow,
   JobStatus,
   MemoryStatus,
@@ -81,6 +84,15 @@ export class StateStore {
 
   commitChunk(key: string, chunk: Chunk): Promise<void> {
     return results.commitChunk(this.ctx, key, chunk);
+  }
+
+  /** A chunk of a job with several detectors. */
+  commitJobChunk(key: string, chunk: JobChunk): Promise<void> {
+    return commitJobChunk(this.ctx, key, chunk);
+  }
+
+  readJobResults(key: string, from: number, to: number): Promise<JobResults> {
+    return readJobResults(this.ctx, key, from, to);
   }
 
   writeInterim(key: string, interim: InterimResults): Promise<void> {

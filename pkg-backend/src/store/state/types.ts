@@ -71,6 +71,9 @@ export interface Chunk {
   modelBytes?: number | null;
 }
 
+/** What a committed chunk says about the job besides its results. */
+export type ProgressWrite = Omit<Chunk, 'buckets' | 'records' | 'groups'>;
+
 export interface InterimResults {
   buckets: StoredBucket[];
   records: RecordResult[];
@@ -99,7 +102,82 @@ export interface RewindResult {
 
 export interface RetentionResult {
   buckets: number;
+  /** Records of single-detector jobs and of jobs with several detectors. */
   records: number;
+  influencers: number;
   groups: number;
   snapshots: number;
+}
+
+// ---- jobs with several detectors ----
+
+export interface JobResultBucket {
+  time: number;
+  rawScore: number;
+  score: number;
+  probability: number;
+  learning: boolean;
+  eventCount: number;
+}
+
+export interface JobResultRecord {
+  time: number;
+  score: number;
+  probability: number;
+  /** Index of the detector in the job (Elastic's detector_index). */
+  detector: number;
+  function: string;
+  by: string;
+  over: string | null;
+  partition: string | null;
+  typical: number;
+  actual: number;
+  count: number;
+  influencers: Array<{ field: string; value: string; influence: number }>;
+  explanation: string;
+  groupId: string | null;
+}
+
+export interface InfluencerResult {
+  time: number;
+  field: string;
+  value: string;
+  score: number;
+  probability: number;
+}
+
+/** A job's anomaly group: one value of its group field over consecutive anomalous buckets. */
+export interface JobResultGroup {
+  id: string;
+  entity: string;
+  start: number;
+  end: number;
+  /** Decimal text: log ids may pass 2^53. Null when no row of the span was left when it was counted. */
+  startingAt: string | null;
+  endingAt: string | null;
+  maxScore: number;
+  requests: number;
+  successful: number;
+  unsuccessful: number;
+  explanation: string;
+  open: boolean;
+  revised?: boolean;
+}
+
+export interface JobChunk extends ProgressWrite {
+  buckets: JobResultBucket[];
+  /** In the job's order within each bucket. */
+  records: JobResultRecord[];
+  influencers: InfluencerResult[];
+  /** Every group the chunk created, extended or closed. */
+  groups: JobResultGroup[];
+}
+
+export interface JobResults {
+  processedUntil: number | null;
+  buckets: JobResultBucket[];
+  records: JobResultRecord[];
+  influencers: InfluencerResult[];
+  /** Groups overlapping the range, each whole, by start then value. */
+  groups: JobResultGroup[];
 }
