@@ -19,7 +19,9 @@ import { framesToAnnotationEvents } from './annotations.ts';
 import { createResources, fieldsThatSuit, type RarityResources } from './resources.ts';
 import {
   DEFAULT_QUERY,
+  containsTemplateVariable,
   type FilterOp,
+  type QueryDetector,
   type QueryFilter,
   type RarityDataSourceOptions,
   type RarityQuery,
@@ -31,6 +33,56 @@ import { RarityVariableSupport } from './variableSupport.ts';
 
 /** Multi-value variables in a list filter expand to "a,b,c", the form the backend splits. */
 const LIST_OPS: readonly FilterOp[] = ['in', 'not in'];
+
+/**
+ * Joins a multi-value variable's values with a separator no field name can hold (the backend refuses control
+ * characters in names), so expandInfluencers can split them apart again whatever the names contain.
+ */
+const VALUE_SEPARATOR = '\u001f';
+const joinValues = (value: unknown): string =>
+  Array.isArray(value) ? value.map(String).join(VALUE_SEPARATOR) : String(value ?? '');
+
+type Replace = (text: string | undefined) => string | undefined;
+
+/** A job's detector as the single detector's fields are: each field one value (a multi-value variable as Grafana formats it). */
+function interpolateDetector(detector: QueryDetector, replace: Replace): QueryDetector {
+  const next: QueryDetector = { ...detector, byField: replace(detector.byField) ?? '' };
+  // As the single detector's function: a dashboard may switch rare / freq_rare; the backend validates it.
+  if (detector.function !== undefined) {
+    next.function = replace(detector.function) as QueryDetector['function'];
+  }
+  for (const key of ['overField', 'partitionField', 'description'] as const) {
+    if (detector[key] !== undefined) {
+      next[key] = replace(detector[key]);
+    }
+  }
+  return next;
+}
+
+/**
+ * Influencers are a list, so a multi-value variable (`$fields` = key, ip) becomes one influencer per value, in
+ * order. A field a variable adds that the list already names is kept once, where it first appears (a variable
+ * offering every field would otherwise repeat the ones named beside it); a field named twice without a
+ * variable stays twice, for the backend to refuse. An empty selection adds none.
+ */
+function expandInfluencers(influencers: readonly string[], replace: (text: string) => string): string[] {
+  const entries = influencers.flatMap((influencer) =>
+    typeof influencer === 'string' && containsTemplateVariable(influencer)
+      ? replace(influencer)
+          .split(VALUE_SEPARATOR)
+          .filter((value) => value.trim() !== '')
+          .map((value) => ({ value, fromVariable: true }))
+      : [{ value: influencer, fromVariable: false }],
+  );
+  return entries
+    .filter(
+      (entry, i) =>
+        !entries.some(
+          (earlier, j) => j < i && earlier.value === entry.value && (earlier.fromVariable || entry.fromVariable),
+        ),
+    )
+    .map((entry) => entry.value);
+}
 
 export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityDataSourceOptions> {
   readonly defaultTable: string | undefined;
@@ -88,6 +140,17 @@ export class RarityDataSource extends DataSourceWithBackend<RarityQuery, RarityD
     }
     if (query.bucketSpan !== undefined) {
       interpolated.bucketSpan = replace(query.bucketSpan);
+    }
+    if (query.detectors) {
+      interpolated.detectors = query.detectors.map((detector) => interpolateDetector(detector, replace));
+    }
+    if (query.influencers) {
+      interpolated.influencers = expandInfluencers(query.influencers, (text) =>
+        templateSrv.replace(text, scopedVars, joinValues),
+      );
+    }
+    if (query.groupField !== undefined) {
+      interpolated.groupField = replace(query.groupField);
     }
     if (query.filters) {
       interpolated.filters = query.filters.map((filter): QueryFilter => {

@@ -49,6 +49,10 @@ describe('RarityDataSource', () => {
         states: ['1', '2'],
         tbl: 'public.weblogs',
         product: '3',
+        key: 'license_key',
+        fn: 'freq_rare',
+        fields: ['license_key', 'ip', '"Machine Code"', '"a,b"'],
+        none: [],
       }),
     );
   });
@@ -91,6 +95,59 @@ describe('RarityDataSource', () => {
       });
       expect(result.byField).toBe('country');
       expect(result.overField).toBe('$nope');
+    });
+
+    it('interpolates a job’s detectors, influencers and group field', () => {
+      const { ds } = datasourceWithResources();
+      const result = ds.applyTemplateVariables(
+        query({
+          queryType: 'influencers',
+          bucketSpan: '$span',
+          detectors: [
+            { function: 'rare', byField: '$by', partitionField: '${key}', description: 'rare $by per key' },
+            { function: '$fn' as 'rare', byField: 'state', overField: '[[entity]]' },
+            { function: 'rare', byField: '$states' },
+          ],
+          influencers: ['$key', '$entity'],
+          groupField: '$key',
+        }),
+        {},
+      );
+      expect(result).toMatchObject({
+        bucketSpan: '10m',
+        detectors: [
+          { function: 'rare', byField: 'state', partitionField: 'license_key', description: 'rare state per key' },
+          { function: 'freq_rare', byField: 'state', overField: 'ip' },
+          // One field per detector field: a multi-value variable is formatted as Grafana formats it (glob), and
+          // the backend refuses the result naming the detector.
+          { function: 'rare', byField: '{1,2}' },
+        ],
+        influencers: ['license_key', 'ip'],
+        groupField: 'license_key',
+      });
+      expect(result.detectors?.[0]).not.toHaveProperty('overField');
+      expect(Object.keys(result.detectors![2]).sort()).toEqual(['byField', 'function']);
+    });
+
+    it('expands a multi-value variable in the influencers into one influencer per value, each once', () => {
+      const { ds } = datasourceWithResources();
+      const influencers = (list: string[], scoped = {}) =>
+        ds.applyTemplateVariables(
+          query({ detectors: [{ function: 'rare', byField: 'state' }], influencers: list }),
+          scoped,
+        ).influencers;
+      expect(influencers(['$fields'])).toEqual(['license_key', 'ip', '"Machine Code"', '"a,b"']);
+      // Named beside the variable: kept once, where it first appears.
+      expect(influencers(['ip', '${fields}'])).toEqual(['ip', 'license_key', '"Machine Code"', '"a,b"']);
+      expect(influencers(['$fields', 'ip'])).toEqual(['license_key', 'ip', '"Machine Code"', '"a,b"']);
+      // Named twice without a variable: left for the backend to refuse.
+      expect(influencers(['ip', 'ip'])).toEqual(['ip', 'ip']);
+      expect(influencers(['$none', 'ip'])).toEqual(['ip']);
+      expect(influencers(['$fields'], { fields: { text: 'country', value: ['country', 'product'] } })).toEqual([
+        'country',
+        'product',
+      ]);
+      expect(influencers(['$unknown'])).toEqual(['$unknown']);
     });
 
     it('does not add keys the query did not have', () => {
