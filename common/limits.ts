@@ -67,3 +67,24 @@ export const MAX_MODEL_MEMORY_LIMIT_MB = 65_536;
 export const MAX_JOB_DETECTORS = 32;
 /** Influencer fields one job may name: every record computes an influence for each value of each of them. */
 export const MAX_INFLUENCERS = 16;
+
+/**
+ * Detections of one datasource waiting for a turn (query/detectionQueue.ts): past them a query is refused as
+ * busy at once rather than left to time out waiting for a pooled connection.
+ */
+export const DETECTION_QUEUE_LENGTH = 64;
+
+/** Queries (refIds) one QueryData request may carry: Grafana sends one per panel query, so hundreds is a mistake. */
+export const MAX_QUERIES_PER_REQUEST = 500;
+
+/**
+ * Encoded frames one refId may answer with (jsonData.maxResponseMb): past it that refId gets an error saying
+ * how to narrow the query, and the others are still answered.
+ */
+export const DEFAULT_MAX_RESPONSE_MB = 16;
+export const MIN_MAX_RESPONSE_MB = 1;
+/** The whole response must fit one gRPC message (64 MiB) with room for the others' errors. */
+export const MAX_MAX_RESPONSE_MB = 48;
+
+/** Characters of a user's value repeated in an error message or a log line; the rest is cut. */
+export const MAX_ECHO_CHARS = 200;

@@ -112,6 +112,16 @@ export interface RarityDataSourceOptions {
    * not modelled (hard_limit). Default DEFAULT_MODEL_MEMORY_LIMIT_MB.
    */
   modelMemoryLimitMb?: number;
+  /**
+   * Encoded frames one query (refId) may answer with, in whole MB; past it that query gets an error saying how
+   * to narrow it. Default DEFAULT_MAX_RESPONSE_MB.
+   */
+  maxResponseMb?: number;
+  /**
+   * Schemas whose tables queries and the editors' pickers may use. Empty: only the schema of the datasource's
+   * log table. PostgreSQL's own catalogues (pg_catalog, information_schema, pg_*) are refused whatever is listed.
+   */
+  allowedSchemas?: string[];
 }
 
 export interface RaritySecureJsonData {

@@ -4,6 +4,7 @@
  * was wrong and what is allowed.
  */
 import { parseDurationMs } from './duration.ts';
+import { truncateEcho } from './echo.ts';
 import {
   DEFAULT_BUCKET_SPAN,
   MAX_BUCKET_SPAN_MS,
@@ -74,7 +75,7 @@ function isBlank(text: unknown): boolean {
 }
 
 function quote(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  return truncateEcho(JSON.stringify(value) ?? String(value));
 }
 
 /** Whether `query` is a job query: one with detectors, whose single-detector fields are then not used. */

@@ -134,7 +134,7 @@ async function resource(path: string, url = path, method = 'GET', jsonData: Reco
 }
 
 describe('CallResource', () => {
-  it('GET tables lists the readable tables with schema, name and quoted name', async () => {
+  it('GET tables lists the readable tables of the allowed schemas with schema, name and quoted name', async () => {
     const r = await resource('tables');
     expect(r.code).toBe(200);
     expect(r.headers['content-type']).toEqual(['application/json']);
@@ -142,10 +142,19 @@ describe('CallResource', () => {
     expect(tables).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ schema: 'public', name: 'weblogs', qualified: '"public"."weblogs"' }),
+      ]),
+    );
+    // By default only the log table's own schema.
+    expect(new Set(tables.map((t) => t.schema))).toEqual(new Set(['public']));
+    const both = await resource('tables', 'tables', 'GET', { allowedSchemas: ['public', 'other'] });
+    expect(both.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ schema: 'public', name: 'weblogs' }),
         expect.objectContaining({ schema: 'other', name: 'events' }),
       ]),
     );
-    expect(tables.some((t) => t.schema === 'pg_catalog' || t.schema === 'information_schema')).toBe(false);
+    const all = both.body as Array<{ schema: string }>;
+    expect(all.some((t) => t.schema === 'pg_catalog' || t.schema === 'information_schema')).toBe(false);
   });
 
   it('GET fields?table= gives each column its type and suits flags', async () => {
@@ -162,7 +171,12 @@ describe('CallResource', () => {
     // Without ?table= the datasource's default table is described.
     const byDefault = await resource('fields');
     expect(byDefault.body).toEqual(r.body);
-    const other = await resource('fields', 'fields?table=other.events');
+    const refused = await resource('fields', 'fields?table=other.events');
+    expect(refused.code).toBe(403);
+    expect(refused.body).toEqual({
+      message: expect.stringMatching(/table "other\.events" is in schema other, which this datasource may not read/),
+    });
+    const other = await resource('fields', 'fields?table=other.events', 'GET', { allowedSchemas: 'public, other' });
     expect((other.body as Array<{ name: string }>).map((f) => f.name)).toEqual(['id', 'at', 'kind']);
   });
 

@@ -211,11 +211,15 @@ const CASES: Case[] = [
     json: { table: 'public.nope' },
     expect: /table "public\.nope" does not exist or is not readable/,
   },
-  { name: 'unknown schema', json: { table: 'nope.weblogs' }, expect: /table "nope\.weblogs" does not exist/ },
+  {
+    name: 'unknown schema',
+    json: { table: 'nope.weblogs' },
+    expect: /table "nope\.weblogs" is in schema nope, which this datasource may not read; allowed schemas: public/,
+  },
   {
     name: 'catalog table',
     json: { table: 'pg_catalog.pg_authid' },
-    expect: /pg_authid|permission|does not exist|column "state"/,
+    expect: /table "pg_catalog\.pg_authid" is in pg_catalog, one of PostgreSQL's system schemas/,
   },
   {
     name: 'three-part table name',

@@ -320,6 +320,47 @@ describe('ConfigEditor', () => {
     });
   });
 
+  describe('Allowed schemas', () => {
+    const section = () => within(screen.getByRole('group', { name: 'Log table' }));
+    const input = () => section().getByLabelText(/^Allowed schemas/);
+
+    it("writes the schemas as a list, tidied on blur, empty meaning the log table's schema", async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      expect(input()).toHaveAttribute('placeholder', "the log table's schema");
+      expect(section().getByText(/empty: only the log table's schema/)).toBeInTheDocument();
+      await user.type(input(), 'public, logs ,');
+      expect(input()).toHaveValue('public, logs ,');
+      expect(last().jsonData.allowedSchemas).toEqual(['public', ' logs ', '']);
+      await user.tab();
+      expect(last().jsonData.allowedSchemas).toEqual(['public', 'logs']);
+      expect(input()).toHaveValue('public,logs');
+      await user.clear(input());
+      expect(last().jsonData.allowedSchemas).toBeUndefined();
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+    });
+
+    it('shows saved schemas, also one comma-separated text from a provisioning file', () => {
+      setup(settings({ jsonData: { allowedSchemas: 'public,audit' as unknown as string[] } }));
+      expect(input()).toHaveValue('public,audit');
+    });
+
+    it('refuses a system schema, as Save & test does', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      await user.type(input(), 'public,PG_CATALOG');
+      expect(last().jsonData.allowedSchemas).toEqual(['public', 'PG_CATALOG']);
+      expect(section().getByRole('alert')).toHaveTextContent(
+        "Allowed schemas: pg_catalog is one of PostgreSQL's system schemas, which hold roles and password hashes",
+      );
+      await user.clear(input());
+      await user.type(input(), 'information_schema');
+      expect(section().getByRole('alert')).toHaveTextContent(
+        /information_schema is one of PostgreSQL's system schemas/,
+      );
+    });
+  });
+
   describe('Detection', () => {
     const section = () => within(screen.getByRole('group', { name: 'Detection' }));
     const limitInput = () => section().getByLabelText(/^Model memory limit \(MB\)/);

@@ -8,6 +8,8 @@ import type { Logger } from './logger.ts';
 import type { PbDataSourceInstanceSettings } from './protocol.ts';
 import type { DatasourceInstance } from '../query/contract.ts';
 import {
+  allowedSchemasOf,
+  maxResponseBytes,
   modelMemoryLimitBytes,
   parseDataSourceSettings,
   parseStateSettings,
@@ -57,6 +59,8 @@ export class InstanceManager {
     const stateSettings = parseStateSettings(settings);
     // Refused here too, not only by queries, so Save & test names a bad limit.
     modelMemoryLimitBytes(settings.jsonData);
+    maxResponseBytes(settings.jsonData);
+    allowedSchemasOf(settings.jsonData);
     let pool: pg.Pool;
     try {
       pool = this.options.createPool(settings);

@@ -7,6 +7,7 @@
  * stdout is reserved for the handshake line, so nothing here ever writes to it.
  */
 import { writeSync } from 'node:fs';
+import { truncateEcho } from '../../../common/echo.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -54,19 +55,28 @@ export const stderrSink: LineSink = (line) => {
   }
 };
 
-/** Turns values JSON cannot carry faithfully (errors, bigints) into plain data. */
+/**
+ * A log line carries at most this much of any one text: messages and fields repeat what users sent, and a
+ * 10 MB field name must not become 10 MB of Grafana's log.
+ */
+const MAX_FIELD_CHARS = 4000;
+
+/** Turns values JSON cannot carry faithfully (errors, bigints) into plain data, long texts cut. */
 function plain(value: unknown): unknown {
   if (value instanceof Error) {
-    return value.stack ?? `${value.name}: ${value.message}`;
+    return truncateEcho(value.stack ?? `${value.name}: ${value.message}`, MAX_FIELD_CHARS);
   }
   if (typeof value === 'bigint') {
     return value.toString();
+  }
+  if (typeof value === 'string') {
+    return truncateEcho(value, MAX_FIELD_CHARS);
   }
   return value;
 }
 
 function serialise(level: LogLevel, message: string, fields: LogFields): string {
-  const record: Record<string, unknown> = { '@level': level, '@message': message };
+  const record: Record<string, unknown> = { '@level': level, '@message': plain(message) };
   for (const [key, value] of Object.entries(fields)) {
     if (key.startsWith('@') || value === undefined) {
       continue;

@@ -4,10 +4,13 @@
  * (definition.ts); frames are built by the pure functions in frames/. Job queries (several detectors) run
  * in-process through jobRun.ts, unpersisted, and say so in a notice.
  */
+import { truncateEcho } from '../../../common/echo.ts';
 import { DEFAULT_RETENTION_DAYS } from '../../../common/limits.ts';
+import { describeTable, StoreError } from '../store/index.ts';
 import {
   headerValue,
   type DataQueryInput,
+  type DatasourceInstance,
   type DataResponseOut,
   type DatasourceHandlers,
   type Frame,
@@ -17,6 +20,7 @@ import {
 } from './contract.ts';
 import { ResultCache } from './cache.ts';
 import type { DetectionResult } from './detection.ts';
+import { BusyError, queueFor, type DetectionQueue } from './detectionQueue.ts';
 import { errorResponse } from './errors.ts';
 import {
   jobAnnotationsFrame,
@@ -40,6 +44,7 @@ import { memoryNotice } from './modelMemory.ts';
 import { QueryError } from './queryError.ts';
 import { parseDataQuery, type ParsedJobQuery, type ParsedQuery } from './request.ts';
 import { callResource } from './resources.ts';
+import { tableScope } from './tableScope.ts';
 
 /** `X-Cache-Skip: true`, sent by alert evaluations and by Grafana for cache-bypassing requests. */
 function skipsCache(headers: Record<string, string>): boolean {
@@ -61,7 +66,24 @@ function retentionDays(ctx: RequestContext): number {
   return typeof days === 'number' && days > 0 ? days : DEFAULT_RETENTION_DAYS;
 }
 
+/** Pool exhaustion met despite the queue (the background runner shares the pool) reads as the queue's refusal. */
+function asBusy(err: unknown, queue: DetectionQueue): unknown {
+  return err instanceof StoreError && err.kind === 'busy' ? new BusyError(queue.busyMessage()) : err;
+}
+
 export function createDatasource(options: { logger?: Logger } = {}): DatasourceHandlers {
+  const queues = new WeakMap<DatasourceInstance, DetectionQueue>();
+  /** One line per datasource instance, sized to its pool; a replaced instance's line goes with it. */
+  function queueOf(ctx: RequestContext): DetectionQueue {
+    const { instance } = ctx;
+    let queue = queues.get(instance);
+    if (!queue) {
+      const { name, uid } = instance.settings;
+      queue = queueFor(instance.pool.options?.max ?? 10, JSON.stringify(truncateEcho(name || uid)));
+      queues.set(instance, queue);
+    }
+    return queue;
+  }
   const cache = new ResultCache<Answer>();
   const jobCache = new ResultCache<JobRunResult>();
   const incremental = new IncrementalDetections();
@@ -91,7 +113,7 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
 
   function detect(ctx: RequestContext, parsed: ParsedQuery): Promise<Answer> {
     const { detector, window } = parsed;
-    const run = (signal?: AbortSignal) => compute(ctx, parsed, signal);
+    const run = (signal?: AbortSignal) => queueOf(ctx).run(() => compute(ctx, parsed, signal), signal);
     // Alert evaluations and anyone sending `X-Cache-Skip: true` (directly, or forwarded by Grafana as
     // `http_X-Cache-Skip`) get fresh data; dashboards may share a result for a few seconds. Either way
     // only buckets that are new since the last request are processed (incremental.ts).
@@ -105,7 +127,8 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
   /** A job query, run in-process from the first row: jobs of several detectors have no persisted state yet. */
   function detectJob(ctx: RequestContext, parsed: ParsedJobQuery): Promise<JobRunResult> {
     const { job, window } = parsed;
-    const run = (signal?: AbortSignal) => runJob(ctx.instance.pool, job, window, signal);
+    const run = (signal?: AbortSignal) =>
+      queueOf(ctx).run(() => runJob(ctx.instance.pool, job, window, signal), signal);
     // As detect(): alerts and `X-Cache-Skip` get a fresh run, dashboards share one for a few seconds.
     if (ctx.fromAlert || skipsCache(ctx.headers)) {
       return run(ctx.signal);
@@ -170,6 +193,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     const started = Date.now();
     try {
       const parsed = parseDataQuery(q.json, q.queryType, q.timeRange, ctx.instance.settings.jsonData);
+      // Refused before any detection reads it: a system catalogue, or a table outside the allowed schemas.
+      const table = parsed.kind === 'job' ? parsed.job.table : parsed.detector.table;
+      await describeTable(ctx.instance.pool, table, await tableScope(ctx.instance));
       if (parsed.kind === 'job') {
         const frames = await answerJob(ctx, q, parsed);
         ctx.logger.debug('job query answered', {
@@ -237,9 +263,10 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
         ms: Date.now() - started,
       });
       return { frames };
-    } catch (e) {
+    } catch (caught) {
+      const e = asBusy(caught, queueOf(ctx));
       const response = errorResponse(e);
-      ctx.logger.warn('query failed', { refId: q.refId, error: e instanceof Error ? e.message : String(e) });
+      ctx.logger.warn('query failed', { refId: truncateEcho(q.refId), error: truncateEcho(response.error) });
       return response;
     }
   }

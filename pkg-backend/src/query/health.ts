@@ -3,6 +3,7 @@
  * is wrong — in the words of the datasource's settings page.
  */
 import {
+  checkPredicate,
   connectionTarget,
   describeTable,
   ping,
@@ -15,6 +16,7 @@ import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../common/limits.ts';
 import { formatMegabytes } from '../../../common/modelMemoryLimit.ts';
 import type { DatasourceInstance, HealthResult, RequestContext } from './contract.ts';
 import { modelMemoryLimitBytes } from './settings.ts';
+import { tableScope } from './tableScope.ts';
 
 interface StateHealth {
   persisted: boolean;
@@ -70,7 +72,7 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
     if (!o.table) {
       return { status: 'ERROR', message: 'Connected, but no log table is configured: choose one under Log table.' };
     }
-    const table = await describeTable(pool, o.table);
+    const table = await describeTable(pool, o.table, await tableScope(ctx.instance));
     const problems: string[] = [];
     const check = (
       setting: string,
@@ -93,11 +95,11 @@ export async function checkHealth(ctx: RequestContext): Promise<HealthResult> {
     const time = check('time column', o.timeColumn, 'time');
     const id = check('id column', o.idColumn, 'id');
     check('message column', o.messageColumn, 'message');
-    if (o.successRule?.field) {
+    if (o.successRule) {
       try {
-        resolveColumn(table, o.successRule.field, 'filter');
+        checkPredicate(table, o.successRule, 'success rule');
       } catch (e) {
-        problems.push(`success rule: ${(e as Error).message}`);
+        problems.push((e as Error).message);
       }
     }
     if (problems.length > 0 || !time || !id) {

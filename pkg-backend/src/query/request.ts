@@ -324,6 +324,10 @@ function normaliseFilters(filters: unknown): QueryFilter[] {
   });
 }
 
+/** Years 0001 to 9999: what a timestamp bound as a parameter round-trips through PostgreSQL. */
+const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z').getTime();
+const LATEST_TIME = new Date('9999-12-31T23:59:59.999Z').getTime();
+
 /**
  * Grafana always sends a valid range, but a hand-made request may not: an epoch beyond JavaScript's Date
  * range must be refused here as the user's mistake, not fail deep in the store.
@@ -333,6 +337,14 @@ function checkTimeRange(range: { from: Date; to: Date }): { from: Date; to: Date
     if (!(range[key] instanceof Date) || !Number.isFinite(range[key].getTime())) {
       throw new QueryError(
         `time range: ${key} is not a valid time (epoch milliseconds between -8.64e15 and 8.64e15)`,
+        `timeRange.${key}`,
+      );
+    }
+    const t = range[key].getTime();
+    if (t < EARLIEST_TIME || t > LATEST_TIME) {
+      throw new QueryError(
+        `time range: ${key} ${range[key].toISOString()} is outside the years 0001 to 9999, which is all a time ` +
+          'range may span (PostgreSQL cannot read a timestamp with a five-digit or negative year as we send it)',
         `timeRange.${key}`,
       );
     }

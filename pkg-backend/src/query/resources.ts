@@ -4,9 +4,11 @@
  */
 import { RESOURCE_PATHS, type FieldInfo, type TableInfo, type ValueCount } from '../../../common/resources.ts';
 import { describeTable, listTables, topValues } from '../store/index.ts';
+import { truncateEcho } from '../../../common/echo.ts';
 import type { RequestContext, ResourceRequest, ResourceResponse } from './contract.ts';
 import { httpStatusOf } from './errors.ts';
 import { jobsResource } from './jobResources.ts';
+import { tableScope } from './tableScope.ts';
 
 export async function callResource(ctx: RequestContext, req: ResourceRequest): Promise<ResourceResponse> {
   const url = new URL(req.url || req.path, 'http://plugin.invalid/');
@@ -24,22 +26,34 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
     return {
       status: 405,
       headers: { Allow: ['GET'] },
-      body: { message: `${req.method} is not allowed on ${path}; use GET` },
+      body: { message: `${truncateEcho(req.method)} is not allowed on ${truncateEcho(path)}; use GET` },
     };
   }
   const { pool, settings } = ctx.instance;
   const table = q.get('table') || settings.jsonData.table;
+  for (const [key, value] of q) {
+    // PostgreSQL's text cannot hold NUL; refused here rather than failing as a database error.
+    if (value.includes('\u0000') || key.includes('\u0000')) {
+      return {
+        status: 400,
+        body: {
+          message: `parameter ${truncateEcho(JSON.stringify(key))} contains a NUL character, which no name or value can hold`,
+        },
+      };
+    }
+  }
   try {
+    const scope = await tableScope(ctx.instance);
     switch (path) {
       case RESOURCE_PATHS.tables: {
-        const tables: TableInfo[] = await listTables(pool);
+        const tables: TableInfo[] = await listTables(pool, scope);
         return { status: 200, body: tables };
       }
       case RESOURCE_PATHS.fields: {
         if (!table) {
           return { status: 400, body: { message: 'table is required (no default log table is configured)' } };
         }
-        const info = await describeTable(pool, table);
+        const info = await describeTable(pool, table, scope);
         const fields: FieldInfo[] = info.columns.map((c) => ({ name: c.name, type: c.type, suits: c.suits }));
         return { status: 200, body: fields };
       }
@@ -53,9 +67,10 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
         }
         const limit = q.get('limit');
         if (limit !== null && !/^\d+$/.test(limit)) {
-          return { status: 400, body: { message: `limit "${limit}" must be a whole number` } };
+          return { status: 400, body: { message: `limit "${truncateEcho(limit)}" must be a whole number` } };
         }
-        const values: ValueCount[] = await topValues(pool, table, field, {
+        const info = await describeTable(pool, table, scope);
+        const values: ValueCount[] = await topValues(pool, info, field, {
           q: q.get('q') ?? undefined,
           limit: limit === null ? undefined : Number(limit),
         });
@@ -64,7 +79,9 @@ export async function callResource(ctx: RequestContext, req: ResourceRequest): P
       default:
         return {
           status: 404,
-          body: { message: `unknown resource "${path}"; available: ${Object.values(RESOURCE_PATHS).join(', ')}` },
+          body: {
+            message: `unknown resource "${truncateEcho(path)}"; available: ${Object.values(RESOURCE_PATHS).join(', ')}`,
+          },
         };
     }
   } catch (e) {

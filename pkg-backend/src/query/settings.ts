@@ -5,17 +5,23 @@
  * options) or, in a broken provisioning file, not JSON at all; the latter is reported, never guessed around.
  */
 import {
+  DEFAULT_MAX_RESPONSE_MB,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_STATE_SCHEMA,
+  MAX_MAX_RESPONSE_MB,
   MAX_RETENTION_DAYS,
+  MIN_MAX_RESPONSE_MB,
   MIN_RETENTION_DAYS,
 } from '../../../common/limits.ts';
 import { modelMemoryLimitBytesOf, modelMemoryLimitProblem } from '../../../common/modelMemoryLimit.ts';
 import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../common/queryModel.ts';
+import { allowedSchemaEntries, allowedSchemaProblem } from '../../../common/allowedSchemas.ts';
+import { truncateEcho } from '../../../common/echo.ts';
 import {
   configFromDataSourceSettings,
   parseHostPort,
   parseStateSchema,
+  parseTableName,
   SSL_MODES,
   type ConnectionConfig,
 } from '../store/index.ts';
@@ -113,6 +119,55 @@ export function modelMemoryLimitBytes(o: RarityDataSourceOptions): number | unde
     throw new SettingsError(problem);
   }
   return mb === undefined || mb === null ? undefined : modelMemoryLimitBytesOf(mb as number);
+}
+
+/** Encoded frames one refId may answer with (jsonData.maxResponseMb), refused with a message naming the setting. */
+export function maxResponseBytes(o: RarityDataSourceOptions): number {
+  const mb: unknown = o.maxResponseMb ?? DEFAULT_MAX_RESPONSE_MB;
+  if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < MIN_MAX_RESPONSE_MB || mb > MAX_MAX_RESPONSE_MB) {
+    throw new SettingsError(
+      `Max response size (maxResponseMb) ${JSON.stringify(mb) ?? String(mb)} must be a whole number of MB from ${MIN_MAX_RESPONSE_MB} to ${MAX_MAX_RESPONSE_MB}`,
+    );
+  }
+  return mb * 1024 * 1024;
+}
+
+/** Schemas a datasource may list to read tables from; more is a mistake, not a scope. */
+const MAX_ALLOWED_SCHEMAS = 100;
+
+/**
+ * The "Allowed schemas" setting (jsonData.allowedSchemas: a list, or one comma-separated text as a provisioning
+ * file may write it), each a schema name as PostgreSQL folds it. Empty: the caller falls back to the log
+ * table's own schema. A system schema is refused here, so Save & test says so.
+ */
+export function allowedSchemasOf(o: RarityDataSourceOptions): string[] {
+  const raw: unknown = o.allowedSchemas;
+  const names = allowedSchemaEntries(raw);
+  if (!names) {
+    throw new SettingsError(
+      `Allowed schemas (allowedSchemas) must be a list of schema names, got ${truncateEcho(JSON.stringify(raw) ?? String(raw))}`,
+    );
+  }
+  if (names.length > MAX_ALLOWED_SCHEMAS) {
+    throw new SettingsError(`Allowed schemas: ${names.length} given; at most ${MAX_ALLOWED_SCHEMAS}`);
+  }
+  const schemas = names.map((name) => {
+    let parsed: { schema?: string; name: string };
+    try {
+      parsed = parseTableName(name);
+    } catch (e) {
+      throw new SettingsError(`Allowed schemas: ${(e as Error).message.replace(/^table /, 'schema ')}`);
+    }
+    if (parsed.schema !== undefined) {
+      throw new SettingsError(`Allowed schemas: "${truncateEcho(name)}" is not a schema name (it has a dot)`);
+    }
+    const problem = allowedSchemaProblem(name);
+    if (problem) {
+      throw new SettingsError(problem);
+    }
+    return parsed.name;
+  });
+  return [...new Set(schemas)];
 }
 
 /** Where a datasource keeps its detection jobs, parsed from the "Results storage" settings. */

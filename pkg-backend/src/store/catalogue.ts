@@ -3,6 +3,8 @@
  * Every identifier that reaches SQL elsewhere in the store comes out of a TableInfo built here.
  */
 import type pg from 'pg';
+import { isSystemSchema } from '../../../common/allowedSchemas.ts';
+import { truncateEcho } from '../../../common/echo.ts';
 import { StoreError } from './errors.ts';
 import { parseColumnName, parseTableName, quoteIdent, quoteQualified } from './identifiers.ts';
 import { run } from './query.ts';
@@ -45,7 +47,22 @@ export interface TableInfo {
 /** Schemas that are PostgreSQL's own or hold our own results; never offered as log tables. */
 const HIDDEN_SCHEMAS = ['pg_catalog', 'information_schema', 'rarity'];
 
-export async function listTables(pool: pg.Pool): Promise<TableSummary[]> {
+/**
+ * The schemas a datasource may read tables from. PostgreSQL's own (pg_catalog, information_schema, and every
+ * pg_* schema, a prefix PostgreSQL reserves) are refused whatever a scope lists: they hold password hashes and
+ * settings, never logs.
+ */
+export interface TableScope {
+  schemas: readonly string[];
+  /** How the message names the setting that lists them. */
+  setting?: string;
+}
+
+/** A readable relation: SELECT on the table, or on some of its columns (the others are then not described). */
+const READABLE = `(has_table_privilege(c.oid, 'SELECT') OR has_any_column_privilege(c.oid, 'SELECT'))`;
+
+/** Tables the role may read, in the scope's schemas when one is given. */
+export async function listTables(pool: pg.Pool, scope?: TableScope): Promise<TableSummary[]> {
   const res = await run<{ schema: string; name: string; estimated: string }>(
     pool,
     {
@@ -53,11 +70,12 @@ export async function listTables(pool: pg.Pool): Promise<TableSummary[]> {
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
                 AND NOT n.nspname = ANY($1::text[])
-                AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+                AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                AND ($2::text[] IS NULL OR n.nspname = ANY($2::text[]))
                 AND NOT c.relispartition
-                AND has_table_privilege(c.oid, 'SELECT')
+                AND ${READABLE}
               ORDER BY n.nspname, c.relname`,
-      values: [HIDDEN_SCHEMAS],
+      values: [HIDDEN_SCHEMAS, scope ? [...scope.schemas] : null],
     },
     { operation: 'list tables' },
   );
@@ -163,15 +181,29 @@ const COLUMNS_SQL = `
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_type bt ON bt.oid = nullif(t.typbasetype, 0)
    WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+     AND has_column_privilege(a.attrelid, a.attnum, 'SELECT')
    ORDER BY a.attnum`;
 
-/** Looks a table up (search_path applies when no schema is given) and describes its columns. */
-export async function describeTable(pool: pg.Pool, table: string): Promise<TableInfo> {
+/** The first schema of the role's search_path: where an unqualified table name is looked up first. */
+export async function currentSchema(pool: pg.Pool): Promise<string | null> {
+  const res = await run<{ schema: string | null }>(
+    pool,
+    { text: 'SELECT current_schema() AS schema', values: [] },
+    { operation: 'current schema' },
+  );
+  return res.rows[0]?.schema ?? null;
+}
+
+/**
+ * Looks a table up (search_path applies when no schema is given) and describes the columns the role may
+ * read. System catalogues are refused always, tables outside `scope` when one is given.
+ */
+export async function describeTable(pool: pg.Pool, table: string, scope?: TableScope): Promise<TableInfo> {
   const parsed = parseTableName(table);
-  const found = await run<{ oid: string; schema: string; name: string }>(
+  const found = await run<{ oid: string; schema: string; name: string; readable: boolean }>(
     pool,
     {
-      text: `SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name
+      text: `SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS name, ${READABLE} AS readable
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname = $1
                 AND CASE WHEN $2::text IS NULL THEN pg_table_is_visible(c.oid) ELSE n.nspname = $2::text END`,
@@ -179,8 +211,12 @@ export async function describeTable(pool: pg.Pool, table: string): Promise<Table
     },
     { table, operation: 'describe table' },
   );
-  if (found.rowCount === 0) {
-    throw await tableMissing(pool, table, parsed.name);
+  const schemaAsked = parsed.schema ?? found.rows[0]?.schema;
+  if (schemaAsked !== undefined) {
+    refuseOutOfScope(table, schemaAsked, scope);
+  }
+  if (found.rowCount === 0 || !found.rows[0].readable) {
+    throw await tableMissing(pool, table, parsed.name, scope);
   }
   const { oid, schema, name } = found.rows[0];
   const cols = await run<ColumnRow>(
@@ -191,18 +227,44 @@ export async function describeTable(pool: pg.Pool, table: string): Promise<Table
   return { schema, name, qualified: quoteQualified(schema, name), columns: cols.rows.map(toColumn) };
 }
 
-async function tableMissing(pool: pg.Pool, table: string, name: string): Promise<StoreError> {
-  const tables = await listTables(pool).catch(() => [] as TableSummary[]);
+/** A system catalogue, or a schema the datasource does not list, is refused before anything is read from it. */
+function refuseOutOfScope(table: string, schema: string, scope: TableScope | undefined): void {
+  const shown = truncateEcho(table);
+  if (isSystemSchema(schema)) {
+    throw new StoreError(
+      'table_forbidden',
+      `table "${shown}" is in ${schema}, one of PostgreSQL's system schemas; Rarity reads log tables only, never ` +
+        'the catalogues (they hold roles and password hashes).',
+      { field: 'table', value: table },
+    );
+  }
+  if (scope && !scope.schemas.includes(schema)) {
+    const allowed = scope.schemas.length > 0 ? scope.schemas.join(', ') : 'none';
+    throw new StoreError(
+      'table_forbidden',
+      `table "${shown}" is in schema ${truncateEcho(schema)}, which this datasource may not read; allowed schemas: ` +
+        `${allowed} (${scope.setting ?? 'Allowed schemas in the datasource settings'}).`,
+      { field: 'table', value: table },
+    );
+  }
+}
+
+async function tableMissing(pool: pg.Pool, table: string, name: string, scope?: TableScope): Promise<StoreError> {
+  const tables = await listTables(pool, scope).catch(() => [] as TableSummary[]);
   const lower = name.toLowerCase();
   const similar = tables.filter((t) => t.name.toLowerCase() === lower);
   const offer = (similar.length ? similar : tables).slice(0, 20).map((t) => `${t.schema}.${t.name}`);
   const allowed = offer.length
     ? `Tables you can use: ${offer.join(', ')}${tables.length > offer.length ? ', …' : ''}.`
     : 'No readable tables were found.';
-  return new StoreError('table_missing', `table "${table}" does not exist or is not readable. ${allowed}`, {
-    field: 'table',
-    value: table,
-  });
+  return new StoreError(
+    'table_missing',
+    `table "${truncateEcho(table)}" does not exist or is not readable. ${allowed}`,
+    {
+      field: 'table',
+      value: table,
+    },
+  );
 }
 
 const PURPOSE_TEXT: Record<ColumnPurpose, string> = {
@@ -248,7 +310,7 @@ function fitFor(table: TableInfo, col: ColumnInfo | undefined, name: string, pur
   if (!col) {
     throw new StoreError(
       'column_missing',
-      `column "${name}" does not exist in table ${table.schema}.${table.name}. ${offer}`,
+      `column "${truncateEcho(name)}" does not exist in table ${table.schema}.${table.name}. ${offer}`,
       {
         field: `${purpose}Column`,
         value: name,

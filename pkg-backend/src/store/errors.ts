@@ -9,11 +9,15 @@ export type StoreErrorKind =
   | 'auth'
   | 'database_missing'
   | 'table_missing'
+  /** A system catalogue, or a table outside the schemas the datasource may read. */
+  | 'table_forbidden'
   | 'column_missing'
   | 'column_type'
   | 'invalid_identifier'
   | 'invalid_filter'
   | 'timeout'
+  /** Every connection of the pool stayed in use for the whole connect timeout: too much work, not bad settings. */
+  | 'busy'
   | 'range_too_large'
   | 'query'
   /** The state schema is newer than this code knows. */
@@ -37,6 +41,7 @@ export interface StoreErrorInit {
 /** Kinds caused by what the user asked for (fix the query or settings), as opposed to the database being unwell. */
 const USER_ERROR_KINDS: ReadonlySet<StoreErrorKind> = new Set([
   'table_missing',
+  'table_forbidden',
   'column_missing',
   'column_type',
   'invalid_identifier',
@@ -129,7 +134,7 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-const VALUE_CODES = new Set(['22P02', '22007', '22008', '22003', '22023', '22021', '22001', '22P05']);
+const VALUE_CODES = new Set(['22P02', '22007', '22008', '22009', '22003', '22023', '22021', '22001', '22P05']);
 
 function where(ctx: ErrorContext): string {
   const host = ctx.host ? `${ctx.host}${ctx.port ? `:${ctx.port}` : ''}` : 'the configured host';
@@ -179,6 +184,16 @@ export function toStoreError(err: unknown, context: ErrorContext = {}): StoreErr
   if (code === '55P03') {
     return new StoreError('timeout', `query${table} waited too long for a lock: ${message}.`, fields);
   }
+  // pg-pool's words when no pooled client came free within connectionTimeoutMillis: the server answered every
+  // connection it has, so the settings are fine and "Check Host URL" would send people the wrong way.
+  if (/^timeout exceeded when trying to connect$/i.test(message)) {
+    return new StoreError(
+      'busy',
+      `all connections to PostgreSQL at ${where(context)} stayed in use${context.operation ? ` (${context.operation})` : ''}: ` +
+        'too many queries are running at once; retry in a few seconds.',
+      fields,
+    );
+  }
   if (TLS_CODES.has(code) || /does not support SSL/i.test(message)) {
     return new StoreError(
       'connection',
@@ -189,9 +204,7 @@ export function toStoreError(err: unknown, context: ErrorContext = {}): StoreErr
   }
   if (
     CONNECTION_CODES.has(code) ||
-    /connection terminated|timeout expired|timeout exceeded when trying to connect|connect ECONNREFUSED|getaddrinfo/i.test(
-      message,
-    )
+    /connection terminated|timeout expired|connect ECONNREFUSED|getaddrinfo/i.test(message)
   ) {
     return new StoreError(
       'connection',

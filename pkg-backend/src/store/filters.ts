@@ -3,6 +3,7 @@
  * the catalogue, and values are always bind parameters cast to the column's own type, so '3' compares with
  * an integer column and nothing a user types can become SQL.
  */
+import { truncateEcho } from '../../../common/echo.ts';
 import { MAX_FILTERS } from '../../../common/limits.ts';
 import { FILTER_OPS, type FilterOp, type QueryFilter, type SuccessRule } from '../../../common/queryModel.ts';
 import { columnRef, resolveColumn, type ColumnInfo, type TableInfo } from './catalogue.ts';
@@ -23,18 +24,20 @@ export class Params {
   }
 }
 
-function bad(filter: { field: string; op: string; value?: string }, reason: string, allowed: string): StoreError {
-  return new StoreError(
-    'invalid_filter',
-    `filter ${filter.field} ${filter.op} ${filter.value === undefined ? '' : `"${filter.value}"`}: ${reason}. ${allowed}`.replace(
-      /\s+/g,
-      ' ',
-    ),
-    {
-      field: filter.field,
-      value: filter.value,
-    },
-  );
+/** A refused filter or success rule, named as written (each part cut to a readable length). */
+function bad(
+  filter: { field?: unknown; op?: unknown; value?: unknown },
+  reason: string,
+  allowed: string,
+  what = 'filter',
+): StoreError {
+  const part = (x: unknown) => truncateEcho(typeof x === 'string' ? x : (JSON.stringify(x) ?? String(x)));
+  const value = filter.value === undefined ? '' : `"${part(filter.value)}"`;
+  const written = filter.field === undefined ? '' : ` ${part(filter.field)} ${part(filter.op)} ${value}`;
+  return new StoreError('invalid_filter', `${what}${written}: ${reason}. ${allowed}`.replace(/\s+/g, ' ').trim(), {
+    field: typeof filter.field === 'string' ? filter.field : undefined,
+    value: typeof filter.value === 'string' ? filter.value : undefined,
+  });
 }
 
 const INT_RANGE: Record<string, [bigint, bigint]> = {
@@ -44,38 +47,57 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
 };
 
 /** Checks a value against the column type up front, so the message can say what would have fitted. */
-function checkValue(col: ColumnInfo, value: string, filter: QueryFilter | SuccessRule): string {
+function checkValue(col: ColumnInfo, value: string, filter: QueryFilter | SuccessRule, what: string): string {
   const v = value.trim();
   switch (col.category) {
     case 'integer': {
       if (!/^[+-]?\d+$/.test(v)) {
-        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a whole number, e.g. 3.');
+        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a whole number, e.g. 3.', what);
       }
       const range = INT_RANGE[col.type];
       if (range && (BigInt(v) < range[0] || BigInt(v) > range[1])) {
-        throw bad(filter, `out of range for ${col.type}`, `Use a number between ${range[0]} and ${range[1]}.`);
+        throw bad(filter, `out of range for ${col.type}`, `Use a number between ${range[0]} and ${range[1]}.`, what);
       }
       return v;
     }
     case 'numeric':
     case 'float':
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
-        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a number, e.g. 2.5.');
+        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use a number, e.g. 2.5.', what);
       }
       return v;
     case 'boolean':
       if (!/^(true|false|t|f|yes|no|on|off|1|0)$/i.test(v)) {
-        throw bad(filter, `column ${col.name} is boolean`, 'Use true or false.');
+        throw bad(filter, `column ${col.name} is boolean`, 'Use true or false.', what);
       }
       return v;
     case 'time':
       if (Number.isNaN(Date.parse(v)) && !/^\d{4}-\d{2}-\d{2}/.test(v)) {
-        throw bad(filter, `column ${col.name} is ${col.type}`, 'Use an ISO date/time, e.g. 2024-05-01T12:00:00Z.');
+        throw bad(
+          filter,
+          `column ${col.name} is ${col.type}`,
+          'Use an ISO date/time, e.g. 2024-05-01T12:00:00Z.',
+          what,
+        );
+      }
+      if (/^[+-]|^\d{5}/.test(v)) {
+        // PostgreSQL reads a five-digit or signed year in ways of its own, or refuses it (SQLSTATE 22009).
+        throw bad(
+          filter,
+          `column ${col.name} is ${col.type}`,
+          'Use a year from 0001 to 9999, e.g. 2024-05-01T12:00:00Z.',
+          what,
+        );
       }
       return v;
     case 'uuid':
       if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v)) {
-        throw bad(filter, `column ${col.name} is uuid`, 'Use a UUID such as 123e4567-e89b-12d3-a456-426614174000.');
+        throw bad(
+          filter,
+          `column ${col.name} is uuid`,
+          'Use a UUID such as 123e4567-e89b-12d3-a456-426614174000.',
+          what,
+        );
       }
       return v;
     default:
@@ -98,12 +120,20 @@ export function predicateSql(
   params: Params,
   what = 'filter',
 ): string {
-  if (!filter || typeof filter !== 'object') {
+  if (!filter || typeof filter !== 'object' || Array.isArray(filter)) {
     throw new StoreError('invalid_filter', `${what} is not an object { field, op, value }`);
+  }
+  if (typeof filter.field !== 'string' || filter.field.trim() === '') {
+    throw bad(filter, 'needs a field (a column name)', 'Choose a column, e.g. state.', what);
   }
   const op = (typeof filter.op === 'string' ? filter.op.trim().toLowerCase() : filter.op) as FilterOp;
   if (!FILTER_OPS.includes(op)) {
-    throw bad(filter, `operator "${String(filter.op)}" is not supported`, `Use one of ${FILTER_OPS.join(', ')}.`);
+    throw bad(
+      filter,
+      `operator ${truncateEcho(JSON.stringify(filter.op) ?? String(filter.op))} is not supported`,
+      `Use one of ${FILTER_OPS.join(', ')}.`,
+      what,
+    );
   }
   let col: ColumnInfo;
   try {
@@ -125,33 +155,46 @@ export function predicateSql(
   if (op === 'is not null') {
     return `${ref} IS NOT NULL`;
   }
-  if (filter.value === undefined || filter.value === null || typeof filter.value !== 'string') {
-    throw bad(filter, `operator ${op} needs a value`, 'Give the value as text, e.g. "3".');
+  // A provisioning file or the API may write a success value as a JSON number or boolean (`value: 1`).
+  const raw: unknown = filter.value;
+  const text =
+    typeof raw === 'string'
+      ? raw
+      : (typeof raw === 'number' && Number.isFinite(raw)) || typeof raw === 'boolean'
+        ? String(raw)
+        : undefined;
+  if (text === undefined) {
+    throw bad(filter, `operator ${op} needs a value`, 'Give the value as text or a number, e.g. "3".', what);
   }
   if (op === 'like') {
     // Any column can be matched as text (ip, ids); the pattern is a bound value, never SQL.
     const castRef = col.category === 'text' ? ref : `${ref}::text`;
-    return `${castRef} LIKE ${params.typed(filter.value, 'text')}`;
+    return `${castRef} LIKE ${params.typed(text, 'text')}`;
   }
   if (op === 'in' || op === 'not in') {
-    const items = splitList(filter.value).map((v) => checkValue(col, v, filter));
+    const items = splitList(text).map((v) => checkValue(col, v, filter, what));
     if (items.length === 0) {
-      throw bad(filter, `operator ${op} needs at least one value`, 'Give a comma-separated list, e.g. "2,3".');
+      throw bad(filter, `operator ${op} needs at least one value`, 'Give a comma-separated list, e.g. "2,3".', what);
     }
     const list = params.typed(items, `${col.castType}[]`);
     return op === 'in' ? `${ref} = ANY(${list})` : `(${ref} IS NULL OR ${ref} <> ALL(${list}))`;
   }
   if (col.category === 'json' || col.category === 'other') {
     if (op !== '=' && op !== '!=') {
-      throw bad(filter, `column ${col.name} (${col.type}) can only be compared with =, !=, like and null tests`, '');
+      throw bad(
+        filter,
+        `column ${col.name} (${col.type}) can only be compared with =, !=, like and null tests`,
+        '',
+        what,
+      );
     }
   }
-  const value = checkValue(col, filter.value, filter);
+  const value = checkValue(col, text, filter, what);
   if (
     (col.category === 'integer' || col.category === 'numeric' || col.category === 'float' || col.category === 'time') &&
     value === ''
   ) {
-    throw bad(filter, 'empty value', `Column ${col.name} is ${col.type}.`);
+    throw bad(filter, 'empty value', `Column ${col.name} is ${col.type}.`, what);
   }
   const param = params.typed(value, col.castType);
   if (op === '!=') {
@@ -172,6 +215,11 @@ export function filtersSql(table: TableInfo, filters: readonly QueryFilter[] | u
     throw new StoreError('invalid_filter', `${filters.length} filters given; at most ${MAX_FILTERS} are allowed`);
   }
   return filters.map((f) => `(${predicateSql(table, f, params)})`).join(' AND ');
+}
+
+/** Checks a rule (e.g. the datasource's success rule) against the table without building a statement. */
+export function checkPredicate(table: TableInfo, rule: QueryFilter | SuccessRule, what: string): void {
+  predicateSql(table, rule, new Params(), what);
 }
 
 /**

@@ -3,6 +3,7 @@
  * only the catalogue's spelling is ever quoted into SQL. Anything that is not a plain name is refused
  * with the offending value in the message.
  */
+import { truncateEcho } from '../../../common/echo.ts';
 import { StoreError } from './errors.ts';
 
 /** PostgreSQL truncates longer names (NAMEDATALEN − 1), which could silently address another object. */
@@ -18,10 +19,11 @@ const UNQUOTED = /^[\p{L}_][\p{L}\p{N}_$]*$/u;
 // Quoted names: any printable text, but no double quote (no escaping games) and no control characters.
 const QUOTED_BODY = /^[^"\p{Cc}\p{Cf}]+$/u;
 
-function invalid(text: string, what: string, reason: string): StoreError {
+function invalid(full: string, what: string, reason: string): StoreError {
+  const text = truncateEcho(full);
   return new StoreError(
     'invalid_identifier',
-    `${what} "${text}" is not a valid name: ${reason}. ` +
+    `${what} "${text}" is not a valid name: ${truncateEcho(reason)}. ` +
       'Use a plain name such as weblogs or public.weblogs (letters, digits, _ and $; ' +
       `quoted "Mixed Case" names allowed without double quotes inside; at most ${MAX_IDENTIFIER_BYTES} bytes).`,
     { field: what, value: text },

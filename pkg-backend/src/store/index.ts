@@ -18,13 +18,13 @@ export {
   listTables,
   describeTable,
   currentSchema,
-  isSystemSchema,
   resolveColumn,
   type TableInfo,
   type ColumnInfo,
   type TableScope,
 } from './catalogue.ts';
 export { parseTableName } from './identifiers.ts';
+export { checkPredicate } from './filters.ts';
 export type { PushdownPlan } from './pushdown.ts';
 export { streamBuckets, streamChunks, type ChunkEvent, type ChunkedStreamOptions } from './pushdownStream.ts';
 export {

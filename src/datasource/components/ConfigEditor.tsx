@@ -30,6 +30,7 @@ import { useMemo, type ChangeEvent } from 'react';
 import { DEFAULT_SSLMODE, type QueryFilter, type SuccessRule } from '../../../common/queryModel.ts';
 import type { RarityDataSourceOptions } from '../types.ts';
 import { resourcesForUid, type RarityResources } from '../resources.ts';
+import { AllowedSchemasField } from './AllowedSchemasField.tsx';
 import { ConditionRow } from './ConditionRow.tsx';
 import { DetectionSection } from './DetectionSection.tsx';
 import { SSL_MODES, WIDTH_LONG, type ConfigProps, type SslMode } from './configOptions.ts';
@@ -301,6 +302,7 @@ export function ConfigEditor(props: Props) {
             />
           </Stack>
         </Field>
+        <AllowedSchemasField {...props} />
         <Field
           label="Time column"
           required
