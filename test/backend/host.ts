@@ -249,6 +249,8 @@ export async function startPlugin(
 
 export interface TestDatasource {
   uid?: string;
+  /** Default 'Rarity'. */
+  name?: string;
   id?: number;
   lastUpdatedMS?: number;
   /** Raw jsonData bytes; an object is JSON-encoded, a string is sent verbatim (to test invalid JSON). */
@@ -289,7 +291,7 @@ export function pluginContext(
           dataSourceInstanceSettings: {
             id: ds.id ?? 7,
             uid: ds.uid ?? 'rarity-test',
-            name: 'Rarity',
+            name: ds.name ?? 'Rarity',
             url: ds.url ?? '',
             user: ds.user ?? '',
             database: ds.database ?? '',
