@@ -12,6 +12,7 @@ import type { DetectorFunction, QueryFilter, SuccessRule } from '../../../common
 import { DEFAULT_GROUP_THRESHOLD } from '../engine/model/config.ts';
 import type { DetectorSpec } from '../engine/types.ts';
 import { describeTable, resolveColumn, type ColumnInfo, type PushdownPlan, type TableInfo } from '../store/index.ts';
+import { QueryError } from './queryError.ts';
 import type { DetectorRequest } from './request.ts';
 
 export interface DetectorDefinition {
@@ -46,13 +47,22 @@ export interface DetectorDescription {
 /** The one catalogue lookup of a request: its table, then each column for the role it plays. */
 export async function defineDetector(pool: pg.Pool, request: DetectorRequest): Promise<DetectorDefinition> {
   const table = await describeTable(pool, request.table);
+  const byColumn = resolveColumn(table, request.byField, 'by');
+  const overColumn = request.overField ? resolveColumn(table, request.overField, 'over') : null;
+  // The validator compares the names as written; "a.b" quoted and a.b as the catalogue spells it are one column.
+  if (overColumn?.name === byColumn.name) {
+    throw new QueryError(
+      `Over field ${JSON.stringify(request.overField)} is the same column as the by field (${byColumn.name}); choose a different field`,
+      'overField',
+    );
+  }
   return {
     table,
     timeColumn: resolveColumn(table, request.timeColumn, 'time'),
     idColumn: resolveColumn(table, request.idColumn, 'id'),
     function: request.function,
-    byColumn: resolveColumn(table, request.byField, 'by'),
-    overColumn: request.overField ? resolveColumn(table, request.overField, 'over') : null,
+    byColumn,
+    overColumn,
     bucketSpan: request.bucketSpan,
     spanMs: request.bucketSpanMs,
     filters: request.filters,

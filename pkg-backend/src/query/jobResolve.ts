@@ -69,6 +69,24 @@ export async function resolveJob(pool: pg.Pool, request: JobRequest): Promise<Re
       d.partitionField === undefined ? undefined : field(d.partitionField, 'by', `${where(i)} partition field`),
   }));
   const influencers = job.influencers.map((f) => field(f, 'by', `influencer ${f}`));
+  // Two spellings of one column ("a.b" quoted and a.b as the catalogue writes it) pass the model's checks;
+  // resolved, they are the same field, which the engine cannot take twice.
+  detectors.forEach((d, i) => {
+    const used = [d.by, d.over, d.partition].filter((f): f is JobField => f !== undefined).map(jobFieldName);
+    if (new Set(used).size < used.length) {
+      throw new QueryError(
+        `${where(i)}: by, over and partition name the same column (${used.join(', ')}); choose different fields`,
+        `detectors.${i}`,
+      );
+    }
+  });
+  const influencerNames = influencers.map(jobFieldName);
+  if (new Set(influencerNames).size < influencerNames.length) {
+    throw new QueryError(
+      `influencers name the same column more than once (${influencerNames.join(', ')}); name each once`,
+      'influencers',
+    );
+  }
   const groupReference =
     job.groupField ??
     job.influencers[0] ??

@@ -282,6 +282,12 @@ function suitsPurpose(col: ColumnInfo, purpose: ColumnPurpose): boolean {
 
 /** Resolves a user-typed column name against the table; exact spelling first, then PostgreSQL's folding. */
 export function resolveColumn(table: TableInfo, name: string, purpose: ColumnPurpose): ColumnInfo {
+  // A name spelt exactly as the catalogue spells it is that column, whatever it contains: the editors' pickers
+  // save a column's own name ("Machine Code", "a.b"), and only the catalogue's spelling ever reaches SQL.
+  const exact = typeof name === 'string' ? table.columns.find((c) => c.name === name) : undefined;
+  if (exact) {
+    return fitFor(table, exact, name, purpose);
+  }
   const parsed = parseColumnName(name, `${purpose} column`);
   const col =
     table.columns.find((c) => c.name === parsed.name) ??
