@@ -30,6 +30,11 @@ export class DetectionQueue {
 
   constructor(private readonly options: QueueOptions) {}
 
+  /** Detections that may run at once. */
+  get concurrency(): number {
+    return this.options.concurrency;
+  }
+
   get running(): number {
     return this.active;
   }
