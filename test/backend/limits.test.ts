@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ECHO_CHARS, MAX_QUERIES_PER_REQUEST } from '../../common/limits.ts';
 import type { PbQueryDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
 import { dataQuery, pluginContext, type PluginClients, type PluginProcess } from './host.ts';
-import { grafanaDatasource } from './e2e.ts';
+import { grafanaDatasource, readFrames } from './e2e.ts';
 import { startDemoBackend, type DemoBackend } from './demoBackend.ts';
 
 const DB = 'rarity_backend_limits';
@@ -93,6 +93,39 @@ describe('response size per refId', () => {
     );
     expect(res.responses.A.status).toBe(400);
   });
+});
+
+describe('the whole response', () => {
+  it('results that each fit but not together: the one that would overflow the gRPC message fails alone', async () => {
+    // The logs of BIG with about 16 MB of messages, which encode to more than 32 MB of frames (measured: about
+    // twice the messages), so two of them cannot share one 64 MiB message.
+    const first = readFrames((await request(ds(), [{ refId: 'A', json: BIG }])).responses.A.frames);
+    const ids = first[0].field('id').values.map(String);
+    expect(ids.length).toBeGreaterThan(100);
+    const chunks = Math.ceil((16 * 1024 * 1024) / ids.length / 32);
+    await backend.pool.query(
+      `CREATE TABLE public.bigmsg AS
+         SELECT w.*, CASE WHEN w.id = ANY($1::bigint[])
+                     THEN (SELECT string_agg(md5(random()::text || w.id || g), '') FROM generate_series(1, $2::int) g)
+                     ELSE '' END AS message
+           FROM public.weblogs w`,
+      [ids, chunks],
+    );
+    const big = ds({ table: 'public.bigmsg', messageColumn: 'message', maxResponseMb: 48 });
+    const res = await request(big, [
+      { refId: 'A', json: BIG },
+      { refId: 'B', json: BIG },
+      { refId: 'C', json: SMALL },
+    ]);
+    expect(res.responses.A.error ?? '').toBe('');
+    expect(frameBytes(res.responses.A.frames)).toBeGreaterThan(32 * 1024 * 1024);
+    expect(res.responses.B.error).toMatch(
+      /^the result of query B \(\d+\.\d MB\) does not fit in this response: the queries before it already use most of the 64\.0 MB one response may carry; run it in a panel of its own/,
+    );
+    expect(res.responses.B.status).toBe(413);
+    expect(res.responses.C.error ?? '').toBe('');
+    expect(plugin.alive).toBe(true);
+  }, 300_000);
 });
 
 describe('refIds per request', () => {
