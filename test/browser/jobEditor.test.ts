@@ -103,7 +103,31 @@ describe.each(THEMES)('the job editor in the %s theme', (theme) => {
     expect(await page.getByRole('row', { name: /^Detector \d$/ }).count()).toBe(7);
     expect(await page.getByText(/needs a|is the same as|is none of/).count()).toBe(0);
     await page.mouse.click(1250, 10);
+    // Every chosen influencer is a pill in sight, none folded into MultiCombobox's "… N".
+    const influencers = page.locator('#rarity-influencers').locator('..');
+    const pills = async (names: string[]) => {
+      for (const name of names) {
+        await expect.poll(() => influencers.getByRole('button', { name: `Remove ${name}` }).isVisible()).toBe(true);
+      }
+      expect(await influencers.getByText('...', { exact: true }).count()).toBe(0);
+    };
+    await pills(['key', 'ip', 'MachineCode']);
     await page.screenshot({ path: join(screenshots, `job-editor-${theme}.png`), fullPage: true });
+
+    // Three more: the field widens instead of folding them.
+    await page.locator('#rarity-influencers').click();
+    for (const name of ['country', 'product', 'state']) {
+      await page
+        .getByRole('listbox')
+        .getByRole('option', { name: new RegExp(`^${name}`) })
+        .click();
+    }
+    await page.keyboard.press('Escape');
+    await page.mouse.click(1250, 10);
+    await expect.poll(query).toMatchObject({
+      influencers: ['key', 'ip', 'MachineCode', 'country', 'product', 'state'],
+    });
+    await pills(['key', 'ip', 'MachineCode', 'country', 'product', 'state']);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -28,7 +28,7 @@ import { errorFor, type QueryValidationError } from '../../../../common/validate
 import { asOption } from '../fieldOptions.ts';
 import { DetectorRows } from './DetectorRows.tsx';
 import { ElasticJobModal } from './ElasticJobModal.tsx';
-import { cryptolensColumnsOf, jobFieldOptions } from './jobFields.ts';
+import { cryptolensColumnsOf, influencersMinWidth, jobFieldOptions } from './jobFields.ts';
 
 interface Props {
   query: RarityQuery;
@@ -170,7 +170,10 @@ export function JobSection({
         >
           <MultiCombobox<string>
             id="rarity-influencers"
-            width={64}
+            // A fixed width folds pills: MultiCombobox compares grid units with pixels. Auto width with a floor
+            // that grows with the choice keeps every influencer in sight.
+            width="auto"
+            minWidth={influencersMinWidth(influencers)}
             createCustomValue
             loading={fieldsLoading}
             placeholder="none"

@@ -2,7 +2,7 @@
  * The fields a job editor offers: the table's fields that suit the role, the derived `successful` field, then
  * template variables; and the table's columns the Cryptolens preset is built over.
  */
-import type { ComboboxOption } from '@grafana/ui';
+import { measureText, type ComboboxOption } from '@grafana/ui';
 
 import { referenceOfElasticField } from '../../../../common/fieldName.ts';
 import { SUCCESSFUL_FIELD } from '../../../../common/jobModel.ts';
@@ -55,4 +55,23 @@ export function cryptolensColumnsOf(fields: readonly FieldInfo[] | undefined): C
     }
   }
   return columns;
+}
+
+/** The influencers picker's narrowest width, in grid units (8 px), as wide as the group field and more. */
+export const INFLUENCERS_MIN_WIDTH = 64;
+/**
+ * MultiCombobox folds the pills that do not fit its measured width into "… +N". It estimates a pill as its
+ * label at 12 px plus 50 px, and leaves out its padding (4 px + 28 px), border and chevron (~30 px); 40 px more
+ * is room for typing another name.
+ */
+const PILL_EXTRA_PX = 50;
+const INPUT_CHROME_PX = 64 + 40;
+
+/**
+ * The width (grid units) at which MultiCombobox shows every chosen influencer as a pill, by its own estimate:
+ * at least INFLUENCERS_MIN_WIDTH, wider as influencers are added, so none is folded out of sight.
+ */
+export function influencersMinWidth(influencers: readonly string[]): number {
+  const pills = influencers.reduce((px, name) => px + measureText(name, 12).width + PILL_EXTRA_PX, 0);
+  return Math.max(INFLUENCERS_MIN_WIDTH, Math.ceil((pills + INPUT_CHROME_PX) / 8));
 }
