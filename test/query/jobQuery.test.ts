@@ -45,8 +45,9 @@ const JOB: Partial<RarityQuery> = {
   ],
   influencers: ['key'],
 };
+// This instance has no state store: the job runs in the plugin, and says so.
 const NOTICE =
-  'job with 2 detectors computed in the plugin from the first row; results of several-detector jobs are not persisted yet';
+  'job with 2 detectors computed in the plugin from the first row; results are not persisted: this datasource has no state store';
 
 let pool: pg.Pool;
 let seed: SeedResult;

@@ -1,8 +1,9 @@
 /**
  * The Rarity datasource behind the contract (contract.ts): QueryData per query type, CheckHealth and
  * CallResource. Every query goes through the one parse step (request.ts) and the detector definition
- * (definition.ts); frames are built by the pure functions in frames/. Job queries (several detectors) run
- * in-process through jobRun.ts, unpersisted, and say so in a notice.
+ * (definition.ts); frames are built by the pure functions in frames/. Job queries (several detectors) are
+ * answered from their persisted job (jobs/jobAnswer.ts) when the instance has a state store, else run
+ * in-process through jobRun.ts, saying why in a notice.
  */
 import { truncateEcho } from '../../../common/echo.ts';
 import { DEFAULT_RETENTION_DAYS } from '../../../common/limits.ts';
@@ -37,6 +38,8 @@ import { checkHealth } from './health.ts';
 import { IncrementalDetections } from './incremental.ts';
 import { detectWithJob } from './jobs/results.ts';
 import { JobRunner } from './jobs/runner.ts';
+import { persistedJobWork } from './jobs/jobAdvance.ts';
+import { answerPersistedJob } from './jobs/jobAnswer.ts';
 import { jobLogs } from './jobLogs.ts';
 import { runJob, type JobRunResult } from './jobRun.ts';
 import { anomalousLogs } from './logs.ts';
@@ -50,6 +53,12 @@ import { tableScope } from './tableScope.ts';
 function skipsCache(headers: Record<string, string>): boolean {
   const value = headerValue(headers, 'X-Cache-Skip') ?? headerValue(headers, 'http_X-Cache-Skip') ?? '';
   return value.trim().toLowerCase() === 'true';
+}
+
+/** A job's result with what its frames must say about it. */
+interface JobAnswer {
+  result: JobRunResult;
+  notices: Notice[];
 }
 
 /** A detection result with what the frames must say about it. */
@@ -85,7 +94,7 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     return queue;
   }
   const cache = new ResultCache<Answer>();
-  const jobCache = new ResultCache<JobRunResult>();
+  const jobCache = new ResultCache<JobAnswer>();
   const incremental = new IncrementalDetections();
   const runner = new JobRunner({ logger: options.logger });
 
@@ -124,11 +133,40 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window, interim })}`, () => run());
   }
 
-  /** A job query, run in-process from the first row: jobs of several detectors have no persisted state yet. */
-  function detectJob(ctx: RequestContext, parsed: ParsedJobQuery): Promise<JobRunResult> {
+  /** A persisted job when the instance has a state store; else run in-process from the first row, saying why. */
+  async function computeJob(ctx: RequestContext, parsed: ParsedJobQuery, signal?: AbortSignal): Promise<JobAnswer> {
     const { job, window } = parsed;
-    const run = (signal?: AbortSignal) =>
-      queueOf(ctx).run(() => runJob(ctx.instance.pool, job, window, signal), signal);
+    const { instance } = ctx;
+    const state = instance.state ? await instance.state() : undefined;
+    if (state?.persisted) {
+      const answer = await answerPersistedJob(instance.pool, state.store, job, window, { signal });
+      runner.touchWork(
+        instance.key,
+        `job ${answer.key}`,
+        state.store,
+        persistedJobWork(instance.pool, state.store, job),
+        {
+          unfinished: !answer.current,
+          retentionDays: retentionDays(ctx),
+        },
+      );
+      return { result: answer.result, notices: answer.notices };
+    }
+    const result = await runJob(instance.pool, job, window, signal);
+    const count = job.job.detectors.length;
+    const why = state ? state.advice : 'results are not persisted: this datasource has no state store';
+    const notices: Notice[] = [
+      {
+        severity: 'info',
+        text: `job with ${count} detector${count === 1 ? '' : 's'} computed in the plugin from the first row; ${why}`,
+      },
+    ];
+    return { result, notices };
+  }
+
+  function detectJob(ctx: RequestContext, parsed: ParsedJobQuery): Promise<JobAnswer> {
+    const { job, window } = parsed;
+    const run = (signal?: AbortSignal) => queueOf(ctx).run(() => computeJob(ctx, parsed, signal), signal);
     // As detect(): alerts and `X-Cache-Skip` get a fresh run, dashboards share one for a few seconds.
     if (ctx.fromAlert || skipsCache(ctx.headers)) {
       return run(ctx.signal);
@@ -138,7 +176,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
 
   async function answerJob(ctx: RequestContext, q: DataQueryInput, parsed: ParsedJobQuery): Promise<Frame[]> {
     const started = Date.now();
-    const result = await detectJob(ctx, parsed);
+    const { result, notices: answerNotices } = await detectJob(ctx, parsed);
+    const memory = memoryNotice(result.memory);
+    const notices = memory ? [...answerNotices, memory] : answerNotices;
     const options = { minScore: parsed.minScore, limit: parsed.limit };
     let frames: Frame[];
     switch (parsed.query.queryType) {
@@ -167,14 +207,9 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
         break;
       }
     }
-    const count = result.job.detectors.length;
-    const notice: Notice = {
-      severity: 'info',
-      text: `job with ${count} detector${count === 1 ? '' : 's'} computed in the plugin from the first row; results of several-detector jobs are not persisted yet`,
-    };
     const stats = [
       { displayName: 'Buckets processed', value: result.stats.bucketsProcessed },
-      { displayName: 'Models', value: result.stats.models },
+      ...(result.stats.models === null ? [] : [{ displayName: 'Models', value: result.stats.models }]),
       { displayName: 'Requests in range', value: result.buckets.reduce((n, b) => n + b.eventCount, 0) },
       { displayName: 'Detection time', value: Date.now() - started, unit: 'ms' },
     ];
@@ -183,7 +218,7 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
         ...f.meta,
         stats,
         custom: { ...(f.meta?.custom as object), job: jobSummary(result) },
-        notices: [...(f.meta?.notices ?? []), notice],
+        ...(notices.length > 0 ? { notices: [...(f.meta?.notices ?? []), ...notices] } : {}),
       };
     }
     return frames;

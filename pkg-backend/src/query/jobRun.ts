@@ -65,7 +65,8 @@ export interface JobRunResult {
   records: JobRunRecord[];
   influencers: JobRunInfluencer[];
   groups: JobRunGroup[];
-  stats: { historyFrom: Date | null; bucketsProcessed: number; models: number };
+  /** models: null when the answer was read from the state store without loading the job's models. */
+  stats: { historyFrom: Date | null; bucketsProcessed: number; models: number | null };
   /** Set while the job's models are near or at their memory limit. */
   memory?: ModelMemory;
 }

@@ -25,10 +25,15 @@ export interface RunnerOptions {
   logger?: Logger;
 }
 
+/** A job the runner keeps current, whatever its kind. */
+export interface RunnerWork {
+  spanMs: number;
+  /** Advances the job under its lock; true when it is not yet current (the runner comes back at once). */
+  advance(signal: AbortSignal): Promise<boolean>;
+}
+
 interface Tracked {
-  pool: pg.Pool;
-  store: StateStore;
-  request: DetectorRequest;
+  work: RunnerWork;
   lastUsed: number;
   /** 0: due now (a backfill is unfinished). */
   lastRun: number;
@@ -63,7 +68,7 @@ export class JobRunner {
     return this.jobs.size;
   }
 
-  /** A query used this job: keep it current from now on; `unfinished` asks for an advance right away. */
+  /** A query used this detector's job: keep it current from now on; `unfinished` asks for an advance right away. */
   touch(
     scope: string,
     pool: pg.Pool,
@@ -71,16 +76,33 @@ export class JobRunner {
     request: DetectorRequest,
     options: { unfinished?: boolean; retentionDays?: number } = {},
   ): void {
+    const work: RunnerWork = {
+      spanMs: request.bucketSpanMs,
+      advance: async (signal) => {
+        const prepared = await prepareDetection(pool, request);
+        const res = await advanceJob(pool, store, prepared, { signal, waitMs: 0 });
+        return res.acquired && !res.value.complete;
+      },
+    };
+    this.touchWork(scope, JSON.stringify(request), store, work, options);
+  }
+
+  /** As touch, for any kind of job: `id` names it within the scope. */
+  touchWork(
+    scope: string,
+    id: string,
+    store: StateStore,
+    work: RunnerWork,
+    options: { unfinished?: boolean; retentionDays?: number } = {},
+  ): void {
     if (this.stopped) {
       return;
     }
-    const key = `${scope}|${JSON.stringify(request)}`;
+    const key = `${scope}|${id}`;
     const now = Date.now();
     const seen = this.jobs.get(key);
     this.jobs.set(key, {
-      pool,
-      store,
-      request,
+      work,
       lastUsed: now,
       lastRun: options.unfinished ? 0 : (seen?.lastRun ?? now),
     });
@@ -132,7 +154,7 @@ export class JobRunner {
       }
     }
     const due = [...this.jobs.values()]
-      .filter((j) => now - j.lastRun >= Math.max(j.request.bucketSpanMs, MINUTE))
+      .filter((j) => now - j.lastRun >= Math.max(j.work.spanMs, MINUTE))
       .sort((a, b) => a.lastRun - b.lastRun);
     for (const job of due) {
       if (this.inFlight.size >= this.concurrency) {
@@ -172,9 +194,8 @@ export class JobRunner {
   }
 
   private async advance(job: Tracked): Promise<void> {
-    const prepared = await prepareDetection(job.pool, job.request);
-    const res = await advanceJob(job.pool, job.store, prepared, { signal: this.abort.signal, waitMs: 0 });
-    if (res.acquired && !res.value.complete && !this.abort.signal.aborted) {
+    const unfinished = await job.work.advance(this.abort.signal);
+    if (unfinished && !this.abort.signal.aborted) {
       job.lastRun = 0;
       setImmediate(() => this.tick());
     }
