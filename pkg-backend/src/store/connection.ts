@@ -134,6 +134,15 @@ export function createPool(config: ConnectionConfig): pg.Pool {
       JSON.stringify({ '@level': 'warn', '@message': 'idle PostgreSQL client error', error: err.message }) + '\n',
     );
   });
+  // A checked-out client whose server vanishes without an error message (postmaster SIGKILLed, immediate
+  // shutdown) emits 'error' from inside the socket's close handler, and the pool only listens while the
+  // client is idle. Unheard, that emit throws through the runtime's socket code: under bun (the shipped
+  // executable) the throw leaves its close handling half done and the event loop spins at 100 % CPU,
+  // answering nothing, SIGTERM included. The error itself already reached the running query
+  // (pg errors every queued query first), so listening is all that is needed.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   let parsed: { host?: string; port?: number; database?: string; user?: string } = {};
   if (config.connectionString) {
     try {

@@ -202,9 +202,13 @@ export function toStoreError(err: unknown, context: ErrorContext = {}): StoreErr
       { ...fields, field: 'sslmode' },
     );
   }
+  // The server dying under a statement (postmaster killed, immediate shutdown) reads as any of these; a
+  // parallel query's leader reports its lost workers (SQLSTATE 55000) rather than the crash itself.
   if (
     CONNECTION_CODES.has(code) ||
-    /connection terminated|timeout expired|connect ECONNREFUSED|getaddrinfo/i.test(message)
+    /connection terminated|timeout expired|connect ECONNREFUSED|getaddrinfo|postmaster exit|lost connection to parallel worker/i.test(
+      message,
+    )
   ) {
     return new StoreError(
       'connection',
