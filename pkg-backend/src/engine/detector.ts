@@ -133,8 +133,15 @@ export class Detector {
     const bucketRaw = scoreOfProbability(BUCKET_STYLE, bucketP);
 
     this.bucketNormalizer.update(bucketRaw);
-    for (let i = 0; i < n; i++) {
-      this.recordNormalizer.update(recordRaw[i]);
+    // Runs of equal scores (mostly 0, the records that are not anomalous) go to the history in one call.
+    for (let i = 0; i < n;) {
+      const raw = recordRaw[i];
+      let j = i + 1;
+      while (j < n && recordRaw[j] === raw) {
+        j++;
+      }
+      this.recordNormalizer.updateRepeated(raw, j - i);
+      i = j;
     }
     const bucketWritten = bucketP < MAX_ANOMALOUS_PROBABILITY;
 

@@ -260,6 +260,35 @@ export class ScoreNormalizer {
     return bigChange;
   }
 
+  /**
+   * `times` calls of update(raw, scope): most of a bucket's records score 0, one after another. Only an
+   * update that brings the count to a multiple of k seeds or refreshes the high digest or changes the
+   * digests' compression; the ones between repeat the first's effect on the maximum and only add counts.
+   */
+  updateRepeated(raw: number, times: number, scope = ''): void {
+    if (!(Number.isInteger(times) && times >= 0)) {
+      throw new RangeError(`times = ${times}: must be a non-negative integer`);
+    }
+    while (times > 0) {
+      const k = this.quantiles.k;
+      const plain = k - 1 - (this.quantiles.n % k);
+      this.update(raw, scope);
+      times--;
+      const run = Math.min(times, plain - 1);
+      if (run <= 0) {
+        continue;
+      }
+      const score = discrete(raw);
+      this.quantiles.addRepeated(score, run);
+      if (score <= this.highPercentileScore) {
+        this.highPercentileCount += run;
+      } else {
+        this.highQuantiles.addRepeated(score, run);
+      }
+      times -= run;
+    }
+  }
+
   /** Periodically move the 90th percentile cut and re-populate the high digest (updateQuantiles). */
   private refreshHighPercentile(n: number): void {
     const target = Math.floor((HIGH_PERCENTILE / 100) * n + 0.5);

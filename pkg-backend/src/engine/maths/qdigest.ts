@@ -165,6 +165,39 @@ export class QDigest {
     }
   }
 
+  /**
+   * `times` calls of add(value), in fewer steps: while the compression factor stays put, an add to a leaf
+   * that did not fold leaves it unfolded (its triple only grows), so the rest of the run just raises counts.
+   */
+  addRepeated(value: number, times: number): void {
+    if (!(Number.isInteger(times) && times >= 0)) {
+      throw new RangeError(`times = ${times}: must be a non-negative integer`);
+    }
+    while (times > 0) {
+      this.add(value);
+      times--;
+      const before = this.get(0, value);
+      // Further unit adds that keep ⌊n / k⌋, and so take add's path that only compresses the leaf's.
+      const room = (this.compressionFactor() + 1) * this.k - 1 - this.total;
+      const run = Math.min(times, room);
+      if (run <= 0 || !(before > 0)) {
+        continue;
+      }
+      this.levels[0].set(value, before + run);
+      this.total += run;
+      times -= run;
+      const leaf = this.tree ? this.leaves.get(value) : undefined;
+      if (leaf) {
+        leaf.count += run;
+        for (let node: TreeNode | null = leaf; node; node = node.parent) {
+          node.subtree += run;
+        }
+      } else {
+        this.tree = undefined;
+      }
+    }
+  }
+
   /** Fold node (level, index) and its sibling into their parent if the triple is light enough. */
   private compressNode(level: number, index: number): boolean {
     if (level >= this.rootLevel) {
@@ -222,7 +255,11 @@ export class QDigest {
     this.compressAll();
   }
 
-  /** The nodes as ml-cpp's tree: each node under its nearest stored ancestor, children in post order. */
+  /**
+   * The nodes as ml-cpp's tree: each node under its nearest stored ancestor, children in post order. Built
+   * from the stored nodes alone, sorted into post order, rather than level by level: a digest holds a few
+   * dozen nodes over twenty-odd levels, and the tree is rebuilt about once a bucket.
+   */
   private root(): TreeNode {
     if (this.tree) {
       return this.tree;
@@ -235,36 +272,47 @@ export class QDigest {
       children: [],
       parent: null,
     };
-    const byLevel: Array<Map<number, TreeNode>> = [];
-    for (let level = 0; level <= this.rootLevel; level++) {
-      byLevel.push(new Map());
-    }
-    byLevel[this.rootLevel].set(0, root);
-    // Top down, so a node's ancestors are placed before it; within a level by index.
+    const leaves = new Map<number, TreeNode>();
+    const nodes: TreeNode[] = [];
     for (let level = Math.min(this.rootLevel, this.levels.length) - 1; level >= 0; level--) {
-      const indices = this.indicesAt(level);
-      indices.sort((a, b) => a - b);
       const span = 2 ** level;
-      for (const index of indices) {
-        let parent: TreeNode | undefined;
-        for (let l = level + 1, i = Math.floor(index / 2); !parent; l++, i = Math.floor(i / 2)) {
-          parent = byLevel[l].get(i);
+      for (const [index, count] of this.levels[level]) {
+        if (count > 0) {
+          const node: TreeNode = {
+            min: index * span,
+            max: (index + 1) * span - 1,
+            count,
+            subtree: 0,
+            children: [],
+            parent: root,
+          };
+          nodes.push(node);
+          if (level === 0) {
+            leaves.set(index, node);
+          }
         }
-        const node: TreeNode = {
-          min: index * span,
-          max: (index + 1) * span - 1,
-          count: this.levels[level].get(index)!,
-          subtree: 0,
-          children: [],
-          parent,
-        };
-        byLevel[level].set(index, node);
-        parent.children.push(node);
       }
     }
+    nodes.sort(postLess);
+    // Dyadic ranges nest or are disjoint, so in post order a node's descendants come before it, and the
+    // outermost of them are the finished subtrees at the top of the stack that start within its range.
+    const stack: TreeNode[] = [];
+    for (const node of nodes) {
+      let first = stack.length;
+      while (first > 0 && stack[first - 1].min >= node.min) {
+        first--;
+      }
+      for (let s = first; s < stack.length; s++) {
+        stack[s].parent = node;
+        node.children.push(stack[s]);
+      }
+      stack.length = first;
+      stack.push(node);
+    }
+    root.children = stack;
     finishTree(root);
     this.tree = root;
-    this.leaves = byLevel[0];
+    this.leaves = leaves;
     return root;
   }
 
