@@ -32,6 +32,7 @@ import {
   type PluginClients,
   type PluginProcess,
 } from './host.ts';
+import { backends, shown, stat } from './restartable.ts';
 
 const DB = 'rarity_backend_jobs';
 const ROLE = 'rarity_backend_jobs_reader';
@@ -39,20 +40,10 @@ let url: string;
 let pool: pg.Pool;
 let seed: SeedResult;
 let state: StateStore;
-const running: Array<{ plugin: PluginProcess; client: PluginClients }> = [];
 
-async function backend(env: Record<string, string> = {}) {
-  const plugin = await startPlugin({ env: grafanaEnv(env) });
-  const client = connect(plugin.address);
-  running.push({ plugin, client });
-  return { plugin, client };
-}
-
-async function kill(b: { plugin: PluginProcess; client: PluginClients }): Promise<void> {
-  b.client.close();
-  b.plugin.child.kill('SIGKILL');
-  await b.plugin.waitForExit(5000);
-}
+const launched = backends();
+const backend = launched.start;
+const kill = launched.kill;
 
 type Json = Partial<RarityQuery> & Record<string, unknown>;
 
@@ -75,17 +66,6 @@ async function query(client: PluginClients, json: Json, ds = grafanaDatasource(u
   return readFrames(answer.frames);
 }
 
-/** What a panel shows: names, fields, values and meta apart from the per-request stats. */
-const shown = (frames: DecodedFrame[]) =>
-  frames.map((f) => ({
-    name: f.name,
-    meta: { ...f.meta, stats: undefined },
-    fields: f.fields.map(({ name, type, labels, config, values }) => ({ name, type, labels, config, values })),
-  }));
-
-const stat = (frames: DecodedFrame[], name: string) =>
-  (frames[0].meta?.stats as Array<{ displayName: string; value: number }>).find((s) => s.displayName === name)!.value;
-
 const keyOf = async (json: Json) =>
   (await prepareDetection(pool, detectorRequest(json as RarityQuery, WEBLOGS_JSON as RarityDataSourceOptions))).key;
 
@@ -103,10 +83,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const b of running) {
-    b.client.close();
-    await b.plugin.dispose();
-  }
+  await launched.disposeAll();
   await pool.end();
   await dropDatabase(DB).catch(() => undefined);
   const c = new pg.Client({ connectionString: process.env.DATABASE_URL });

@@ -30,13 +30,13 @@ import {
   type PluginClients,
   type PluginProcess,
 } from './host.ts';
+import { backends, shown, stat } from './restartable.ts';
 
 const DB = 'rarity_backend_persisted_jobs';
 let url: string;
 let pool: pg.Pool;
 let seed: SeedResult;
 let state: StateStore;
-const running: Array<{ plugin: PluginProcess; client: PluginClients }> = [];
 
 const job = (bucketSpan: string) => ({
   bucketSpan,
@@ -49,18 +49,9 @@ const job = (bucketSpan: string) => ({
   minScore: 0,
 });
 
-async function backend(env: Record<string, string> = {}) {
-  const plugin = await startPlugin({ env: grafanaEnv(env) });
-  const client = connect(plugin.address);
-  running.push({ plugin, client });
-  return { plugin, client };
-}
-
-async function kill(b: { plugin: PluginProcess; client: PluginClients }): Promise<void> {
-  b.client.close();
-  b.plugin.child.kill('SIGKILL');
-  await b.plugin.waitForExit(5000);
-}
+const launched = backends();
+const backend = launched.start;
+const kill = launched.kill;
 
 async function query(client: PluginClients, json: Record<string, unknown>): Promise<DecodedFrame[]> {
   const res = await client.queryData({
@@ -81,16 +72,6 @@ async function query(client: PluginClients, json: Record<string, unknown>): Prom
   return readFrames(answer.frames);
 }
 
-const shown = (frames: DecodedFrame[]) =>
-  frames.map((f) => ({
-    name: f.name,
-    meta: { ...f.meta, stats: undefined },
-    fields: f.fields.map(({ name, type, labels, config, values }) => ({ name, type, labels, config, values })),
-  }));
-
-const stat = (frames: DecodedFrame[], name: string) =>
-  (frames[0].meta?.stats as Array<{ displayName: string; value: number }>).find((s) => s.displayName === name)!.value;
-
 const keyOf = async (json: Record<string, unknown>) =>
   (await resolveJob(pool, jobQueryRequest(json as unknown as RarityQuery, WEBLOGS_JSON as RarityDataSourceOptions)))
     .key;
@@ -108,10 +89,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const b of running) {
-    b.client.close();
-    await b.plugin.dispose();
-  }
+  await launched.disposeAll();
   await pool.end();
   await dropDatabase(DB).catch(() => undefined);
 });

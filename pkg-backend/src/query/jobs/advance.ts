@@ -11,6 +11,7 @@ import { maxId, streamChunks, type JobLockResult, type StateStore } from '../../
 import { cancelled, sizedChunks } from '../bucketFeed.ts';
 import { pushdownPlan } from '../definition.ts';
 import { alignDown, type PreparedDetection } from '../detection.ts';
+import { withAdvanceLock } from './advanceLock.ts';
 import { checkpointAt } from './checkpoint.ts';
 import { handleLateRows, revisedGroups } from './lateRows.ts';
 import { JobModel, MODEL_FORMAT_VERSION, isModelState } from './model.ts';
@@ -59,22 +60,8 @@ export function advanceJob(
   prepared: PreparedDetection,
   options: AdvanceOptions & { waitMs?: number } = {},
 ): Promise<JobLockResult<AdvanceOutcome>> {
-  return store.withJobLock(
-    prepared.key,
-    async (lost) => {
-      const signal = options.signal ? AbortSignal.any([options.signal, lost]) : lost;
-      try {
-        return await advanceLocked(pool, store, prepared, { ...options, signal });
-      } catch (e) {
-        // A cancelled request or a shutdown is no fault of the job; anything else is shown with it.
-        if (!signal.aborted) {
-          const message = e instanceof Error ? e.message : String(e);
-          await store.setJobError(prepared.key, message).catch(() => undefined);
-        }
-        throw e;
-      }
-    },
-    { waitMs: options.waitMs ?? 0 },
+  return withAdvanceLock(store, prepared.key, options, (signal) =>
+    advanceLocked(pool, store, prepared, { ...options, signal }),
   );
 }
 

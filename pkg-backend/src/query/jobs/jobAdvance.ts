@@ -23,6 +23,7 @@ import { cancelled, sizedChunks } from '../bucketFeed.ts';
 import { alignDown } from '../detection.ts';
 import { resolveJob, type JobRequest, type ResolvedJob } from '../jobResolve.ts';
 import { JobScorer, groupResult, isScorerState, type GroupSpan } from '../jobScorer.ts';
+import { withAdvanceLock } from './advanceLock.ts';
 import { checkpointAt } from './checkpoint.ts';
 import type { RunnerWork } from './runner.ts';
 
@@ -98,22 +99,8 @@ export function advancePersistedJob(
   dataFrom: Date | null,
   options: JobAdvanceOptions = {},
 ): Promise<JobLockResult<JobAdvanceOutcome>> {
-  return store.withJobLock(
-    resolved.key,
-    async (lost) => {
-      const signal = options.signal ? AbortSignal.any([options.signal, lost]) : lost;
-      try {
-        return await advanceLocked(pool, store, request, resolved, dataFrom, { ...options, signal });
-      } catch (e) {
-        // A cancelled request or a shutdown is no fault of the job; anything else is shown with it.
-        if (!signal.aborted) {
-          const message = e instanceof Error ? e.message : String(e);
-          await store.setJobError(resolved.key, message).catch(() => undefined);
-        }
-        throw e;
-      }
-    },
-    { waitMs: options.waitMs ?? 0 },
+  return withAdvanceLock(store, resolved.key, options, (signal) =>
+    advanceLocked(pool, store, request, resolved, dataFrom, { ...options, signal }),
   );
 }
 

@@ -6,18 +6,20 @@
 import type pg from 'pg';
 import { exec, type StateContext } from './context.ts';
 import { checkJobKey, getJob, missingJob } from './jobs.ts';
-import { advanceProgress, batches, checkGroups, checkProgress, checkTime, invalid, writeSnapshot } from './results.ts';
+import {
+  advanceProgress,
+  batches,
+  checkGroups,
+  checkProgress,
+  checkTime,
+  invalid,
+  writeGroups,
+  writeSnapshot,
+} from './results.ts';
 import { isoTime, msSql } from './rows.ts';
 import { encodeSnapshot } from './snapshotCodec.ts';
 import { inTransaction } from './transaction.ts';
-import type {
-  InfluencerResult,
-  JobChunk,
-  JobResultBucket,
-  JobResultGroup,
-  JobResultRecord,
-  JobResults,
-} from './types.ts';
+import type { InfluencerResult, JobChunk, JobResultBucket, JobResultRecord, JobResults } from './types.ts';
 
 const at = (ms: number) => new Date(ms).toISOString();
 
@@ -142,41 +144,6 @@ async function writeInfluencers(
         b.map((x) => x.value),
         b.map((x) => x.probability),
         b.map((x) => x.score),
-      ],
-    );
-  }
-}
-
-async function writeGroups(ctx: StateContext, client: pg.PoolClient, key: string, rows: readonly JobResultGroup[]) {
-  for (const b of batches(rows)) {
-    await exec(
-      ctx,
-      client,
-      `write groups of job ${key}`,
-      `INSERT INTO ${ctx.tables.groups} (job_key, group_id, entity, start_time, end_time, starting_at, ending_at, max_score,
-         requests, successful, unsuccessful, explanation, open, revised)
-       SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[],
-         $8::float8[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::boolean[], $14::boolean[]) AS u
-       ON CONFLICT (job_key, group_id) DO UPDATE SET entity = EXCLUDED.entity, start_time = EXCLUDED.start_time,
-         end_time = EXCLUDED.end_time, starting_at = EXCLUDED.starting_at, ending_at = EXCLUDED.ending_at,
-         max_score = EXCLUDED.max_score, requests = EXCLUDED.requests, successful = EXCLUDED.successful,
-         unsuccessful = EXCLUDED.unsuccessful, explanation = EXCLUDED.explanation, open = EXCLUDED.open,
-         revised = ${ctx.tables.groups}.revised OR EXCLUDED.revised, updated_at = now()`,
-      [
-        key,
-        b.map((g) => g.id),
-        b.map((g) => g.entity),
-        b.map((g) => isoTime(g.start, 'group start')),
-        b.map((g) => isoTime(g.end, 'group end')),
-        b.map((g) => g.startingAt),
-        b.map((g) => g.endingAt),
-        b.map((g) => g.maxScore),
-        b.map((g) => g.requests),
-        b.map((g) => g.successful),
-        b.map((g) => g.unsuccessful),
-        b.map((g) => g.explanation),
-        b.map((g) => g.open),
-        b.map((g) => g.revised === true),
       ],
     );
   }

@@ -35,6 +35,7 @@ import {
   type Chunk,
   type GroupWrite,
   type InterimResults,
+  type JobResultGroup,
   type ProgressWrite,
   type Results,
   type RewindResult,
@@ -212,11 +213,12 @@ function batchesByTime(records: readonly RecordResult[]): RecordResult[][] {
   return out;
 }
 
-async function writeGroups(
+/** Groups of either kind of job: a single detector's (bigint ids) or a several-detector job's (decimal text or null). */
+export async function writeGroups(
   ctx: StateContext,
   client: pg.PoolClient,
   key: string,
-  groups: readonly GroupWrite[],
+  groups: ReadonlyArray<GroupWrite | JobResultGroup>,
 ): Promise<void> {
   for (const batch of batches(groups)) {
     await exec(
@@ -238,8 +240,8 @@ async function writeGroups(
         batch.map((g) => g.entity),
         batch.map((g) => isoTime(g.start, 'group start')),
         batch.map((g) => isoTime(g.end, 'group end')),
-        batch.map((g) => g.startingAt.toString()),
-        batch.map((g) => g.endingAt.toString()),
+        batch.map((g) => g.startingAt?.toString() ?? null),
+        batch.map((g) => g.endingAt?.toString() ?? null),
         batch.map((g) => g.maxScore),
         batch.map((g) => g.requests),
         batch.map((g) => g.successful),
