@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Detector } from '../engine/detector.ts';
 import type { GroupTracker } from '../engine/groups.ts';
 import type { BucketInput, BucketResult, RecordResult } from '../engine/types.ts';
-import { connectionTarget, StoreError, streamChunks, type PushdownPlan } from '../store/index.ts';
+import { cancelledError, connectionTarget, streamChunks, type PushdownPlan } from '../store/index.ts';
 import { ChunkSizer, maxChunkBuckets } from './chunkSize.ts';
 
 export type BucketSummary = Omit<BucketResult, 'records'>;
@@ -37,9 +37,6 @@ export function sizedChunks(pool: pg.Pool, spanMs: number, maxBuckets?: number) 
   };
 }
 
-export function cancelled(): StoreError {
-  return new StoreError('timeout', 'detection was cancelled');
-}
 
 /** Every bucket of the plan, chunk by chunk (one mechanism with jobs: chunks, prefetch, sizing). */
 export async function* chunkedBuckets(
@@ -48,9 +45,9 @@ export async function* chunkedBuckets(
   spanMs: number,
   signal?: AbortSignal,
 ): AsyncGenerator<BucketInput> {
-  for await (const event of streamChunks(pool, plan, sizedChunks(pool, spanMs))) {
+  for await (const event of streamChunks(pool, plan, { ...sizedChunks(pool, spanMs), signal })) {
     if (signal?.aborted) {
-      throw cancelled();
+      throw cancelledError();
     }
     if (event.kind === 'bucket') {
       yield event.input;

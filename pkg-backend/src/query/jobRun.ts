@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { JobDefinition } from '../../../common/jobModel.ts';
 import { severityOf, type SeverityName } from '../../../common/severity.ts';
 import {
+  cancelledError,
   groupSpanStats,
   streamJobChunks,
   timeExtent,
@@ -16,7 +17,7 @@ import {
   type JobResultGroup,
   type JobResultRecord,
 } from '../store/index.ts';
-import { cancelled, sizedChunks } from './bucketFeed.ts';
+import { sizedChunks } from './bucketFeed.ts';
 import { alignDown, historyRange } from './detection.ts';
 import { resolveJob, type JobRequest } from './jobResolve.ts';
 import { JobScorer, groupResult, type GroupSpan } from './jobScorer.ts';
@@ -98,9 +99,9 @@ export async function runJob(
   const spans = new Map<string, GroupSpan>();
   let bucketsProcessed = 0;
   const fullPlan = { ...plan, from: new Date(historyFrom), to };
-  for await (const event of streamJobChunks(pool, fullPlan, sizedChunks(pool, spanMs))) {
+  for await (const event of streamJobChunks(pool, fullPlan, { ...sizedChunks(pool, spanMs), signal })) {
     if (signal?.aborted) {
-      throw cancelled();
+      throw cancelledError();
     }
     if (event.kind !== 'bucket') {
       continue;

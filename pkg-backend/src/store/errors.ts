@@ -16,6 +16,8 @@ export type StoreErrorKind =
   | 'invalid_identifier'
   | 'invalid_filter'
   | 'timeout'
+  /** The caller cancelled (Grafana cancelled the request, or the plugin is stopping); the statement was cancelled too. */
+  | 'cancelled'
   /** Every connection of the pool stayed in use for the whole connect timeout: too much work, not bad settings. */
   | 'busy'
   | 'range_too_large'
@@ -73,6 +75,11 @@ export class StoreError extends Error {
   get isUserError(): boolean {
     return USER_ERROR_KINDS.has(this.kind);
   }
+}
+
+/** The error of work stopped because its caller cancelled it. */
+export function cancelledError(): StoreError {
+  return new StoreError('cancelled', 'detection was cancelled: the request was cancelled or the plugin is stopping');
 }
 
 /** What the caller was doing; used to make the message concrete. */

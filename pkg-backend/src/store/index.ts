@@ -3,7 +3,7 @@
  * test/store) import from pkg-backend/src/store. It exports what they use and nothing more; the SQL behind it
  * stays inside the store.
  */
-export { StoreError } from './errors.ts';
+export { StoreError, cancelledError } from './errors.ts';
 export {
   createPool,
   configFromDataSourceSettings,

@@ -10,9 +10,9 @@
  * consumer stops early, or on error (then it is destroyed, its protocol state being unknown).
  */
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
 import type { BucketInput } from '../engine/types.ts';
-import { toStoreError, type ErrorContext } from './errors.ts';
+import { sendCancel } from './cancel.ts';
+import { cancelledError, toStoreError, type ErrorContext } from './errors.ts';
 import { parseStats, pushdownSql, type PushdownPlan, type PushdownRow } from './pushdown.ts';
 import { errorContext, type Statement } from './query.ts';
 
@@ -23,6 +23,8 @@ export interface StreamOptions {
   batchSize?: number;
   /** Observes each fetch (tests use it to prove the result is not buffered whole). */
   onBatch?: (rows: number) => void;
+  /** Aborting cancels the statements running on the server and fails the stream with a "cancelled" error. */
+  signal?: AbortSignal;
 }
 
 export interface ChunkedStreamOptions extends StreamOptions {
@@ -46,13 +48,48 @@ export interface BucketAssembler<Row, B> {
   finish(): B | undefined;
 }
 
-/** One chunk's statement, started at construction; its rows are read by `buckets()`. */
+/** Synchronous work the consumer may do between two looks at the event loop. */
+const SLICE_MS = 8;
+
+/**
+ * Lets timers and sockets run (health checks, other queries, gRPC cancels) when the consumer has worked for a
+ * slice: a bucket is handed over as a resolved promise, so a consumer that scores bucket after bucket from
+ * rows already fetched would otherwise never give the event loop a turn.
+ */
+class EventLoopSlice {
+  private since = performance.now();
+
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.since >= SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.since = performance.now();
+    }
+  }
+}
+
+/** The cursor's name within its chunk's transaction (one cursor per client). */
+const CURSOR = 'rarity_chunk';
+
+/**
+ * One chunk's statement, started at construction; its rows are read by `buckets()`.
+ *
+ * The statement runs as an SQL cursor (DECLARE … then FETCH per batch) in a read-only transaction rather than a
+ * protocol-level portal: a portal's statement timeout runs from its first row to its last, so the time the
+ * engine spends between batches would count against it, whereas each FETCH is a statement of its own and only
+ * PostgreSQL's time counts. `cursor_tuple_fraction = 1` keeps the plan a plain statement would get.
+ *
+ * A signal that aborts cancels the running statement on the server (cancel.ts) and fails the chunk; a client
+ * that was sent a cancel is destroyed, never returned to the pool, as a late cancel could hit its next user.
+ */
 export class OpenChunk<Row, B> {
   private client: pg.PoolClient | undefined;
-  private cursor: Cursor<Row> | undefined;
   private failed: Error | undefined;
   private released = false;
+  private cancelSent = false;
+  /** A statement of this chunk is on the server: a cancel now hits it. */
+  private busy = false;
   private readonly first: Promise<Row[]>;
+  private readonly onAbort = () => void this.cancel();
 
   constructor(
     pool: pg.Pool,
@@ -65,14 +102,21 @@ export class OpenChunk<Row, B> {
     private readonly options: StreamOptions,
     onReady?: (elapsedMs: number) => void,
   ) {
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.first = (async () => {
+      this.throwIfCancelled();
       try {
         this.client = await pool.connect();
       } catch (err) {
         throw toStoreError(err, ctx);
       }
       const started = Date.now();
-      this.cursor = this.client.query(new Cursor<Row>(statement.text, statement.values, { rowMode: 'array' }));
+      await this.statement({ text: 'BEGIN READ ONLY', values: [] });
+      await this.statement({ text: 'SET LOCAL cursor_tuple_fraction = 1', values: [] });
+      await this.statement({
+        text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${statement.text}`,
+        values: statement.values,
+      });
       const rows = await this.read();
       onReady?.(Date.now() - started);
       return rows;
@@ -81,14 +125,44 @@ export class OpenChunk<Row, B> {
     this.first.catch(() => undefined);
   }
 
-  private async read(): Promise<Row[]> {
+  private throwIfCancelled(): void {
+    if (this.cancelSent || this.options.signal?.aborted) {
+      throw cancelledError();
+    }
+  }
+
+  private async statement(statement: Statement, rowMode?: 'array'): Promise<pg.QueryResult> {
+    this.throwIfCancelled();
+    this.busy = true;
     try {
-      const rows = await this.cursor!.read(this.batchSize);
-      this.options.onBatch?.(rows.length);
-      return rows;
+      const query = { text: statement.text, values: statement.values };
+      return rowMode ? await this.client!.query({ ...query, rowMode }) : await this.client!.query(query);
     } catch (err) {
       this.failed = err as Error;
-      throw toStoreError(err, this.ctx);
+      throw this.cancelSent ? cancelledError() : toStoreError(err, this.ctx);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async read(): Promise<Row[]> {
+    const result = await this.statement(
+      { text: `FETCH FORWARD ${this.batchSize} FROM ${CURSOR}`, values: [] },
+      'array',
+    );
+    const rows = result.rows as Row[];
+    this.options.onBatch?.(rows.length);
+    return rows;
+  }
+
+  /** Cancels the chunk's running statement, if any; the chunk then fails with a "cancelled" error. */
+  async cancel(): Promise<void> {
+    if (this.released || this.cancelSent) {
+      return;
+    }
+    this.cancelSent = true;
+    if (this.client && this.busy) {
+      await sendCancel(this.client);
     }
   }
 
@@ -100,6 +174,7 @@ export class OpenChunk<Row, B> {
   async *buckets(): AsyncGenerator<B> {
     let ahead: Promise<Row[]> | undefined;
     const assembler = this.assembler();
+    const slice = new EventLoopSlice();
     try {
       let rows = await this.first;
       for (;;) {
@@ -110,6 +185,8 @@ export class OpenChunk<Row, B> {
           const done = assembler.add(row);
           if (done !== undefined) {
             yield done;
+            await slice.maybeYield();
+            this.throwIfCancelled();
           }
         }
         if (!ahead) {
@@ -128,21 +205,23 @@ export class OpenChunk<Row, B> {
     }
   }
 
-  /** Returns the client to the pool; a statement still running releases it once it answers. */
+  /** Ends the chunk's transaction and returns the client; a statement still running releases it once it answers. */
   async close(): Promise<void> {
     await this.first.catch(() => undefined);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     if (this.released || !this.client) {
       return;
     }
     this.released = true;
-    if (!this.failed) {
+    if (!this.failed && !this.cancelSent) {
       try {
-        await this.cursor?.close();
+        // Ends the transaction, which closes the cursor.
+        await this.client.query('COMMIT');
       } catch (err) {
         this.failed = err as Error;
       }
     }
-    this.client.release(this.failed ?? false);
+    this.client.release(this.failed ?? this.cancelSent);
   }
 }
 
@@ -263,9 +342,10 @@ export async function* chunkedStream<Row, B>(
       yield { kind: 'chunk_end', from: chunk.from, to: chunk.to };
     }
   } finally {
-    // Chunks not consumed (early stop, error): their clients go back once their statements answer.
+    // Chunks not consumed (early stop, error, cancel): their statements are cancelled rather than left to run
+    // for nothing, and their clients destroyed.
     for (const chunk of running) {
-      void chunk.close();
+      void chunk.cancel().then(() => chunk.close());
     }
   }
 }

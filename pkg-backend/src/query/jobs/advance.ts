@@ -7,8 +7,8 @@
  */
 import type pg from 'pg';
 import type { AnomalyGroup } from '../../engine/types.ts';
-import { maxId, streamChunks, type JobLockResult, type StateStore } from '../../store/index.ts';
-import { cancelled, sizedChunks } from '../bucketFeed.ts';
+import { cancelledError, maxId, streamChunks, type JobLockResult, type StateStore } from '../../store/index.ts';
+import { sizedChunks } from '../bucketFeed.ts';
 import { pushdownPlan } from '../definition.ts';
 import { alignDown, type PreparedDetection } from '../detection.ts';
 import { withAdvanceLock } from './advanceLock.ts';
@@ -137,12 +137,12 @@ export async function advanceLocked(
       ? streamChunks(
           pool,
           pushdownPlan(definition, new Date(model.until), new Date(target)),
-          sizedChunks(pool, spanMs, options.maxChunkBuckets),
+          { ...sizedChunks(pool, spanMs, options.maxChunkBuckets), signal: options.signal },
         )
       : undefined;
   for await (const event of stream ?? []) {
     if (options.signal?.aborted) {
-      throw cancelled();
+      throw cancelledError();
     }
     if (event.kind === 'bucket') {
       model.feed(event.input);

@@ -10,6 +10,7 @@ import {
   earliestLateRow,
   groupSpanStats,
   maxId,
+  cancelledError,
   streamJobChunks,
   timeExtent,
   type InfluencerResult,
@@ -19,7 +20,7 @@ import {
   type JobRow,
   type StateStore,
 } from '../../store/index.ts';
-import { cancelled, sizedChunks } from '../bucketFeed.ts';
+import { sizedChunks } from '../bucketFeed.ts';
 import { alignDown } from '../detection.ts';
 import { resolveJob, type JobRequest, type ResolvedJob } from '../jobResolve.ts';
 import { JobScorer, groupResult, isScorerState, type GroupSpan } from '../jobScorer.ts';
@@ -199,12 +200,12 @@ async function advanceLocked(
       ? streamJobChunks(
           pool,
           { ...plan, from: new Date(until), to: new Date(target) },
-          sizedChunks(pool, spanMs, options.maxChunkBuckets),
+          { ...sizedChunks(pool, spanMs, options.maxChunkBuckets), signal: options.signal },
         )
       : undefined;
   for await (const event of stream ?? []) {
     if (options.signal?.aborted) {
-      throw cancelled();
+      throw cancelledError();
     }
     if (event.kind === 'bucket') {
       const scored = scorer.process(event.input);

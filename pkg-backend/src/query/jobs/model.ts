@@ -9,8 +9,8 @@ import type { JobMemoryStatus } from '../../../../common/resources.ts';
 import { Detector, type DetectorState } from '../../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../../engine/groups.ts';
 import type { AnomalyGroup, BucketInput, RecordResult } from '../../engine/types.ts';
-import { streamBuckets } from '../../store/index.ts';
-import { cancelled, feedBucket, type BucketSummary } from '../bucketFeed.ts';
+import { cancelledError, streamBuckets } from '../../store/index.ts';
+import { feedBucket, type BucketSummary } from '../bucketFeed.ts';
 import { detectorSpec, pushdownPlan } from '../definition.ts';
 import type { PreparedDetection } from '../detection.ts';
 import { detectorMemory, type ModelMemory } from '../modelMemory.ts';
@@ -83,9 +83,9 @@ export class JobModel {
       return emptyRange();
     }
     const plan = pushdownPlan(this.prepared.definition, new Date(this.until), new Date(to));
-    for await (const input of streamBuckets(pool, plan)) {
+    for await (const input of streamBuckets(pool, plan, { signal })) {
       if (signal?.aborted) {
-        throw cancelled();
+        throw cancelledError();
       }
       this.feed(input);
     }
