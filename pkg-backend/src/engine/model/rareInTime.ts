@@ -116,14 +116,22 @@ export class RareInTimeModel implements CategoryModel {
       counts[this.present[i]] += 1;
     }
     const k = this.values.size;
+    // The curve's total, summed in id order as it would sum it, in the same pass as the decay.
+    let total = 0;
     if (this.decayRate > 0) {
       const factor = Math.exp(-this.decayRate);
       for (let v = 0; v < k; v++) {
-        counts[v] = counts[v] * factor;
+        const c = counts[v] * factor;
+        counts[v] = c;
+        total += c;
+      }
+    } else {
+      for (let v = 0; v < k; v++) {
+        total += counts[v];
       }
     }
     this.resort(known, k);
-    this.curve.reset(counts, k, this.order);
+    this.curve.reset(counts, k, this.order, total);
     this.typicalCount = this.curve.median();
     return n;
   }
@@ -175,37 +183,42 @@ export class RareInTimeModel implements CategoryModel {
    */
   private resort(known: number, k: number): void {
     const { counts, order, merged, present, presentSlot, presentCount } = this;
+    // One pass splits the old order into the absent run (in `merged`, as scratch) and the present run.
     const moved = this.sortedPresent;
     let m = 0;
     for (let v = known; v < k; v++) {
       moved[m++] = v;
     }
+    let a = 0;
     for (let i = 0; i < known; i++) {
       const v = order[i];
       const slot = presentSlot[v];
       if (slot < presentCount && present[slot] === v) {
         moved[m++] = v;
+      } else {
+        merged[a++] = v;
       }
     }
+    // Then they merge into `order`, which the split has finished reading.
     let i = 0;
     let j = 0;
     let out = 0;
-    while (i < known) {
-      const v = order[i++];
-      const slot = presentSlot[v];
-      if (slot < presentCount && present[slot] === v) {
-        continue;
+    while (i < a && j < m) {
+      const v = merged[i];
+      const w = moved[j];
+      if (counts[w] < counts[v]) {
+        order[out++] = w;
+        j++;
+      } else {
+        order[out++] = v;
+        i++;
       }
-      const c = counts[v];
-      while (j < m && counts[moved[j]] < c) {
-        merged[out++] = moved[j++];
-      }
-      merged[out++] = v;
+    }
+    while (i < a) {
+      order[out++] = merged[i++];
     }
     while (j < m) {
-      merged[out++] = moved[j++];
+      order[out++] = moved[j++];
     }
-    this.merged = order;
-    this.order = merged;
   }
 }
