@@ -330,6 +330,23 @@ function promisify<Res>(client: grpc.Client, method: string, request: unknown): 
   });
 }
 
+function cancellable<Res>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+): { response: Promise<Res>; cancel(): void } {
+  let call: grpc.ClientUnaryCall | undefined;
+  const response = new Promise<Res>((resolveCall, reject) => {
+    call = (
+      client as unknown as Record<
+        string,
+        (r: unknown, cb: (e: grpc.ServiceError | null, v: Res) => void) => grpc.ClientUnaryCall
+      >
+    )[method](request, (err, value) => (err ? reject(err) : resolveCall(value)));
+  });
+  return { response, cancel: () => call?.cancel() };
+}
+
 function collectStream<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res[]> {
   return new Promise((resolveCall, reject) => {
     const call = (client as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<Res>>)[method](request);
@@ -346,6 +363,11 @@ export interface PluginClients {
     headers?: Record<string, string>;
     queries: unknown[];
   }): Promise<PbQueryDataResponse>;
+  /** QueryData that the caller can cancel, as Grafana does when a dashboard is left or a query superseded. */
+  queryDataCall(req: { pluginContext: unknown; headers?: Record<string, string>; queries: unknown[] }): {
+    response: Promise<PbQueryDataResponse>;
+    cancel(): void;
+  };
   queryChunkedData(req: {
     pluginContext: unknown;
     headers?: Record<string, string>;
@@ -375,6 +397,7 @@ export function connect(address: string): PluginClients {
   const controller = new (services.controller())(address, creds, opts);
   return {
     queryData: (req) => promisify(data, 'QueryData', req),
+    queryDataCall: (req) => cancellable(data, 'QueryData', req),
     queryChunkedData: (req) => collectStream(data, 'QueryChunkedData', req),
     checkHealth: (req) => promisify(diagnostics, 'CheckHealth', req),
     collectMetrics: (req) => promisify(diagnostics, 'CollectMetrics', req),

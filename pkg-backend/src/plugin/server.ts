@@ -32,23 +32,34 @@ export interface RunningServer {
   stop(graceMs: number): Promise<void>;
 }
 
-/** AbortSignal that fires when the caller cancels (or the call ends early). */
+/**
+ * AbortSignal that fires when the caller cancels (or the call ends early), or when the server stops after its
+ * grace period (`stopping`): calls still running then are cancelled, and with them their statements in
+ * PostgreSQL, which would otherwise run on after the process has gone.
+ */
 function callSignal(
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+  stopping: AbortSignal,
 ): AbortSignal {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort(new Error('cancelled by Grafana')));
-  return controller.signal;
+  return AbortSignal.any([controller.signal, stopping]);
+}
+
+/** What every call handler needs: where to log, and the server's stop signal. */
+interface CallDeps {
+  logger: Logger;
+  stopping: AbortSignal;
 }
 
 function unary<Req, Res>(
   name: string,
-  logger: Logger,
+  { logger, stopping }: CallDeps,
   fn: (req: Req, signal: AbortSignal) => Promise<Res> | Res,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request, callSignal(call as grpc.ServerUnaryCall<unknown, unknown>)))
+      .then(() => fn(call.request, callSignal(call as grpc.ServerUnaryCall<unknown, unknown>, stopping)))
       .then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -61,12 +72,12 @@ function unary<Req, Res>(
 
 function serverStream<Req, Res>(
   name: string,
-  logger: Logger,
+  { logger, stopping }: CallDeps,
   fn: (req: Req, signal: AbortSignal) => Promise<Res[]>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
-      .then(() => fn(call.request, callSignal(call as grpc.ServerWritableStream<unknown, unknown>)))
+      .then(() => fn(call.request, callSignal(call as grpc.ServerWritableStream<unknown, unknown>, stopping)))
       .then(
         (messages) => {
           for (const m of messages) {
@@ -89,23 +100,25 @@ function unimplementedUnary(what: string): grpc.handleUnaryCall<unknown, unknown
 
 export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Promise<RunningServer> {
   const { logger } = deps;
+  const stopping = new AbortController();
+  const calls: CallDeps = { logger, stopping: stopping.signal };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
 
   server.addService(services.data().service, {
-    QueryData: unary('QueryData', logger, (req, signal) => queryData(req as never, signal, deps)),
-    QueryChunkedData: serverStream('QueryChunkedData', logger, async () => [
+    QueryData: unary('QueryData', calls, (req, signal) => queryData(req as never, signal, deps)),
+    QueryChunkedData: serverStream('QueryChunkedData', calls, async () => [
       { status: 501, error: 'chunked data queries are not supported by the Rarity datasource', errorSource: 'plugin' },
     ]),
   });
   server.addService(services.diagnostics().service, {
-    CheckHealth: unary('CheckHealth', logger, (req, signal) => checkHealth(req as never, signal, deps)),
-    CollectMetrics: unary('CollectMetrics', logger, () => collectMetrics(deps.metrics)),
+    CheckHealth: unary('CheckHealth', calls, (req, signal) => checkHealth(req as never, signal, deps)),
+    CollectMetrics: unary('CollectMetrics', calls, () => collectMetrics(deps.metrics)),
   });
   server.addService(services.resource().service, {
-    CallResource: serverStream('CallResource', logger, (req, signal) => callResource(req as never, signal, deps)),
+    CallResource: serverStream('CallResource', calls, (req, signal) => callResource(req as never, signal, deps)),
   });
   server.addService(services.stream().service, {
     SubscribeStream: unimplementedUnary('SubscribeStream'),
@@ -119,7 +132,7 @@ export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Pr
   });
   // go-plugin checks "plugin"; other hosts may ask for "" or a service name. We are up if we answer at all.
   server.addService(services.health().service, {
-    Check: unary('Health.Check', logger, () => ({ status: 'SERVING' })),
+    Check: unary('Health.Check', calls, () => ({ status: 'SERVING' })),
   });
   server.addService(services.controller().service, {
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
@@ -141,6 +154,7 @@ export async function startServer(deps: ServerDeps, address = '127.0.0.1:0'): Pr
     stop: (graceMs) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
+          stopping.abort(new Error('the plugin is stopping'));
           server.forceShutdown();
           resolve();
         }, graceMs);

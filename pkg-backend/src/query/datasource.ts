@@ -130,7 +130,7 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
       return run(ctx.signal);
     }
     const interim = parsed.query.includeInterim === true;
-    return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window, interim })}`, () => run());
+    return cache.get(`${ctx.instance.key}|${JSON.stringify({ detector, window, interim })}`, run, ctx.signal);
   }
 
   /** A persisted job when the instance has a state store; else run in-process from the first row, saying why. */
@@ -171,7 +171,7 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
     if (ctx.fromAlert || skipsCache(ctx.headers)) {
       return run(ctx.signal);
     }
-    return jobCache.get(`${ctx.instance.key}|job|${JSON.stringify({ job, window })}`, () => run());
+    return jobCache.get(`${ctx.instance.key}|job|${JSON.stringify({ job, window })}`, run, ctx.signal);
   }
 
   async function answerJob(ctx: RequestContext, q: DataQueryInput, parsed: ParsedJobQuery): Promise<Frame[]> {
