@@ -8,11 +8,14 @@ import { useState } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  DEFAULT_MAX_RESPONSE_MB,
   DEFAULT_MODEL_MEMORY_LIMIT_MB,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_STATE_SCHEMA,
+  MAX_MAX_RESPONSE_MB,
   MAX_MODEL_MEMORY_LIMIT_MB,
   MAX_RETENTION_DAYS,
+  MIN_MAX_RESPONSE_MB,
   MIN_MODEL_MEMORY_LIMIT_MB,
   MIN_RETENTION_DAYS,
 } from '../../common/limits.ts';
@@ -364,6 +367,26 @@ describe('ConfigEditor', () => {
   describe('Detection', () => {
     const section = () => within(screen.getByRole('group', { name: 'Detection' }));
     const limitInput = () => section().getByLabelText(/^Model memory limit \(MB\)/);
+    const responseInput = () => section().getByLabelText(/^Max response size \(MB\)/);
+
+    it('writes the max response size in MB, refusing what the backend refuses, empty meaning the default', async () => {
+      const user = userEvent.setup();
+      const { last } = setup(settings());
+      const input = responseInput();
+      expect(input).toHaveAttribute('placeholder', String(DEFAULT_MAX_RESPONSE_MB));
+      expect(input).toHaveAttribute('max', String(MAX_MAX_RESPONSE_MB));
+      await user.type(input, '32');
+      expect(last().jsonData.maxResponseMb).toBe(32);
+      expect(section().queryByRole('alert')).not.toBeInTheDocument();
+      await user.clear(input);
+      await user.type(input, '49');
+      expect(last().jsonData.maxResponseMb).toBe(49);
+      expect(section().getByRole('alert')).toHaveTextContent(
+        `Max response size (maxResponseMb) 49 must be a whole number of MB from ${MIN_MAX_RESPONSE_MB} to ${MAX_MAX_RESPONSE_MB}`,
+      );
+      await user.clear(input);
+      expect(last().jsonData.maxResponseMb).toBeUndefined();
+    });
 
     it('writes the model memory limit in MB, empty meaning the shared default', async () => {
       const user = userEvent.setup();

@@ -5,15 +5,13 @@
  * options) or, in a broken provisioning file, not JSON at all; the latter is reported, never guessed around.
  */
 import {
-  DEFAULT_MAX_RESPONSE_MB,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_STATE_SCHEMA,
-  MAX_MAX_RESPONSE_MB,
   MAX_RETENTION_DAYS,
-  MIN_MAX_RESPONSE_MB,
   MIN_RETENTION_DAYS,
 } from '../../../common/limits.ts';
 import { modelMemoryLimitBytesOf, modelMemoryLimitProblem } from '../../../common/modelMemoryLimit.ts';
+import { maxResponseMbOf, maxResponseMbProblem } from '../../../common/responseLimit.ts';
 import type { RarityDataSourceOptions, RaritySecureJsonData } from '../../../common/queryModel.ts';
 import { allowedSchemaEntries, allowedSchemaProblem } from '../../../common/allowedSchemas.ts';
 import { truncateEcho } from '../../../common/echo.ts';
@@ -123,13 +121,11 @@ export function modelMemoryLimitBytes(o: RarityDataSourceOptions): number | unde
 
 /** Encoded frames one refId may answer with (jsonData.maxResponseMb), refused with a message naming the setting. */
 export function maxResponseBytes(o: RarityDataSourceOptions): number {
-  const mb: unknown = o.maxResponseMb ?? DEFAULT_MAX_RESPONSE_MB;
-  if (typeof mb !== 'number' || !Number.isInteger(mb) || mb < MIN_MAX_RESPONSE_MB || mb > MAX_MAX_RESPONSE_MB) {
-    throw new SettingsError(
-      `Max response size (maxResponseMb) ${JSON.stringify(mb) ?? String(mb)} must be a whole number of MB from ${MIN_MAX_RESPONSE_MB} to ${MAX_MAX_RESPONSE_MB}`,
-    );
+  const problem = maxResponseMbProblem(o.maxResponseMb);
+  if (problem) {
+    throw new SettingsError(problem);
   }
-  return mb * 1024 * 1024;
+  return maxResponseMbOf(o.maxResponseMb) * 1024 * 1024;
 }
 
 /** Schemas a datasource may list to read tables from; more is a mistake, not a scope. */
