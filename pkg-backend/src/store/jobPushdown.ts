@@ -27,6 +27,7 @@ import {
 } from './catalogue.ts';
 import { StoreError } from './errors.ts';
 import { Params, filtersSql, successSql } from './filters.ts';
+import { jobStatement } from './partitionPushdown.ts';
 import { checkSpanAndRange, parseStats } from './pushdown.ts';
 import {
   OpenChunk,
@@ -106,7 +107,7 @@ interface DetectorKeys {
 }
 
 /** What a row's grouping() bitmask stands for. */
-interface KeyLayout {
+export interface KeyLayout {
   keyCount: number;
   detectors: DetectorKeys[];
   /** Bitmask of a grouping set → the detectors that use it. */
@@ -149,7 +150,14 @@ function partitionExpression(key: string): string {
   return `coalesce((${key})::text, '') COLLATE "C"`;
 }
 
-function layoutKeys(plan: JobPushdownPlan, success: string | undefined): { keys: KeyColumn[]; layout: KeyLayout } {
+/**
+ * The key columns and what a row's mask means. `success` is the success rule as a boolean expression over the
+ * relation aliased `t` (the table, or the partition-wise statement's pre-aggregated rows).
+ */
+export function layoutKeys(
+  plan: JobPushdownPlan,
+  success: string | undefined,
+): { keys: KeyColumn[]; layout: KeyLayout } {
   const keys: KeyColumn[] = [];
   const indexOf = (expression: string): number => {
     const found = keys.findIndex((k) => k.expression === expression);
@@ -204,6 +212,23 @@ function detectorSet(d: DetectorKeys): Set<number> {
   ]);
 }
 
+/** The name of key column `i` in the statement: k0, k1, … */
+export function keyName(i: number): string {
+  return `k${i}`;
+}
+
+/** GROUPING SETS over the bucket `b` and the key columns: one set per distinct detector key set, then (b). */
+export function groupingSetsSql(layout: KeyLayout): string {
+  const sets = [...new Set(layout.detectors.map((d) => [...detectorSet(d)].sort((a, b) => a - b).join(',')))].map(
+    (s) =>
+      `(b, ${s
+        .split(',')
+        .map((i) => keyName(Number(i)))
+        .join(', ')})`,
+  );
+  return `GROUPING SETS (${[...sets, '(b)'].join(', ')})`;
+}
+
 /** The statement and what its rows' bitmasks mean; `$n` values only, identifiers from the catalogue. */
 export function jobPushdownSql(plan: JobPushdownPlan): { statement: Statement; layout: KeyLayout } {
   checkPlan(plan);
@@ -218,15 +243,7 @@ export function jobPushdownSql(plan: JobPushdownPlan): { statement: Statement; l
   // Compiled once: the CASE of `successful` and the FILTER of the count reuse the same placeholders.
   const success = successSql(t, plan.successRule, params);
   const { keys, layout } = layoutKeys(plan, success);
-  const k = (i: number) => `k${i}`;
-  const sets = [...new Set(layout.detectors.map((d) => [...detectorSet(d)].sort((a, b) => a - b).join(',')))].map(
-    (s) =>
-      `(b, ${s
-        .split(',')
-        .map((i) => k(Number(i)))
-        .join(', ')})`,
-  );
-  const allKeys = keys.map((_, i) => k(i));
+  const allKeys = keys.map((_, i) => keyName(i));
   const text = [
     `SELECT grouping(${allKeys.join(', ')})::int4 AS mask,`,
     `       round(date_part('epoch', b) * 1000)::int8 || ' ' || count(*) || ' ' || count(*) FILTER (WHERE ok)`,
@@ -234,11 +251,11 @@ export function jobPushdownSql(plan: JobPushdownPlan): { statement: Statement; l
     `       ${allKeys.map((c) => `${c}::text`).join(', ')}`,
     `  FROM (SELECT date_bin(${span}, ${asTimestamptz(time)}, ${origin}) AS b, ${columnRef(id)} AS i,`,
     `               ${success ?? 'TRUE'} AS ok,`,
-    `               ${keys.map((key, i) => `${key.expression} AS ${k(i)}`).join(',\n               ')}`,
+    `               ${keys.map((key, i) => `${key.expression} AS ${keyName(i)}`).join(',\n               ')}`,
     `          FROM ${t.qualified} AS t`,
     `         WHERE ${range}`,
     `           AND ${where}) AS s`,
-    ` GROUP BY GROUPING SETS (${[...sets, '(b)'].join(', ')})`,
+    ` GROUP BY ${groupingSetsSql(layout)}`,
     ` ORDER BY b, mask, ${allKeys.join(', ')}`,
   ].join('\n');
   return { statement: { text, values: params.values }, layout };
@@ -309,21 +326,12 @@ export async function* streamJobChunks(
   const ctx = streamContext(pool, plan.table, 'job pushdown aggregate');
   const batchSize = batchSizeOf(options);
   const assembler = jobAssembler(layout);
+  const statement = await jobStatement(pool, plan, 'job pushdown aggregate');
   yield* chunkedStream<JobPushdownRow, JobBucketInput>(
     plan.from.getTime(),
     plan.to.getTime(),
     options,
     (from, to, onReady) =>
-      new OpenChunk(
-        pool,
-        jobPushdownSql({ ...plan, from: new Date(from), to: new Date(to) }).statement,
-        from,
-        to,
-        assembler,
-        ctx,
-        batchSize,
-        options,
-        onReady,
-      ),
+      new OpenChunk(pool, statement(from, to), from, to, assembler, ctx, batchSize, options, onReady),
   );
 }

@@ -117,7 +117,7 @@ export function checkSpanAndRange(plan: Pick<PushdownPlan, 'bucketSpanSeconds' |
  * sort. Other categorical types group by their own value, an integer or enum comparison rather than a text one;
  * their text form is computed once per group. The order within a bucket only has to be the same in every run.
  */
-function groupKey(col: ColumnInfo): string {
+export function groupKey(col: ColumnInfo): string {
   return col.category === 'text' ? `${columnRef(col)}::text COLLATE "C"` : columnRef(col);
 }
 

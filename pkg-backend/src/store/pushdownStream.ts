@@ -13,7 +13,8 @@ import type pg from 'pg';
 import type { BucketInput } from '../engine/types.ts';
 import { sendCancel } from './cancel.ts';
 import { cancelledError, toStoreError, type ErrorContext } from './errors.ts';
-import { parseStats, pushdownSql, type PushdownPlan, type PushdownRow } from './pushdown.ts';
+import { pushdownStatement } from './partitionPushdown.ts';
+import { parseStats, type PushdownPlan, type PushdownRow } from './pushdown.ts';
 import { errorContext, type Statement } from './query.ts';
 
 const DEFAULT_BATCH_SIZE = 5000;
@@ -264,9 +265,10 @@ export async function* streamBuckets(
   plan: PushdownPlan,
   options: StreamOptions = {},
 ): AsyncGenerator<BucketInput> {
+  const statement = await pushdownStatement(pool, plan, 'pushdown aggregate');
   const chunk = new OpenChunk(
     pool,
-    pushdownSql(plan),
+    statement(plan.from.getTime(), plan.to.getTime()),
     plan.from.getTime(),
     plan.to.getTime(),
     pushdownAssembler,
@@ -288,22 +290,13 @@ export async function* streamChunks(
 ): AsyncGenerator<ChunkEvent> {
   const ctx = streamContext(pool, plan.table, 'pushdown aggregate');
   const batchSize = batchSizeOf(options);
+  const statement = await pushdownStatement(pool, plan, 'pushdown aggregate');
   yield* chunkedStream<PushdownRow, BucketInput>(
     plan.from.getTime(),
     plan.to.getTime(),
     options,
     (from, to, onReady) =>
-      new OpenChunk(
-        pool,
-        pushdownSql({ ...plan, from: new Date(from), to: new Date(to) }),
-        from,
-        to,
-        pushdownAssembler,
-        ctx,
-        batchSize,
-        options,
-        onReady,
-      ),
+      new OpenChunk(pool, statement(from, to), from, to, pushdownAssembler, ctx, batchSize, options, onReady),
   );
 }
 
