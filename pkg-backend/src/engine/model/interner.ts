@@ -6,14 +6,29 @@
  * The dictionary is an open-addressing hash over the ids (linear probing, backward-shift deletion), not a
  * Map: with hundreds of thousands of over values coming and going, a Map's lookups miss the cache on its
  * chains and its deletions leave holes that it rehashes away again and again. Each slot holds the id and
- * its hash side by side, so a probe reads one cache line and touches a stored string only when the hashes
+ * its hash side by side, so a probe reads one cache line and compares characters only when the hashes
  * match.
+ *
+ * The names themselves are not kept as strings but as one byte per character in an arena (strings with a
+ * character above U+00FF, rare in log fields, are kept as they are): a million IP addresses as strings
+ * would be a million objects in V8's old generation, about three times the bytes, and every string of the
+ * aggregate's rows that became a name would outlive its row. A name is decoded only when asked for, which
+ * the models do for records and snapshots, not per tuple. Freed bytes are reclaimed by compacting the arena
+ * once they are the majority.
  */
 import { growInt32, release, stringBytes } from './memory.ts';
 
 const EMPTY = -1;
-/** The table doubles before it is half full, so probes stay short. */
+/** The table doubles before it is half full, so probes stay short. Slots keep the hash, so growing it reads no name. */
 const MAX_LOAD = 1 / 2;
+/** start[id] of a name kept as a string in `wide`. */
+const WIDE = -1;
+/** Longest name kept in the arena (its length is a Uint16); longer ones are kept as strings. */
+const MAX_ARENA_LENGTH = 0xffff;
+/** The arena is compacted when freed bytes are the majority and at least this many. */
+const COMPACT_BYTES = 1 << 16;
+/** Characters decoded per String.fromCharCode call, well inside any engine's argument limit. */
+const DECODE_CHUNK = 4096;
 
 /** FNV-1a over the UTF-16 code units, finished with a murmur3 mix so that similar strings spread. */
 function hashOf(s: string): number {
@@ -21,6 +36,19 @@ function hashOf(s: string): number {
   for (let i = 0; i < s.length; i++) {
     h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   }
+  return finish(h);
+}
+
+/** hashOf of the name whose characters are bytes[start, end): the same code units, so the same hash. */
+function hashOfBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  return finish(h);
+}
+
+function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -29,13 +57,18 @@ function hashOf(s: string): number {
 }
 
 export class Interner {
-  private readonly names: string[] = [];
-  /** id → its hash, so removing an id does not hash its string again. */
-  private hashes = new Int32Array(0);
+  /** id → offset of its characters in the arena, or WIDE. */
+  private start = new Int32Array(0);
+  private length = new Uint16Array(0);
+  private arena = new Uint8Array(0);
+  private arenaUsed = 0;
+  private arenaFreed = 0;
+  private readonly wide = new Map<number, string>();
   /** Pairs of slots: [2s] the id (−1 when empty), [2s + 1] its hash. */
   private table = new Int32Array(2 * 16).fill(EMPTY);
   private mask = 15;
   private readonly free: number[] = [];
+  private ids = 0;
   private live = 0;
   private textBytes = 0;
 
@@ -46,25 +79,38 @@ export class Interner {
 
   /** One past the highest id ever handed out: the length arrays indexed by id need. */
   get capacity(): number {
-    return this.names.length;
+    return this.ids;
   }
 
   id(name: string): number | undefined {
-    const { table, mask, names } = this;
+    const { table, mask } = this;
     const h = hashOf(name);
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = table[2 * slot];
       if (id === EMPTY) {
         return undefined;
       }
-      if (table[2 * slot + 1] === h && names[id] === name) {
+      if (table[2 * slot + 1] === h && this.is(id, name)) {
         return id;
       }
     }
   }
 
+  /** The name of a live id ('' once removed). */
   name(id: number): string {
-    return this.names[id];
+    const start = this.start[id];
+    if (start === WIDE) {
+      return this.wide.get(id)!;
+    }
+    const end = start + this.length[id];
+    let name = '';
+    for (let at = start; at < end; at += DECODE_CHUNK) {
+      name += String.fromCharCode.apply(
+        null,
+        this.arena.subarray(at, Math.min(at + DECODE_CHUNK, end)) as unknown as number[],
+      );
+    }
+    return name;
   }
 
   /** Adds a name that is not interned yet. */
@@ -72,32 +118,123 @@ export class Interner {
     if (this.live + 1 > MAX_LOAD * (this.mask + 1)) {
       this.rehash(2 * (this.mask + 1));
     }
-    const id = this.free.length > 0 ? this.free.pop()! : this.names.length;
-    this.names[id] = name;
-    if (id >= this.hashes.length) {
-      this.hashes = growInt32(this.hashes, id + 1);
+    const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
+    if (id >= this.start.length) {
+      this.start = growInt32(this.start, id + 1);
+      const length = new Uint16Array(this.start.length);
+      length.set(this.length);
+      release(this.length.buffer);
+      this.length = length;
     }
-    const h = hashOf(name);
-    this.hashes[id] = h;
-    this.insert(id, h);
+    this.store(id, name);
+    this.insert(id, hashOf(name));
     this.live++;
-    this.textBytes += stringBytes(name);
+    this.textBytes += stringBytes(name.length);
     return id;
   }
 
   remove(id: number): void {
-    const name = this.names[id];
-    this.removeSlot(id, this.hashes[id]);
     this.live--;
-    this.textBytes -= stringBytes(name);
-    // Drop the reference so the string can be collected.
-    this.names[id] = '';
+    const start = this.start[id];
+    if (start === WIDE) {
+      const name = this.wide.get(id)!;
+      this.removeSlot(id, hashOf(name));
+      this.textBytes -= stringBytes(name.length);
+      this.wide.delete(id);
+    } else {
+      const n = this.length[id];
+      this.removeSlot(id, hashOfBytes(this.arena, start, start + n));
+      this.textBytes -= stringBytes(n);
+      this.arenaFreed += n;
+    }
+    this.start[id] = 0;
+    this.length[id] = 0;
     this.free.push(id);
+    if (this.arenaFreed >= COMPACT_BYTES && 2 * this.arenaFreed > this.arenaUsed) {
+      this.compact();
+    }
   }
 
-  /** Heap bytes of the live strings themselves. */
+  /** Heap bytes the live names would take as strings: what the models' memory estimates count. */
   get stringBytes(): number {
     return this.textBytes;
+  }
+
+  private is(id: number, name: string): boolean {
+    const start = this.start[id];
+    if (start === WIDE) {
+      return this.wide.get(id) === name;
+    }
+    const n = this.length[id];
+    if (n !== name.length) {
+      return false;
+    }
+    const { arena } = this;
+    for (let i = 0; i < n; i++) {
+      if (arena[start + i] !== name.charCodeAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Copies the name's characters into the arena, or keeps it as a string if one does not fit a byte. */
+  private store(id: number, name: string): void {
+    const n = name.length;
+    if (n <= MAX_ARENA_LENGTH) {
+      if (this.arenaUsed + n > this.arena.length) {
+        this.growArena(this.arenaUsed + n);
+      }
+      const { arena } = this;
+      const start = this.arenaUsed;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = name.charCodeAt(i);
+        if (c > 0xff) {
+          break;
+        }
+        arena[start + i] = c;
+      }
+      if (i === n) {
+        this.start[id] = start;
+        this.length[id] = n;
+        this.arenaUsed += n;
+        return;
+      }
+    }
+    this.start[id] = WIDE;
+    this.length[id] = 0;
+    this.wide.set(id, name);
+  }
+
+  private growArena(needed: number): void {
+    const arena = new Uint8Array(Math.max(needed, Math.ceil(this.arena.length * 1.5), 256));
+    arena.set(this.arena.subarray(0, this.arenaUsed));
+    release(this.arena.buffer);
+    this.arena = arena;
+  }
+
+  /** Moves the live names to the front of a fresh arena, in id order. */
+  private compact(): void {
+    const live = this.arenaUsed - this.arenaFreed;
+    const arena = new Uint8Array(Math.max(Math.ceil(live * 1.5), 256));
+    const { start, length, arena: old } = this;
+    let used = 0;
+    for (let id = 0; id < this.ids; id++) {
+      const from = start[id];
+      if (from !== WIDE) {
+        const n = length[id];
+        for (let i = 0; i < n; i++) {
+          arena[used + i] = old[from + i];
+        }
+        start[id] = used;
+        used += n;
+      }
+    }
+    release(old.buffer);
+    this.arena = arena;
+    this.arenaUsed = used;
+    this.arenaFreed = 0;
   }
 
   private insert(id: number, h: number): void {

@@ -31,8 +31,8 @@ const STRING_HEADER_BYTES = 16;
 export const SOFT_LIMIT_FRACTION = 0.9;
 
 /** Heap bytes of a string of this many characters, counting one byte each (log fields are mostly ASCII). */
-export function stringBytes(s: string): number {
-  return STRING_HEADER_BYTES + ((s.length + 3) & ~3);
+export function stringBytes(length: number): number {
+  return STRING_HEADER_BYTES + ((length + 3) & ~3);
 }
 
 export function memoryStatus(bytes: number, limitBytes: number): JobMemoryStatus {
