@@ -68,6 +68,9 @@ class EventLoopSlice {
   }
 }
 
+/** SQLSTATE of a statement cancelled on request (and of a statement timeout). */
+const QUERY_CANCELED = '57014';
+
 /** The cursor's name within its chunk's transaction (one cursor per client). */
 const CURSOR = 'rarity_chunk';
 
@@ -140,7 +143,10 @@ export class OpenChunk<Row, B> {
       return rowMode ? await this.client!.query({ ...query, rowMode }) : await this.client!.query(query);
     } catch (err) {
       this.failed = err as Error;
-      throw this.cancelSent ? cancelledError() : toStoreError(err, this.ctx);
+      // Only the cancel's own error (57014) reads as a cancellation: a server that died meanwhile (which may be
+      // what aborted the signal, through a lost job lock) is reported as what it is.
+      const ours = this.cancelSent && (err as { code?: string }).code === QUERY_CANCELED;
+      throw ours ? cancelledError() : toStoreError(err, this.ctx);
     } finally {
       this.busy = false;
     }
