@@ -85,7 +85,9 @@ describe('a job query over gRPC', () => {
     expect([...instances.keys()].sort()).toEqual([...keys].map((k) => JSON.stringify({ key: k })).sort());
     for (const [labels, { max }] of instances) {
       const key = (JSON.parse(labels) as { key: string }).key;
-      expect(max).toBe(Math.max(...expected.influencers.filter((i) => i.value === key).map((i) => i.score)));
+      // The executable runs on bun, whose Math.pow / exp / log come from the platform's libm where node's are V8's
+      // own: the same engine can differ in the last bits of a score, never in what it finds.
+      expect(max).toBeCloseTo(Math.max(...expected.influencers.filter((i) => i.value === key).map((i) => i.score)), 9);
     }
   });
 
