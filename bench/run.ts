@@ -8,13 +8,16 @@
  *   (e) persisted jobs through the built executable: cold backfill vs the bare aggregate, first query after a
  *       restart, refresh after one new bucket, at each of --job-rows (bench/jobs.ts);
  *   (f) scaling: detection vs the bare aggregate, tuples/s and detection's peak RSS, on tables of each
- *       --scale-rows × --scale-over distinct over entities (bench/scale.ts), as a markdown table.
+ *       --scale-rows × --scale-over distinct over entities (bench/scale.ts), as a markdown table;
+ *   (g) shards: one server vs a coordinator with two postgres_fdw shards on the same --shard-rows rows, time
+ *       and bytes the shards send the coordinator, bare single-statement aggregate and detection (bench/shards.ts).
  * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL (keeps the generated
  *   tables between runs), --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data,
  *   --panel-groups N (10000), --skip-panels, --job-rows N,N (1000000,10000000), --skip-jobs,
  *   --scale-rows N,N (1000000,3000000; README's table is from 1000000,3000000,10000000), --scale-over N,N
- *   (1000,50000,1000000), --scale-repeats N (3, 1 from 10 M rows),
- *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs, scaling).
+ *   (1000,50000,1000000), --scale-repeats N (3, 1 from 10 M rows), --shard-rows N (1000000),
+ *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs, scaling,
+ *   shards).
  */
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
 import { benchJobs } from './jobs.ts';
 import { benchScaleCell, scaleMarkdown, sizeLabel, type ScaleCell } from './scale.ts';
+import { benchShards, type ShardsMeasure } from './shards.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,12 +47,21 @@ const { values } = parseArgs({
     'scale-rows': { type: 'string', default: '1000000,3000000' },
     'scale-over': { type: 'string', default: '1000,50000,1000000' },
     'scale-repeats': { type: 'string' },
+    'shard-rows': { type: 'string', default: '1000000' },
     only: { type: 'string' },
   },
 });
 const rows = Number(values.rows);
 
-const SECTIONS = { a: 'engine', b: 'end-to-end', c: 'query-data', d: 'panels', e: 'jobs', f: 'scaling' } as const;
+const SECTIONS = {
+  a: 'engine',
+  b: 'end-to-end',
+  c: 'query-data',
+  d: 'panels',
+  e: 'jobs',
+  f: 'scaling',
+  g: 'shards',
+} as const;
 type Section = keyof typeof SECTIONS;
 const only = values.only?.split(',').map((s) => s.trim().toLowerCase());
 for (const name of only ?? []) {
@@ -67,6 +80,7 @@ const skipped: Record<Section, boolean> = {
   d: values['skip-panels'],
   e: values['skip-jobs'],
   f: false,
+  g: false,
 };
 const runs = (section: Section): boolean =>
   !skipped[section] && (!only || only.includes(section) || only.includes(SECTIONS[section]));
@@ -82,6 +96,7 @@ const counts = (option: string, text: string, min: number, what: string): number
 const jobRows = counts('--job-rows', values['job-rows'], 10_000, 'rows');
 const scaleRows = counts('--scale-rows', values['scale-rows'], 10_000, 'rows');
 const scaleOver = counts('--scale-over', values['scale-over'], 1, 'distinct over entities');
+const shardRows = counts('--shard-rows', values['shard-rows'], 10_000, 'rows')[0];
 const scaleRepeats =
   values['scale-repeats'] === undefined ? undefined : counts('--scale-repeats', values['scale-repeats'], 1, 'runs')[0];
 
@@ -123,7 +138,7 @@ if (runs('a')) {
 let url = values['database-url'] ?? process.env.DATABASE_URL;
 let stop: (() => Promise<void>) | undefined;
 let dataDir: string | undefined;
-const needsDatabase = runs('b') || runs('c') || runs('e') || runs('f');
+const needsDatabase = runs('b') || runs('c') || runs('e') || runs('f') || runs('g');
 if (!url && needsDatabase) {
   dataDir = mkdtempSync(join(tmpdir(), 'rarity-bench-pg-'));
   const handle = await startEmbeddedPostgres({ dataDir, persistent: false });
@@ -254,6 +269,32 @@ try {
     console.log(
       `  peak RSS is the detection child's whole process; one holds up to ${(idle / 1e6).toFixed(0)} MB before detecting`,
     );
+  }
+
+  if (runs('g')) {
+    heading(
+      `(g) shards: 5m buckets, 30 days of ${fmt(shardRows)} rows; one server vs a coordinator (first 10 days) + two postgres_fdw shards (10 days each)`,
+    );
+    const s = await benchShards(pool, { rows: shardRows, log: (line) => console.error(`  … ${line}`) });
+    const line = (label: string, m: ShardsMeasure, base: ShardsMeasure) =>
+      console.log(
+        `  ${label.padEnd(48)} ${m.seconds.toFixed(2).padStart(7)} s (${(m.seconds / base.seconds).toFixed(2)}× one server)  ${fmt(m.bytes).padStart(13)} bytes from the shards`,
+      );
+    console.log(`  sharded copy made in ${s.copySeconds.toFixed(1)} s`);
+    for (const d of s.detectors) {
+      console.log(`  ${d.label}:`);
+      line('  one server, bare aggregate (baseline)', d.plain.bare, d.plain.bare);
+      line('  one server, pushdown stream (weekly chunks)', d.plain.stream, d.plain.bare);
+      line('  one server, detection', d.plain.detect, d.plain.bare);
+      line('  coordinator + 2 shards, bare aggregate', d.sharded.bare, d.plain.bare);
+      line('  coordinator + 2 shards, partition-wise stream', d.sharded.stream, d.plain.bare);
+      line('  coordinator + 2 shards, detection', d.sharded.detect, d.plain.bare);
+      if (d.sharded.stream.bytes > 0) {
+        console.log(
+          `    bytes from the shards, single statement / partition-wise stream = ${(d.sharded.bare.bytes / d.sharded.stream.bytes).toFixed(2)}×`,
+        );
+      }
+    }
   }
 } finally {
   await pool.end();

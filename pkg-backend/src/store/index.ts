@@ -51,7 +51,7 @@ export {
   BENCH_TABLE_DAYS,
 } from './benchTable.ts';
 export { runBareAggregate } from './baseline.ts';
-export { createShardedCopy, type ShardServer, type ShardedCopy } from './shardedTable.ts';
+export { createShardedCopy, dropShardedCopy, type ShardServer, type ShardedCopy } from './shardedTable.ts';
 export {
   openStateStore,
   StateStore,
