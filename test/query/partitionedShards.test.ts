@@ -150,11 +150,10 @@ function expectShippedAggregates(perShard: string[][]): void {
 }
 
 /**
- * The first or last time of the table, planned by PostgreSQL as an ordered scan of each partition under a
- * LIMIT 1: postgres_fdw sends the ORDER BY and stops after its first fetch.
+ * The table's time extent, taken leaf by leaf (store/bounds.ts) so that each shard computes its own min / max:
+ * over the parent, PostgreSQL would pull a foreign partition's timestamps to the coordinator.
  */
-const TIME_PROBE =
-  /^DECLARE c\d+ CURSOR FOR\nSELECT ts FROM public\.logs_p\d ORDER BY ts (ASC|DESC) NULLS (FIRST|LAST)$/;
+const TIME_PROBE = /^DECLARE c\d+ CURSOR FOR\nSELECT min\(ts\), max\(ts\) FROM public\.logs_p\d/;
 
 describe('a table partitioned over a coordinator and two postgres_fdw shards', () => {
   it('streams exactly the plain table’s pushdown rows, buckets straddling partitions merged', async () => {
@@ -186,6 +185,7 @@ describe('a table partitioned over a coordinator and two postgres_fdw shards', (
     const shipped = await takeShardStatements();
     expectShippedAggregates(shipped);
     const others = shipped.flat().filter((q) => !q.includes('date_bin'));
+    expect(others.length).toBeGreaterThan(0);
     expect(
       others.every((q) => TIME_PROBE.test(q)),
       others.join('\n'),

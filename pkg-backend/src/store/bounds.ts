@@ -1,7 +1,14 @@
-/** How much data a table (or a filtered range of it) holds, and over which time span. */
+/**
+ * How much data a table (or a filtered range of it) holds, and over which time span. On a table partitioned by
+ * time the aggregate is taken leaf by leaf (`FROM ONLY leaf`) and combined: postgres_fdw ships a count / min /
+ * max over one foreign table to its server, whereas over the parent it pulls every timestamp of every foreign
+ * partition to the coordinator.
+ */
 import type pg from 'pg';
 import type { QueryFilter } from '../../../common/queryModel.ts';
+import type { ColumnInfo, TableInfo } from './catalogue.ts';
 import { Params, filtersSql } from './filters.ts';
+import { partitionLayout } from './partitions.ts';
 import { run } from './query.ts';
 import { columnOf, tableInfo, tableLabel, type ColumnRef, type TableRef } from './tableRef.ts';
 import { asTimestamptz, rangeSql } from './timeRange.ts';
@@ -20,6 +27,26 @@ export interface TableBounds {
   to: Date | null;
 }
 
+/**
+ * `SELECT <aggregates> FROM <table> AS t WHERE …`, or on a time-partitioned table the same per leaf under a
+ * UNION ALL with `outer` combining them (each leaf's output columns named as the outer query reads them).
+ */
+async function perLeaf(
+  pool: pg.Pool,
+  table: TableInfo,
+  time: ColumnInfo,
+  inner: string,
+  outer: string,
+  where: string,
+): Promise<string> {
+  const layout = await partitionLayout(pool, table, time, 'table bounds');
+  if (!layout) {
+    return `SELECT ${inner} FROM ${table.qualified} AS t WHERE ${where}`;
+  }
+  const leaves = layout.partitions.map((p) => `SELECT ${inner} FROM ONLY ${p.qualified} AS t WHERE ${where}`);
+  return `SELECT ${outer} FROM (${leaves.join(' UNION ALL ')}) AS leaf`;
+}
+
 /** Exact row count and first/last time; min/max come from the time index when one exists. */
 export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promise<TableBounds> {
   const table = await tableInfo(pool, request.table);
@@ -27,13 +54,17 @@ export async function tableBounds(pool: pg.Pool, request: BoundsRequest): Promis
   const params = new Params();
   const range = rangeSql(time, request.from, request.to, params);
   const where = filtersSql(table, request.filters, params);
+  const text = await perLeaf(
+    pool,
+    table,
+    time,
+    `count(*) AS rows, min(${asTimestamptz(time)}) AS first, max(${asTimestamptz(time)}) AS last`,
+    'sum(leaf.rows) AS rows, min(leaf.first) AS first, max(leaf.last) AS last',
+    `${range} AND ${where}`,
+  );
   const res = await run<{ rows: string; first: Date | null; last: Date | null }>(
     pool,
-    {
-      text: `SELECT count(*)::text AS rows, min(${asTimestamptz(time)}) AS first, max(${asTimestamptz(time)}) AS last
-               FROM ${table.qualified} AS t WHERE ${range} AND ${where}`,
-      values: params.values,
-    },
+    { text: `SELECT b.rows::text AS rows, b.first, b.last FROM (${text}) AS b`, values: params.values },
     { table: tableLabel(table), operation: 'table bounds', filters: true },
   );
   const row = res.rows[0];
@@ -53,13 +84,17 @@ export async function timeExtent(
   const params = new Params();
   const range = rangeSql(time, request.from, request.to, params);
   const where = filtersSql(table, request.filters, params);
+  const text = await perLeaf(
+    pool,
+    table,
+    time,
+    `min(${asTimestamptz(time)}) AS first, max(${asTimestamptz(time)}) AS last`,
+    'min(leaf.first) AS first, max(leaf.last) AS last',
+    `${range} AND ${where}`,
+  );
   const res = await run<{ first: Date | null; last: Date | null }>(
     pool,
-    {
-      text: `SELECT min(${asTimestamptz(time)}) AS first, max(${asTimestamptz(time)}) AS last
-               FROM ${table.qualified} AS t WHERE ${range} AND ${where}`,
-      values: params.values,
-    },
+    { text, values: params.values },
     { table: tableLabel(table), operation: 'time extent', filters: true },
   );
   return { from: res.rows[0].first, to: res.rows[0].last };
