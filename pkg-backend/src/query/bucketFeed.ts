@@ -37,7 +37,6 @@ export function sizedChunks(pool: pg.Pool, spanMs: number, maxBuckets?: number) 
   };
 }
 
-
 /** Every bucket of the plan, chunk by chunk (one mechanism with jobs: chunks, prefetch, sizing). */
 export async function* chunkedBuckets(
   pool: pg.Pool,

@@ -8,7 +8,14 @@ import { BusyError } from './detectionQueue.ts';
 import { QueryError } from './queryError.ts';
 import { SettingsError } from './settings.ts';
 
-const STATUS: Record<string, number> = { connection: 502, auth: 502, database_missing: 502, timeout: 504, cancelled: 504, query: 500 };
+const STATUS: Record<string, number> = {
+  connection: 502,
+  auth: 502,
+  database_missing: 502,
+  timeout: 504,
+  cancelled: 504,
+  query: 500,
+};
 
 /**
  * The plugin has more work than connections: 503, and the plugin's own (errorSource plugin), so Grafana does not

@@ -134,11 +134,10 @@ export async function advanceLocked(
   // is scored and committed.
   const stream =
     model.until < target && !options.signal?.aborted
-      ? streamChunks(
-          pool,
-          pushdownPlan(definition, new Date(model.until), new Date(target)),
-          { ...sizedChunks(pool, spanMs, options.maxChunkBuckets), signal: options.signal },
-        )
+      ? streamChunks(pool, pushdownPlan(definition, new Date(model.until), new Date(target)), {
+          ...sizedChunks(pool, spanMs, options.maxChunkBuckets),
+          signal: options.signal,
+        })
       : undefined;
   for await (const event of stream ?? []) {
     if (options.signal?.aborted) {
