@@ -12,18 +12,11 @@
  * - Stopping the plugin (SIGTERM) cancels what it was running in PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import type { PbDataResponse } from '../../pkg-backend/src/plugin/protocol.ts';
-import {
-  connect,
-  dataQuery,
-  ensureBuiltExecutable,
-  pluginContext,
-  startPlugin,
-  type PluginClients,
-  type PluginProcess,
-} from './host.ts';
-import { createDatabase, dropDatabase, grafanaDatasource } from './e2e.ts';
+import type pg from 'pg';
+import { dataQuery, pluginContext, type PluginClients, type PluginProcess } from './host.ts';
+import { grafanaDatasource } from './e2e.ts';
+import { startPrivateBackend, type PrivateBackend } from './privateBackend.ts';
 
 const DB = 'rarity_backend_cancel';
 const START = Date.parse('2026-11-10T00:00:00Z');
@@ -32,16 +25,16 @@ const DAYS = 10;
 const ROW_SECONDS = 10;
 const SLEEP_SECONDS = 0.02;
 
+let backend: PrivateBackend;
 let url: string;
 let pool: pg.Pool;
 let plugin: PluginProcess;
 let client: PluginClients;
 
 beforeAll(async () => {
-  ensureBuiltExecutable();
-  url = await createDatabase(DB);
-  pool = new pg.Pool({ connectionString: url, max: 3 });
-  await pool.query(`
+  backend = await startPrivateBackend(
+    DB,
+    `
     CREATE SEQUENCE knob;
     SELECT setval('knob', 1);
     CREATE FUNCTION slowly(v int) RETURNS text LANGUAGE plpgsql STABLE AS $$
@@ -55,17 +48,12 @@ beforeAll(async () => {
     CREATE INDEX ON base (ts);
     ANALYZE base;
     CREATE VIEW slowlogs AS SELECT id, ts, state, slowly(state) AS slow_state FROM base;
-  `);
-  plugin = await startPlugin();
-  client = connect(plugin.address);
+  `,
+  );
+  ({ url, pool, plugin, client } = backend);
 }, 180_000);
 
-afterAll(async () => {
-  client?.close();
-  await plugin?.dispose();
-  await pool?.end();
-  await dropDatabase(DB).catch(() => undefined);
-});
+afterAll(() => backend?.close());
 
 const ds = () => grafanaDatasource(url, { table: 'public.slowlogs' }, { uid: 'cancel', name: 'Cancel' });
 

@@ -6,17 +6,10 @@
  * answered: the engine gives the event loop a turn every few milliseconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import {
-  connect,
-  dataQuery,
-  ensureBuiltExecutable,
-  pluginContext,
-  startPlugin,
-  type PluginClients,
-  type PluginProcess,
-} from './host.ts';
-import { createDatabase, dropDatabase, grafanaDatasource } from './e2e.ts';
+import type pg from 'pg';
+import { dataQuery, pluginContext, type PluginClients, type PluginProcess } from './host.ts';
+import { grafanaDatasource } from './e2e.ts';
+import { startPrivateBackend, type PrivateBackend } from './privateBackend.ts';
 
 const DB = 'rarity_backend_responsive';
 const START = Date.parse('2026-10-01T00:00:00Z');
@@ -24,33 +17,28 @@ const DAYS = 30;
 const ROW_SECONDS = 5;
 const DISTINCT = 30_000;
 
+let backend: PrivateBackend;
 let url: string;
 let pool: pg.Pool;
 let plugin: PluginProcess;
 let client: PluginClients;
 
 beforeAll(async () => {
-  ensureBuiltExecutable();
-  url = await createDatabase(DB);
-  pool = new pg.Pool({ connectionString: url, max: 2 });
-  await pool.query(`
+  backend = await startPrivateBackend(
+    DB,
+    `
     CREATE TABLE wide (id bigint PRIMARY KEY, ts timestamptz NOT NULL, v text NOT NULL, state int NOT NULL);
     INSERT INTO wide SELECT g, to_timestamp(${START / 1000} + g * ${ROW_SECONDS}),
         'v' || ((g::bigint * 7919) % ${DISTINCT}), g % 2
       FROM generate_series(1, ${(DAYS * 86400) / ROW_SECONDS}) g;
     CREATE INDEX ON wide (ts);
     ANALYZE wide;
-  `);
-  plugin = await startPlugin();
-  client = connect(plugin.address);
+  `,
+  );
+  ({ url, pool, plugin, client } = backend);
 }, 180_000);
 
-afterAll(async () => {
-  client?.close();
-  await plugin?.dispose();
-  await pool?.end();
-  await dropDatabase(DB).catch(() => undefined);
-});
+afterAll(() => backend?.close());
 
 const ds = () =>
   grafanaDatasource(url, { table: 'public.wide', queryTimeoutSeconds: 1 }, { uid: 'responsive', name: 'Responsive' });

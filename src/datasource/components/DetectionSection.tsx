@@ -32,88 +32,107 @@ export const MAX_RESPONSE_TOOLTIP =
   '(a shorter time range, a higher minimum score, a lower row limit) and the other queries of the panel are ' +
   `still answered. At most ${MAX_MAX_RESPONSE_MB} MB, so that a whole response fits Grafana's 64 MiB message.`;
 
+/** The settings this section writes: whole numbers of MB, empty meaning the default. */
+type MegabytesKey = 'modelMemoryLimitMb' | 'maxResponseMb';
+
+interface MegabytesFieldProps {
+  config: ConfigProps;
+  setting: MegabytesKey;
+  id: string;
+  label: string;
+  description: string;
+  tooltip: string;
+  /** The info icon's accessible name. */
+  about: string;
+  min: number;
+  max: number;
+  defaultMb: number;
+  problem: string | undefined;
+}
+
+function MegabytesField({
+  config,
+  setting,
+  id,
+  label,
+  description,
+  tooltip,
+  about,
+  min,
+  max,
+  defaultMb,
+  problem,
+}: MegabytesFieldProps) {
+  const value = config.options.jsonData?.[setting];
+  // Written as typed, out of range included, so Save & test refuses it too; an empty field means the default.
+  const onChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const text = event.currentTarget.value.trim();
+    updateDatasourcePluginJsonDataOption(config, setting, text === '' ? undefined : Number(text));
+  };
+  return (
+    <Field
+      label={
+        <Label htmlFor={id} description={description}>
+          <Stack gap={0.5} alignItems="center">
+            <span>{label}</span>
+            <Tooltip content={tooltip}>
+              {/* Focusable, so the explanation is reachable without a mouse. */}
+              <span tabIndex={0} aria-label={about}>
+                <Icon name="info-circle" size="sm" />
+              </span>
+            </Tooltip>
+          </Stack>
+        </Label>
+      }
+      invalid={!!problem}
+      error={problem}
+    >
+      <Input
+        id={id}
+        type="number"
+        width={WIDTH_LONG / 2}
+        min={min}
+        max={max}
+        step={1}
+        placeholder={String(defaultMb)}
+        suffix="MB"
+        value={value ?? ''}
+        onChange={onChange}
+      />
+    </Field>
+  );
+}
+
 export function DetectionSection(props: ConfigProps) {
   const jsonData = props.options.jsonData ?? {};
-  const problem = modelMemoryLimitProblem(jsonData.modelMemoryLimitMb);
-  const responseProblem = maxResponseMbProblem(jsonData.maxResponseMb);
-
-  // Written as typed, out of range included, so Save & test refuses it too; an empty field means the default.
-  const onLimit = (event: ChangeEvent<HTMLInputElement>) => {
-    const text = event.currentTarget.value.trim();
-    updateDatasourcePluginJsonDataOption(props, 'modelMemoryLimitMb', text === '' ? undefined : Number(text));
-  };
-  const onResponse = (event: ChangeEvent<HTMLInputElement>) => {
-    const text = event.currentTarget.value.trim();
-    updateDatasourcePluginJsonDataOption(props, 'maxResponseMb', text === '' ? undefined : Number(text));
-  };
-
   return (
     <FieldSet label="Detection">
-      <Field
-        label={
-          <Label
-            htmlFor={INPUT_ID}
-            description={`Model memory one detector may hold; default ${DEFAULT_MODEL_MEMORY_LIMIT_MB} MB`}
-          >
-            <Stack gap={0.5} alignItems="center">
-              <span>Model memory limit (MB)</span>
-              <Tooltip content={MODEL_MEMORY_LIMIT_TOOLTIP}>
-                {/* Focusable, so the explanation is reachable without a mouse. */}
-                <span tabIndex={0} aria-label="About the model memory limit">
-                  <Icon name="info-circle" size="sm" />
-                </span>
-              </Tooltip>
-            </Stack>
-          </Label>
-        }
-        invalid={!!problem}
-        error={problem}
-      >
-        <Input
-          id={INPUT_ID}
-          type="number"
-          width={WIDTH_LONG / 2}
-          min={MIN_MODEL_MEMORY_LIMIT_MB}
-          max={MAX_MODEL_MEMORY_LIMIT_MB}
-          step={1}
-          placeholder={String(DEFAULT_MODEL_MEMORY_LIMIT_MB)}
-          suffix="MB"
-          value={jsonData.modelMemoryLimitMb ?? ''}
-          onChange={onLimit}
-        />
-      </Field>
-      <Field
-        label={
-          <Label
-            htmlFor={RESPONSE_INPUT_ID}
-            description={`Largest answer of one query; default ${DEFAULT_MAX_RESPONSE_MB} MB`}
-          >
-            <Stack gap={0.5} alignItems="center">
-              <span>Max response size (MB)</span>
-              <Tooltip content={MAX_RESPONSE_TOOLTIP}>
-                <span tabIndex={0} aria-label="About the max response size">
-                  <Icon name="info-circle" size="sm" />
-                </span>
-              </Tooltip>
-            </Stack>
-          </Label>
-        }
-        invalid={!!responseProblem}
-        error={responseProblem}
-      >
-        <Input
-          id={RESPONSE_INPUT_ID}
-          type="number"
-          width={WIDTH_LONG / 2}
-          min={MIN_MAX_RESPONSE_MB}
-          max={MAX_MAX_RESPONSE_MB}
-          step={1}
-          placeholder={String(DEFAULT_MAX_RESPONSE_MB)}
-          suffix="MB"
-          value={jsonData.maxResponseMb ?? ''}
-          onChange={onResponse}
-        />
-      </Field>
+      <MegabytesField
+        config={props}
+        setting="modelMemoryLimitMb"
+        id={INPUT_ID}
+        label="Model memory limit (MB)"
+        description={`Model memory one detector may hold; default ${DEFAULT_MODEL_MEMORY_LIMIT_MB} MB`}
+        tooltip={MODEL_MEMORY_LIMIT_TOOLTIP}
+        about="About the model memory limit"
+        min={MIN_MODEL_MEMORY_LIMIT_MB}
+        max={MAX_MODEL_MEMORY_LIMIT_MB}
+        defaultMb={DEFAULT_MODEL_MEMORY_LIMIT_MB}
+        problem={modelMemoryLimitProblem(jsonData.modelMemoryLimitMb)}
+      />
+      <MegabytesField
+        config={props}
+        setting="maxResponseMb"
+        id={RESPONSE_INPUT_ID}
+        label="Max response size (MB)"
+        description={`Largest answer of one query; default ${DEFAULT_MAX_RESPONSE_MB} MB`}
+        tooltip={MAX_RESPONSE_TOOLTIP}
+        about="About the max response size"
+        min={MIN_MAX_RESPONSE_MB}
+        max={MAX_MAX_RESPONSE_MB}
+        defaultMb={DEFAULT_MAX_RESPONSE_MB}
+        problem={maxResponseMbProblem(jsonData.maxResponseMb)}
+      />
     </FieldSet>
   );
 }
