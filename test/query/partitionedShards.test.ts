@@ -153,6 +153,9 @@ function expectShippedAggregates(perShard: string[][]): void {
  * The table's time extent, taken leaf by leaf (store/bounds.ts) so that each shard computes its own min / max:
  * over the parent, PostgreSQL would pull a foreign partition's timestamps to the coordinator.
  */
+/** A group's statistics over one foreign leaf, computed by the shard (store/jobGroups.ts). */
+const GROUP_STATS = /^DECLARE c\d+ CURSOR FOR\nSELECT \$1, min\(id\), max\(id\), count\(\*\)/;
+
 const TIME_PROBE = /^DECLARE c\d+ CURSOR FOR\nSELECT min\(ts\), max\(ts\) FROM public\.logs_p\d/;
 
 describe('a table partitioned over a coordinator and two postgres_fdw shards', () => {
@@ -213,8 +216,16 @@ describe('a table partitioned over a coordinator and two postgres_fdw shards', (
     expect(plain.groups.length).toBeGreaterThan(0);
     expect(comparable(sharded)).toEqual(comparable(plain));
     expect(sharded.influencers).toEqual(plain.influencers);
-    // The pushdown is shipped; the job's anomaly-group statistics (store/jobGroups.ts, a join of the group
-    // spans with the table) are not partition-wise yet and still read the foreign partitions' rows.
-    expectShippedAggregates(await takeShardStatements());
+    // The pushdown is shipped, and so are the time extent and the anomaly-group statistics (store/jobGroups.ts,
+    // one aggregate per group and leaf): no shard sends raw rows.
+    const shipped = await takeShardStatements();
+    expectShippedAggregates(shipped);
+    const others = shipped.flat().filter((q) => !q.includes('date_bin'));
+    const groupStats = others.filter((q) => GROUP_STATS.test(q));
+    expect(groupStats.length, others.join('\n')).toBeGreaterThan(0);
+    expect(
+      others.every((q) => TIME_PROBE.test(q) || GROUP_STATS.test(q)),
+      others.join('\n'),
+    ).toBe(true);
   });
 });
