@@ -11,12 +11,8 @@ import { describeTable, resolveColumn, type TableInfo } from '../../pkg-backend/
 import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/store/demoTable.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
 import { groupSpanStats } from '../../pkg-backend/src/store/jobGroups.ts';
-import {
-  jobPushdownSql,
-  resolveJobField,
-  streamJobChunks,
-  type JobPushdownPlan,
-} from '../../pkg-backend/src/store/jobPushdown.ts';
+import { jobPushdownSql, resolveJobField, type JobPushdownPlan } from '../../pkg-backend/src/store/jobPushdown.ts';
+import { streamJobChunks } from '../../pkg-backend/src/store/jobStream.ts';
 import type { PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
 import { streamBuckets } from '../../pkg-backend/src/store/pushdownStream.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';

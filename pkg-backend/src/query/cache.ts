@@ -65,15 +65,18 @@ export class ResultCache<T> {
     return entry;
   }
 
+  /** Waits for `entry` as one of its callers: a caller whose signal aborts leaves, the last one cancels the run. */
   private wait(key: string, entry: Entry<T>, signal?: AbortSignal): Promise<T> {
-    if (!signal) {
-      entry.waiting += 1;
-      return entry.value.finally(() => {
-        entry.waiting -= 1;
-      });
-    }
     entry.waiting += 1;
     return new Promise<T>((resolve, reject) => {
+      let left = false;
+      const leave = () => {
+        if (!left) {
+          left = true;
+          entry.waiting -= 1;
+          signal?.removeEventListener('abort', onAbort);
+        }
+      };
       const onAbort = () => {
         leave();
         reject(cancelledError());
@@ -82,15 +85,7 @@ export class ResultCache<T> {
           entry.controller.abort(cancelledError());
         }
       };
-      let left = false;
-      const leave = () => {
-        if (!left) {
-          left = true;
-          entry.waiting -= 1;
-          signal.removeEventListener('abort', onAbort);
-        }
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       entry.value.then(
         (v) => {
           leave();

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { QueryFilter } from '../../../common/queryModel.ts';
 import type { ColumnInfo, TableInfo } from './catalogue.ts';
 import { Params, filtersSql } from './filters.ts';
+import { unionSql } from './partitionPushdown.ts';
 import { partitionLayout } from './partitions.ts';
 import { run } from './query.ts';
 import { columnOf, tableInfo, tableLabel, type ColumnRef, type TableRef } from './tableRef.ts';
@@ -43,8 +44,8 @@ async function perLeaf(
   if (!layout) {
     return `SELECT ${inner} FROM ${table.qualified} AS t WHERE ${where}`;
   }
-  const leaves = layout.partitions.map((p) => `SELECT ${inner} FROM ONLY ${p.qualified} AS t WHERE ${where}`);
-  return `SELECT ${outer} FROM (${leaves.join(' UNION ALL ')}) AS leaf`;
+  const leaves = unionSql(layout.partitions, (p) => `SELECT ${inner} FROM ONLY ${p.qualified} AS t WHERE ${where}`);
+  return `SELECT ${outer} FROM (${leaves}) AS leaf`;
 }
 
 /** Exact row count and first/last time; min/max come from the time index when one exists. */

@@ -30,12 +30,11 @@ export { streamBuckets, streamChunks, type ChunkEvent, type ChunkedStreamOptions
 export {
   resolveJobField,
   jobFieldName,
-  streamJobChunks,
   type JobField,
   type JobPushdownPlan,
   type JobPushdownDetector,
-  type JobChunkEvent,
 } from './jobPushdown.ts';
+export { streamJobChunks, type JobChunkEvent } from './jobStream.ts';
 export { groupSpanStats, type GroupSpan, type GroupSpanStats, type GroupStatsPlan } from './jobGroups.ts';
 export { tableBounds, timeExtent } from './bounds.ts';
 export { earliestLateRow, hasLateRows, maxId } from './watermark.ts';

@@ -37,6 +37,11 @@ export interface GroupStatsPlan {
   successRule?: SuccessRule;
 }
 
+/** A timestamptz bound in the time column's own type, so the time index serves each group's range. */
+function inColumnTime(time: ColumnInfo, timestamptz: string): string {
+  return time.timeKind === 'timestamptz' ? timestamptz : `(${timestamptz} AT TIME ZONE 'UTC')`;
+}
+
 /** One entry per span, in order. */
 export async function groupSpanStats(
   pool: pg.Pool,
@@ -80,8 +85,7 @@ export async function groupSpanStats(
   } else {
     value = `${columnRef(tableColumn(t, plan.field.column, 'by'))}::text`;
   }
-  // Bounds in the column's own type, so the time index serves each group's range.
-  const bound = (x: string) => (time.timeKind === 'timestamptz' ? x : `(${x} AT TIME ZONE 'UTC')`);
+  const bound = (x: string) => inColumnTime(time, x);
   const text = [
     `SELECT g.n, min(${columnRef(id)})::text AS min_id, max(${columnRef(id)})::text AS max_id,`,
     `       count(*)::int8 AS requests, ${success ? `count(*) FILTER (WHERE ${success})` : 'count(*)'}::int8 AS successful`,
@@ -140,10 +144,7 @@ function perLeafStatement(plan: GroupStatsPlan, spans: readonly GroupSpan[], lay
     const text = `${field}::text = ${params.typed(value, 'text')}`;
     return value === '' ? `(${field} IS NULL OR ${text})` : text;
   };
-  const bound = (iso: string) =>
-    time.timeKind === 'timestamptz'
-      ? params.typed(iso, 'timestamptz')
-      : `(${params.typed(iso, 'timestamptz')} AT TIME ZONE 'UTC')`;
+  const bound = (iso: string) => inColumnTime(time, params.typed(iso, 'timestamptz'));
   const parts: string[] = [];
   spans.forEach((span, n) => {
     const leaves = partitionsIn(layout, span.from.getTime(), span.to.getTime());

@@ -126,7 +126,8 @@ function leafSql(
   ].join('\n');
 }
 
-function unionSql(leaves: Partition[], leaf: (p: Partition) => string): string {
+/** One statement per leaf, in parentheses, under UNION ALL. */
+export function unionSql(leaves: Partition[], leaf: (p: Partition) => string): string {
   return leaves.map((p) => `(${leaf(p)})`).join('\n        UNION ALL\n        ');
 }
 
