@@ -14,22 +14,14 @@ export interface QDigestState {
   nodes: Array<[number, number, number]>;
 }
 
-interface TreeNode {
-  min: number;
-  max: number;
-  count: number;
-  subtree: number;
-  children: TreeNode[];
-  parent: TreeNode | null;
-}
-
 const TWO_32 = 2 ** 32;
 export const UINT32_MAX = TWO_32 - 1;
 
-/** ml-cpp's post order (SPostLess): by range end, then narrower first. */
-function postLess(a: TreeNode, b: TreeNode): number {
-  return a.max - b.max || a.max - a.min - (b.max - b.min);
-}
+/**
+ * A node's sort key: its range end, then its level, so that sorting keys gives ml-cpp's post order
+ * (SPostLess: by range end, narrower first). Exact in a double: ends are below 2³², levels below 64.
+ */
+const LEVEL_SLOTS = 64;
 
 export class QDigest {
   readonly k: number;
@@ -46,9 +38,26 @@ export class QDigest {
   private levels: Array<Map<number, number>> = [new Map(), new Map()];
   private zeros: number[] = [0, 0];
   private nodes = 0;
-  private tree: TreeNode | undefined;
-  /** The tree's level-0 nodes by value, so adding to an existing leaf updates the tree in place. */
-  private leaves = new Map<number, TreeNode>();
+  /**
+   * The stored nodes flat, in post order, which every query reads: sort keys (range end · 64 + level),
+   * counts, and a Fenwick tree over the counts, so a prefix of the order sums in O(log n) and adding to an
+   * existing leaf keeps the order valid. ml-cpp walks a tree of node objects; in post order each of its
+   * walks is a prefix sum or a search. The root is the last position. Rebuilt only after nodes change.
+   */
+  private valid = false;
+  private size1 = 0;
+  private keys = new Float64Array(64);
+  private counts = new Float64Array(64);
+  private fenwick = new Float64Array(65);
+  /** Range ends of the root's children (the nodes with no stored ancestor below the root), in post order. */
+  private topEnds = new Float64Array(64);
+  private topCount = 0;
+  private stack = new Int32Array(64);
+  /** Each position's nearest stored ancestor (the root's is −1), and the counts from it up to the root. */
+  private parents = new Int32Array(64);
+  private pathCounts = new Float64Array(64);
+  /** Each position's range start. */
+  private starts = new Float64Array(64);
 
   constructor(k: number) {
     if (!(Number.isInteger(k) && k > 0)) {
@@ -141,7 +150,7 @@ export class QDigest {
     const before = this.get(0, value);
     this.set(0, value, before + count);
     if (expanded || this.compressionFactor() !== factorBefore) {
-      this.tree = undefined;
+      this.valid = false;
       this.compressAll();
       return;
     }
@@ -153,16 +162,27 @@ export class QDigest {
       }
       folded = true;
     }
-    const leaf = before > 0 && !folded ? this.leaves.get(value) : undefined;
-    if (this.tree && leaf) {
-      // Same nodes, one count more: the tree stays valid once the counts on the leaf's path are raised.
-      leaf.count += count;
-      for (let node: TreeNode | null = leaf; node; node = node.parent) {
-        node.subtree += count;
-      }
-    } else {
-      this.tree = undefined;
+    if (!(before > 0 && !folded && this.raiseLeaf(value, count))) {
+      // Same nodes, one count more, keeps the order; a new leaf or a fold changes it.
+      this.valid = false;
     }
+  }
+
+  /** Adds to the count of a stored leaf in the flat order; false when the order is stale or lacks it. */
+  private raiseLeaf(value: number, count: number): boolean {
+    if (!this.valid) {
+      return false;
+    }
+    const position = firstAbove(this.keys, this.size1, value * LEVEL_SLOTS - 1);
+    if (position >= this.size1 || this.keys[position] !== value * LEVEL_SLOTS) {
+      return false;
+    }
+    this.counts[position] += count;
+    const fenwick = this.fenwick;
+    for (let i = position + 1; i <= this.size1; i += i & -i) {
+      fenwick[i] += count;
+    }
+    return true;
   }
 
   /**
@@ -186,14 +206,8 @@ export class QDigest {
       this.levels[0].set(value, before + run);
       this.total += run;
       times -= run;
-      const leaf = this.tree ? this.leaves.get(value) : undefined;
-      if (leaf) {
-        leaf.count += run;
-        for (let node: TreeNode | null = leaf; node; node = node.parent) {
-          node.subtree += run;
-        }
-      } else {
-        this.tree = undefined;
+      if (!this.raiseLeaf(value, run)) {
+        this.valid = false;
       }
     }
   }
@@ -217,7 +231,7 @@ export class QDigest {
     this.remove(level, index);
     this.remove(level, siblingIndex);
     this.set(level + 1, parentIndex, triple);
-    this.tree = undefined;
+    this.valid = false;
     return true;
   }
 
@@ -251,69 +265,120 @@ export class QDigest {
       }
     }
     this.total = total;
-    this.tree = undefined;
+    this.valid = false;
     this.compressAll();
   }
 
   /**
-   * The nodes as ml-cpp's tree: each node under its nearest stored ancestor, children in post order. Built
-   * from the stored nodes alone, sorted into post order, rather than level by level: a digest holds a few
-   * dozen nodes over twenty-odd levels, and the tree is rebuilt about once a bucket.
+   * The stored nodes in post order (see `valid`). Sorting numeric keys in a typed array costs no comparator
+   * calls and no objects: a digest holds a few hundred nodes and is re-ordered about once a bucket.
    */
-  private root(): TreeNode {
-    if (this.tree) {
-      return this.tree;
+  private order(): void {
+    if (this.valid) {
+      return;
     }
-    const root: TreeNode = {
-      min: 0,
-      max: this.rootMax,
-      count: this.get(this.rootLevel, 0),
-      subtree: 0,
-      children: [],
-      parent: null,
-    };
-    const leaves = new Map<number, TreeNode>();
-    const nodes: TreeNode[] = [];
-    for (let level = Math.min(this.rootLevel, this.levels.length) - 1; level >= 0; level--) {
+    const levels = Math.min(this.rootLevel, this.levels.length);
+    const size = this.nodes + 1;
+    if (this.keys.length < size) {
+      const capacity = Math.max(size, this.keys.length * 2);
+      this.keys = new Float64Array(capacity);
+      this.counts = new Float64Array(capacity);
+      this.fenwick = new Float64Array(capacity + 1);
+      this.topEnds = new Float64Array(capacity);
+      this.stack = new Int32Array(capacity);
+      this.parents = new Int32Array(capacity);
+      this.pathCounts = new Float64Array(capacity);
+      this.starts = new Float64Array(capacity);
+    }
+    const keys = this.keys;
+    let m = 0;
+    for (let level = 0; level < levels; level++) {
       const span = 2 ** level;
       for (const [index, count] of this.levels[level]) {
         if (count > 0) {
-          const node: TreeNode = {
-            min: index * span,
-            max: (index + 1) * span - 1,
-            count,
-            subtree: 0,
-            children: [],
-            parent: root,
-          };
-          nodes.push(node);
-          if (level === 0) {
-            leaves.set(index, node);
-          }
+          keys[m++] = ((index + 1) * span - 1) * LEVEL_SLOTS + level;
         }
       }
     }
-    nodes.sort(postLess);
-    // Dyadic ranges nest or are disjoint, so in post order a node's descendants come before it, and the
-    // outermost of them are the finished subtrees at the top of the stack that start within its range.
-    const stack: TreeNode[] = [];
-    for (const node of nodes) {
-      let first = stack.length;
-      while (first > 0 && stack[first - 1].min >= node.min) {
-        first--;
+    keys.subarray(0, m).sort();
+    const counts = this.counts;
+    const stack = this.stack;
+    const parents = this.parents;
+    const starts = this.starts;
+    let depth = 0;
+    for (let i = 0; i < m; i++) {
+      const level = keys[i] % LEVEL_SLOTS;
+      const span = 2 ** level;
+      const end = (keys[i] - level) / LEVEL_SLOTS;
+      counts[i] = this.levels[level].get((end + 1) / span - 1)!;
+      // Dyadic ranges nest or are disjoint, so in post order the nodes under this one are the finished
+      // subtrees on top of the stack that start within its range; what is left at the end is the root's.
+      const start = end - span + 1;
+      starts[i] = start;
+      while (depth > 0 && starts[stack[depth - 1]] >= start) {
+        parents[stack[--depth]] = i;
       }
-      for (let s = first; s < stack.length; s++) {
-        stack[s].parent = node;
-        node.children.push(stack[s]);
-      }
-      stack.length = first;
-      stack.push(node);
+      stack[depth++] = i;
     }
-    root.children = stack;
-    finishTree(root);
-    this.tree = root;
-    this.leaves = leaves;
-    return root;
+    keys[m] = this.rootMax * LEVEL_SLOTS + this.rootLevel;
+    counts[m] = this.get(this.rootLevel, 0);
+    starts[m] = 0;
+    parents[m] = -1;
+    this.size1 = m + 1;
+    this.topCount = depth;
+    for (let s = 0; s < depth; s++) {
+      this.topEnds[s] = endOf(keys[stack[s]]);
+      parents[stack[s]] = m;
+    }
+    // Ancestors come later in post order. A leaf's count, the one thing that changes between rebuilds, is
+    // never on a path that massStartingBy reads (a leaf never reaches past the value it holds).
+    const pathCounts = this.pathCounts;
+    for (let i = m; i >= 0; i--) {
+      pathCounts[i] = counts[i] + (parents[i] >= 0 ? pathCounts[parents[i]] : 0);
+    }
+    const fenwick = this.fenwick;
+    fenwick.fill(0, 0, this.size1 + 1);
+    for (let i = 1; i <= this.size1; i++) {
+      fenwick[i] += counts[i - 1];
+      const parent = i + (i & -i);
+      if (parent <= this.size1) {
+        fenwick[parent] += fenwick[i];
+      }
+    }
+    this.valid = true;
+  }
+
+  /** Count of the first `positions` nodes of the order. */
+  private prefix(positions: number): number {
+    let sum = 0;
+    for (let i = positions; i > 0; i -= i & -i) {
+      sum += this.fenwick[i];
+    }
+    return sum;
+  }
+
+  /** Count of the nodes that end at or before x (CNode's walk, summed over the post-order prefix). */
+  private massEndingBy(x: number): number {
+    return this.prefix(firstAbove(this.keys, this.size1, (Math.floor(x) + 1) * LEVEL_SLOTS - 1));
+  }
+
+  /**
+   * Count of the nodes that start at or before x: those ending by x, and the chain of nested nodes that
+   * hold x and reach past it. The first node ending past x lies inside the deepest of that chain, so the
+   * chain starts at its first ancestor (or itself) that holds x.
+   */
+  private massStartingBy(x: number): number {
+    const xi = Math.floor(x);
+    const first = firstAbove(this.keys, this.size1, (xi + 1) * LEVEL_SLOTS - 1);
+    let mass = this.prefix(first);
+    let node = first < this.size1 ? first : -1;
+    while (node >= 0 && this.starts[node] > xi) {
+      node = this.parents[node];
+    }
+    if (node >= 0) {
+      mass += this.pathCounts[node];
+    }
+    return mass;
   }
 
   /** Bounds on the fraction of values ≤ x: nodes ending at or before x, and nodes starting there. */
@@ -321,30 +386,32 @@ export class QDigest {
     if (this.total === 0) {
       return [0, 0];
     }
-    const root = this.root();
-    return [massEndingBy(root, x) / this.total, massStartingBy(root, x) / this.total];
+    this.order();
+    return [this.massEndingBy(x) / this.total, this.massStartingBy(x) / this.total];
   }
 
-  /** Smallest value v with at least round(q·n) counts at or below it (CQDigest::quantile). */
+  /**
+   * Smallest value v with at least round(q·n) counts at or below it (CQDigest::quantile). ml-cpp descends
+   * into the first child whose subtree reaches the target; in post order that ends at the first node whose
+   * prefix does, which the Fenwick tree finds in one descent.
+   */
   quantile(q: number): number {
     if (this.total === 0) {
       throw new RangeError('quantile of an empty digest');
     }
+    this.order();
     const target = Math.floor(q * this.total + 0.5);
-    let left = 0;
-    let node = this.root();
-    for (let descended = true; descended;) {
-      descended = false;
-      for (const child of node.children) {
-        if (left + child.subtree >= target) {
-          node = child;
-          descended = true;
-          break;
-        }
-        left += child.subtree;
+    const fenwick = this.fenwick;
+    let position = 0;
+    let sum = 0;
+    for (let step = 2 ** Math.floor(Math.log2(this.size1)); step > 0; step = Math.floor(step / 2)) {
+      const next = position + step;
+      if (next <= this.size1 && sum + fenwick[next] < target) {
+        position = next;
+        sum += fenwick[next];
       }
     }
-    return node.max;
+    return endOf(this.keys[Math.min(position, this.size1 - 1)]);
   }
 
   /** Bounds on the density at x: mass between the neighbouring node ends, per unit (CQDigest::pdf). */
@@ -352,13 +419,52 @@ export class QDigest {
     if (this.total === 0) {
       return [0, 0];
     }
-    const root = this.root();
-    const inf = infimum(root, x, 0);
-    const sup = supremum(root, x, UINT32_MAX);
+    this.order();
+    const inf = this.infimum(x);
+    const sup = this.supremum(x);
     const [infLower, infUpper] = this.cdf(inf);
     const [supLower, supUpper] = this.cdf(sup);
     const width = Math.max(sup - inf, 1);
     return [Math.max(supLower - infUpper, 0) / width, Math.max(supUpper - infLower, 0) / width];
+  }
+
+  /**
+   * Largest end below x of a node with counts, 0 if none (CNode::superlevelSetInfimum): the walk reaches
+   * every node ending below x, so this is the last such node in post order, skipping an empty root.
+   */
+  private infimum(x: number): number {
+    let last = firstAbove(this.keys, this.size1, Math.ceil(x) * LEVEL_SLOTS - 1) - 1;
+    if (last === this.size1 - 1 && this.counts[last] === 0) {
+      last--;
+    }
+    return last >= 0 ? endOf(this.keys[last]) : 0;
+  }
+
+  /**
+   * Smallest node end above x as ml-cpp's walk finds it (CNode::sublevelSetSupremum), UINT32_MAX if none.
+   * That walk looks only at the root's children: it stops at the first child from the right that ends at or
+   * before x, and everything under that child ends at or before x too.
+   */
+  private supremum(x: number): number {
+    let result = UINT32_MAX;
+    const ends = this.topEnds;
+    let lo = 0;
+    let hi = this.topCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ends[mid] > x) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    if (lo < this.topCount) {
+      result = ends[lo];
+    }
+    if (this.rootMax > x && this.counts[this.size1 - 1] > 0) {
+      result = Math.min(result, this.rootMax);
+    }
+    return result;
   }
 
   /** (value, cumulative count) at each distinct node end in post order (CQDigest::summary). */
@@ -367,16 +473,17 @@ export class QDigest {
     if (this.total === 0) {
       return result;
     }
-    const nodes: TreeNode[] = [];
-    postOrder(this.root(), nodes);
-    let last = nodes[0].max;
-    let count = nodes[0].count;
-    for (let i = 1; i < nodes.length; i++) {
-      if (nodes[i].max !== last) {
+    this.order();
+    const { keys, counts } = this;
+    let last = endOf(keys[0]);
+    let count = counts[0];
+    for (let i = 1; i < this.size1; i++) {
+      const end = endOf(keys[i]);
+      if (end !== last) {
         result.push([last, count]);
-        last = nodes[i].max;
+        last = end;
       }
-      count += nodes[i].count;
+      count += counts[i];
     }
     if (result.length === 0 || result[result.length - 1][1] < count) {
       result.push([this.rootMax, count]);
@@ -407,81 +514,23 @@ export class QDigest {
   }
 }
 
-/** Sorts children into post order and fills in subtree counts. */
-function finishTree(node: TreeNode): number {
-  node.children.sort(postLess);
-  node.subtree = node.count;
-  for (const child of node.children) {
-    node.subtree += finishTree(child);
-  }
-  return node.subtree;
+function endOf(key: number): number {
+  return (key - (key % LEVEL_SLOTS)) / LEVEL_SLOTS;
 }
 
-function postOrder(node: TreeNode, out: TreeNode[]): void {
-  for (const child of node.children) {
-    postOrder(child, out);
-  }
-  out.push(node);
-}
-
-/** Count of the nodes that end at or before x. */
-function massEndingBy(node: TreeNode, x: number): number {
-  if (node.max <= x) {
-    return node.subtree;
-  }
-  let mass = 0;
-  for (const child of node.children) {
-    mass += massEndingBy(child, x);
-  }
-  return mass;
-}
-
-/** Count of the nodes that start at or before x. */
-function massStartingBy(node: TreeNode, x: number): number {
-  if (node.max <= x) {
-    return node.subtree;
-  }
-  if (node.min > x) {
-    return 0;
-  }
-  let mass = node.count;
-  for (const child of node.children) {
-    mass += massStartingBy(child, x);
-  }
-  return mass;
-}
-
-/** Largest node end below x (CNode::superlevelSetInfimum), `result` if none. */
-function infimum(node: TreeNode, x: number, result: number): number {
-  for (const child of node.children) {
-    if (child.max < x) {
-      result = Math.max(result, child.max);
+/** First position among the first `size` sorted keys whose key exceeds `key`. */
+function firstAbove(keys: Float64Array, size: number, key: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] > key) {
+      hi = mid;
     } else {
-      result = infimum(child, x, result);
-      break;
+      lo = mid + 1;
     }
   }
-  if (node.max < x && node.count > 0) {
-    result = Math.max(result, node.max);
-  }
-  return result;
-}
-
-/** Smallest node end above x as ml-cpp's traversal finds it (CNode::sublevelSetSupremum), `result` if none. */
-function supremum(node: TreeNode, x: number, result: number): number {
-  for (let i = node.children.length - 1; i >= 0; i--) {
-    const child = node.children[i];
-    if (child.max > x) {
-      result = Math.min(result, child.max);
-    } else {
-      result = supremum(child, x, result);
-      break;
-    }
-  }
-  if (node.max > x && node.count > 0) {
-    result = Math.min(result, node.max);
-  }
-  return result;
+  return lo;
 }
 
 /**
