@@ -23,7 +23,12 @@ export function feedBucket(detector: Detector, tracker: GroupTracker, input: Buc
   out.buckets.push(bucket);
   for (const r of records) {
     const id = ids.get(r.entity);
-    out.records.push(id ? { ...r, groupId: id } : r);
+    // In place: the detector hands each record over once, and a copy per grouped record would double what
+    // a long detection holds until it answers.
+    if (id) {
+      r.groupId = id;
+    }
+    out.records.push(r);
   }
 }
 

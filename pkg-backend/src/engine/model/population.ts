@@ -275,13 +275,19 @@ export class PopulationModel implements CategoryModel {
     // Stable, so equally probable values keep the order the entity used them in.
     order.sort((a, b) => this.groupedP[a] - this.groupedP[b]);
     const cutoff = Math.max(CAUSE_RELATIVE_SLACK * this.groupedP[order[0]], CAUSE_ABSOLUTE_CUTOFF);
-    const causes: Cause[] = [];
-    for (let j = 0; j < order.length && causes.length < MAX_CAUSES; j++) {
-      const s = order[j];
-      if (j === 0 || this.groupedP[s] <= cutoff) {
-        const v = this.pairs.valueOf(this.groupedPair[s]);
-        causes.push({ by: this.values.name(v), probability: this.groupedP[s], count: this.groupedCount[s] });
+    let kept = 0;
+    for (let j = 0; j < order.length && kept < MAX_CAUSES; j++) {
+      if (j === 0 || this.groupedP[order[j]] <= cutoff) {
+        order[kept++] = order[j];
       }
+    }
+    // Sized up front: a record keeps its causes until the detection answers, and an array grown by push
+    // holds room for 17 of them.
+    const causes = new Array<Cause>(kept);
+    for (let j = 0; j < kept; j++) {
+      const s = order[j];
+      const v = this.pairs.valueOf(this.groupedPair[s]);
+      causes[j] = { by: this.values.name(v), probability: this.groupedP[s], count: this.groupedCount[s] };
     }
     const strongest = this.pairs.valueOf(this.groupedPair[order[0]]);
     const entity = this.entities.name(this.bucketEntity[i]);
