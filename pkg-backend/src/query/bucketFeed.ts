@@ -23,8 +23,8 @@ export function feedBucket(detector: Detector, tracker: GroupTracker, input: Buc
   out.buckets.push(bucket);
   for (const r of records) {
     const id = ids.get(r.entity);
-    // In place: the detector hands each record over once, and a copy per grouped record would double what
-    // a long detection holds until it answers.
+    // In place: the detector hands each record over once, so a copy would only be one more allocation per
+    // grouped record.
     if (id) {
       r.groupId = id;
     }

@@ -45,7 +45,7 @@ export class QDigest {
    * walks is a prefix sum or a search. The root is the last position. Rebuilt only after nodes change.
    */
   private valid = false;
-  private size1 = 0;
+  private positions = 0;
   private keys = new Float64Array(64);
   private counts = new Float64Array(64);
   private fenwick = new Float64Array(65);
@@ -173,13 +173,13 @@ export class QDigest {
     if (!this.valid) {
       return false;
     }
-    const position = firstAbove(this.keys, this.size1, value * LEVEL_SLOTS - 1);
-    if (position >= this.size1 || this.keys[position] !== value * LEVEL_SLOTS) {
+    const position = firstAbove(this.keys, this.positions, value * LEVEL_SLOTS - 1);
+    if (position >= this.positions || this.keys[position] !== value * LEVEL_SLOTS) {
       return false;
     }
     this.counts[position] += count;
     const fenwick = this.fenwick;
-    for (let i = position + 1; i <= this.size1; i += i & -i) {
+    for (let i = position + 1; i <= this.positions; i += i & -i) {
       fenwick[i] += count;
     }
     return true;
@@ -324,7 +324,7 @@ export class QDigest {
     counts[m] = this.get(this.rootLevel, 0);
     starts[m] = 0;
     parents[m] = -1;
-    this.size1 = m + 1;
+    this.positions = m + 1;
     this.topCount = depth;
     for (let s = 0; s < depth; s++) {
       this.topEnds[s] = endOf(keys[stack[s]]);
@@ -337,11 +337,11 @@ export class QDigest {
       pathCounts[i] = counts[i] + (parents[i] >= 0 ? pathCounts[parents[i]] : 0);
     }
     const fenwick = this.fenwick;
-    fenwick.fill(0, 0, this.size1 + 1);
-    for (let i = 1; i <= this.size1; i++) {
+    fenwick.fill(0, 0, this.positions + 1);
+    for (let i = 1; i <= this.positions; i++) {
       fenwick[i] += counts[i - 1];
       const parent = i + (i & -i);
-      if (parent <= this.size1) {
+      if (parent <= this.positions) {
         fenwick[parent] += fenwick[i];
       }
     }
@@ -359,7 +359,7 @@ export class QDigest {
 
   /** Count of the nodes that end at or before x (CNode's walk, summed over the post-order prefix). */
   private massEndingBy(x: number): number {
-    return this.prefix(firstAbove(this.keys, this.size1, (Math.floor(x) + 1) * LEVEL_SLOTS - 1));
+    return this.prefix(firstAbove(this.keys, this.positions, (Math.floor(x) + 1) * LEVEL_SLOTS - 1));
   }
 
   /**
@@ -369,9 +369,9 @@ export class QDigest {
    */
   private massStartingBy(x: number): number {
     const xi = Math.floor(x);
-    const first = firstAbove(this.keys, this.size1, (xi + 1) * LEVEL_SLOTS - 1);
+    const first = firstAbove(this.keys, this.positions, (xi + 1) * LEVEL_SLOTS - 1);
     let mass = this.prefix(first);
-    let node = first < this.size1 ? first : -1;
+    let node = first < this.positions ? first : -1;
     while (node >= 0 && this.starts[node] > xi) {
       node = this.parents[node];
     }
@@ -404,14 +404,14 @@ export class QDigest {
     const fenwick = this.fenwick;
     let position = 0;
     let sum = 0;
-    for (let step = 2 ** Math.floor(Math.log2(this.size1)); step > 0; step = Math.floor(step / 2)) {
+    for (let step = 2 ** Math.floor(Math.log2(this.positions)); step > 0; step = Math.floor(step / 2)) {
       const next = position + step;
-      if (next <= this.size1 && sum + fenwick[next] < target) {
+      if (next <= this.positions && sum + fenwick[next] < target) {
         position = next;
         sum += fenwick[next];
       }
     }
-    return endOf(this.keys[Math.min(position, this.size1 - 1)]);
+    return endOf(this.keys[Math.min(position, this.positions - 1)]);
   }
 
   /** Bounds on the density at x: mass between the neighbouring node ends, per unit (CQDigest::pdf). */
@@ -433,8 +433,8 @@ export class QDigest {
    * every node ending below x, so this is the last such node in post order, skipping an empty root.
    */
   private infimum(x: number): number {
-    let last = firstAbove(this.keys, this.size1, Math.ceil(x) * LEVEL_SLOTS - 1) - 1;
-    if (last === this.size1 - 1 && this.counts[last] === 0) {
+    let last = firstAbove(this.keys, this.positions, Math.ceil(x) * LEVEL_SLOTS - 1) - 1;
+    if (last === this.positions - 1 && this.counts[last] === 0) {
       last--;
     }
     return last >= 0 ? endOf(this.keys[last]) : 0;
@@ -461,7 +461,7 @@ export class QDigest {
     if (lo < this.topCount) {
       result = ends[lo];
     }
-    if (this.rootMax > x && this.counts[this.size1 - 1] > 0) {
+    if (this.rootMax > x && this.counts[this.positions - 1] > 0) {
       result = Math.min(result, this.rootMax);
     }
     return result;
@@ -477,7 +477,7 @@ export class QDigest {
     const { keys, counts } = this;
     let last = endOf(keys[0]);
     let count = counts[0];
-    for (let i = 1; i < this.size1; i++) {
+    for (let i = 1; i < this.positions; i++) {
       const end = endOf(keys[i]);
       if (end !== last) {
         result.push([last, count]);

@@ -10,7 +10,7 @@ function formatRatio(ratio: number): string {
 
 /**
  * The sentence as one flat string, joined from its parts: a template literal leaves V8 a tree of a dozen
- * concatenation nodes, about four times the sentence's bytes, and a detection over millions of rows keeps
+ * concatenation nodes, several times the sentence's bytes, and a detection over millions of rows keeps
  * tens of thousands of these sentences until it answers.
  */
 export function explain(observation: EntityObservation, byField: string, overField: string | null): string {
