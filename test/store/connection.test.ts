@@ -286,6 +286,39 @@ describe('timeouts', () => {
     expect(b.kind).toBe('timeout');
   });
 
+  it('a chunk ended by idle_in_transaction_session_timeout between fetches → timeout naming the setting', async () => {
+    const strict = testPool();
+    // Every session of this pool ends a transaction left idle for 200 ms, as a server configured so would.
+    strict.on('connect', (client) => void client.query('SET idle_in_transaction_session_timeout = 200'));
+    try {
+      const rows = Array.from({ length: 6 }, (_, i) => ({ ts: utc(`2024-01-01T00:0${i}:00`), state: 1, ip: 'a' }));
+      await createLogTable(strict, `${schema}.idle`);
+      await insertRows(strict, `${schema}.idle`, rows);
+      const idle = await describeTable(strict, `${schema}.idle`);
+      const gen = streamBuckets(
+        strict,
+        { table: idle, ...columns(idle), bucketSpanSeconds: 60, from: utc('2024-01-01'), to: utc('2024-01-02') },
+        { batchSize: 2 },
+      );
+      expect((await gen.next()).done).toBe(false);
+      // The engine scoring one slow bucket: the chunk's transaction sits idle past the server's limit.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const err = await failure(
+        (async () => {
+          for (let next = await gen.next(); !next.done; next = await gen.next()) {
+            // drain
+          }
+        })(),
+      );
+      expect(err.kind).toBe('timeout');
+      expect(err.pgCode).toBe('25P03');
+      expect(err.message).toContain(`${schema}.idle`);
+      expect(err.message).toContain('idle_in_transaction_session_timeout');
+    } finally {
+      await strict.end();
+    }
+  });
+
   it('toStoreError keeps server fields and passes StoreErrors through', () => {
     const pgErr = Object.assign(new Error('relation "x" does not exist'), {
       code: '42P01',

@@ -125,6 +125,13 @@ export function connectionTarget(pool: pg.Pool): ConnectionTarget {
   return targets.get(pool) ?? { statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS };
 }
 
+const serverErrors = new WeakMap<pg.ClientBase, Error>();
+
+/** What ended a checked-out client between two of its statements, if anything did. */
+export function errorBetweenStatements(client: pg.ClientBase): Error | undefined {
+  return serverErrors.get(client);
+}
+
 export function createPool(config: ConnectionConfig): pg.Pool {
   const pool = new pg.Pool(poolConfig(config));
   // An idle client losing its server (restart, network) emits 'error' on the pool; unhandled, Node would
@@ -138,10 +145,16 @@ export function createPool(config: ConnectionConfig): pg.Pool {
   // shutdown) emits 'error' from inside the socket's close handler, and the pool only listens while the
   // client is idle. Unheard, that emit throws through the runtime's socket code: under bun (the shipped
   // executable) the throw leaves its close handling half done and the event loop spins at 100 % CPU,
-  // answering nothing, SIGTERM included. The error itself already reached the running query
-  // (pg errors every queued query first), so listening is all that is needed.
+  // answering nothing, SIGTERM included. An error under a statement already reached it (pg errors every
+  // queued query first); one between statements (the server ending an idle transaction) is kept, as the next
+  // statement only hears that the client is "not queryable".
   pool.on('connect', (client) => {
-    client.on('error', () => undefined);
+    // The first error is the server's reason; the socket closing right after adds "terminated unexpectedly".
+    client.on('error', (err) => {
+      if (!serverErrors.has(client)) {
+        serverErrors.set(client, err);
+      }
+    });
   });
   let parsed: { host?: string; port?: number; database?: string; user?: string } = {};
   if (config.connectionString) {

@@ -188,6 +188,15 @@ export function toStoreError(err: unknown, context: ErrorContext = {}): StoreErr
       fields,
     );
   }
+  if (code === '25P03') {
+    return new StoreError(
+      'timeout',
+      `PostgreSQL ended the session of the query${table}${context.operation ? ` (${context.operation})` : ''} while it was idle in a transaction: ${message}. ` +
+        'A detection reads each chunk in one transaction and waits between fetches while it scores; set ' +
+        "idle_in_transaction_session_timeout to 0 for the plugin's role, or well above a second.",
+      fields,
+    );
+  }
   if (code === '55P03') {
     return new StoreError('timeout', `query${table} waited too long for a lock: ${message}.`, fields);
   }

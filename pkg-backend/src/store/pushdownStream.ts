@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import type { BucketInput } from '../engine/types.ts';
 import { sendCancel } from './cancel.ts';
+import { errorBetweenStatements } from './connection.ts';
 import { cancelledError, toStoreError, type ErrorContext } from './errors.ts';
 import { pushdownStatement } from './partitionPushdown.ts';
 import { parseStats, type PushdownPlan, type PushdownRow } from './pushdown.ts';
@@ -141,7 +142,10 @@ export class OpenChunk<Row, B> {
     try {
       const query = { text: statement.text, values: statement.values };
       return rowMode ? await this.client!.query({ ...query, rowMode }) : await this.client!.query(query);
-    } catch (err) {
+    } catch (caught) {
+      // Between two fetches the transaction is idle while the engine scores: a server ending it there (its
+      // idle_in_transaction_session_timeout) says why on the client, not on this statement.
+      const err = ((caught as { code?: string }).code ? undefined : errorBetweenStatements(this.client!)) ?? caught;
       this.failed = err as Error;
       // Only the cancel's own error (57014) reads as a cancellation: a server that died meanwhile (which may be
       // what aborted the signal, through a lost job lock) is reported as what it is.
