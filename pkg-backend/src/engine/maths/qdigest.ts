@@ -447,19 +447,9 @@ export class QDigest {
    */
   private supremum(x: number): number {
     let result = UINT32_MAX;
-    const ends = this.topEnds;
-    let lo = 0;
-    let hi = this.topCount;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid] > x) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    if (lo < this.topCount) {
-      result = ends[lo];
+    const first = firstAbove(this.topEnds, this.topCount, x);
+    if (first < this.topCount) {
+      result = this.topEnds[first];
     }
     if (this.rootMax > x && this.counts[this.positions - 1] > 0) {
       result = Math.min(result, this.rootMax);
@@ -518,7 +508,7 @@ function endOf(key: number): number {
   return (key - (key % LEVEL_SLOTS)) / LEVEL_SLOTS;
 }
 
-/** First position among the first `size` sorted keys whose key exceeds `key`. */
+/** First position among the first `size` sorted values whose value exceeds `key`. */
 function firstAbove(keys: Float64Array, size: number, key: number): number {
   let lo = 0;
   let hi = size;
