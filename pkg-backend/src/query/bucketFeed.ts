@@ -13,7 +13,7 @@ export type BucketSummary = Omit<BucketResult, 'records'>;
 
 export interface FeedResults {
   buckets: BucketSummary[];
-  records: RecordResult[];
+  records: { push(record: RecordResult): void };
 }
 
 export function feedBucket(detector: Detector, tracker: GroupTracker, input: BucketInput, out: FeedResults): void {

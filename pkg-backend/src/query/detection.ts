@@ -21,6 +21,7 @@ import {
 } from './definition.ts';
 import { detectorKey } from './detectorKey.ts';
 import { detectorMemory, type ModelMemory } from './modelMemory.ts';
+import { PackedRecords } from './packedRecords.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
 
@@ -118,7 +119,7 @@ export function alignDown(ms: number, spanMs: number): number {
 /** A detector with its groups and every result so far; advanced over time, cloned to look ahead. */
 export class DetectionRun {
   buckets: BucketSummary[] = [];
-  records: RecordResult[] = [];
+  records = new PackedRecords();
   bucketsProcessed = 0;
   tuples = 0;
   private detector: Detector;
@@ -163,7 +164,7 @@ export class DetectionRun {
       tracker: structuredClone(this.tracker.toJSON()),
     });
     copy.buckets = this.buckets.slice();
-    copy.records = this.records.slice();
+    copy.records = this.records.clone();
     copy.bucketsProcessed = this.bucketsProcessed;
     copy.tuples = this.tuples;
     return copy;
@@ -186,7 +187,7 @@ export class DetectionRun {
       from,
       to,
       buckets: this.fillEmpty(withData, lo, hi),
-      records: this.records.filter((r) => inRange(r.time)),
+      records: this.records.inRange(lo, hi),
       groups: this.tracker.groups().filter((g) => g.end > lo && g.start < hi),
       stats: {
         historyFrom: this.prepared.dataFrom,

@@ -76,6 +76,16 @@ export function growFloat64(a: Float64Array<ArrayBuffer>, needed: number): Float
   return b;
 }
 
+export function growUint8(a: Uint8Array<ArrayBuffer>, needed: number): Uint8Array<ArrayBuffer> {
+  if (needed <= a.length) {
+    return a;
+  }
+  const b = new Uint8Array(grownLength(a.length, needed));
+  b.set(a);
+  release(a.buffer);
+  return b;
+}
+
 /** Below this an outgrown buffer is simply left to the collector. */
 const RELEASE_BYTES = 1 << 16;
 

@@ -1,0 +1,95 @@
+/**
+ * A run's records packed off the heap: read back exactly as pushed (strings of any kind, numbers JSON would
+ * alter), by time range, in push order, and independent of the copies a clone or a snapshot hands out.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RecordResult } from '../../pkg-backend/src/engine/types.ts';
+import { PackedRecords } from '../../pkg-backend/src/query/packedRecords.ts';
+
+function record(time: number, entity: string, extra: Partial<RecordResult> = {}): RecordResult {
+  return {
+    time,
+    by: 'state 7',
+    over: entity,
+    entity,
+    probability: 1 / 3,
+    rawScore: 12.345678901234567,
+    score: 87.5,
+    typical: 1 / 3,
+    actual: 1,
+    count: 2,
+    causes: [
+      { by: 'state 7', probability: 1 / 3, count: 2 },
+      { by: 'state 9', probability: 5e-324, count: 1 },
+    ],
+    explanation: { firstOccurrence: true, relativeRarity: 1e300, text: `first occurrence of state 7 for ip ${entity}` },
+    ...extra,
+  };
+}
+
+describe('PackedRecords', () => {
+  it('gives back every record exactly, in push order, for any time range', () => {
+    const packed = new PackedRecords();
+    const pushed: RecordResult[] = [];
+    for (let i = 0; i < 1000; i++) {
+      // Several records per time, as a bucket has; some carry a group id.
+      const r = record(1_000 * Math.floor(i / 3), `10.0.${i % 7}.${i}`, i % 5 === 0 ? { groupId: `g-${i}` } : {});
+      packed.push(r);
+      pushed.push(structuredClone(r));
+    }
+    expect(packed.length).toBe(1000);
+    expect(packed.inRange(-Infinity, Infinity)).toStrictEqual(pushed);
+    const lo = 1_000 * 50;
+    const hi = 1_000 * 200;
+    expect(packed.inRange(lo, hi)).toStrictEqual(pushed.filter((r) => r.time >= lo && r.time < hi));
+    expect(packed.inRange(lo + 1, lo + 999)).toStrictEqual([]);
+    expect(packed.inRange(hi, lo)).toStrictEqual([]);
+    expect(new PackedRecords().inRange(-Infinity, Infinity)).toStrictEqual([]);
+  });
+
+  it('keeps strings JSON escapes and numbers JSON would alter', () => {
+    const packed = new PackedRecords();
+    const odd = [
+      record(1, 'a"b\\c\n\u0000\u2028'),
+      record(2, 'Zürich 東京 🦊'),
+      // A lone surrogate is not valid UTF-16 text, yet a log value can hold one.
+      record(3, '\ud800x\udfff'),
+      record(4, 'nan', { rawScore: NaN }),
+      record(5, 'inf', { explanation: { firstOccurrence: false, relativeRarity: Infinity, text: 'x' } }),
+      record(6, 'negative zero', { typical: -0 }),
+      record(7, 'plain'),
+    ];
+    for (const r of odd) {
+      packed.push(r);
+    }
+    const back = packed.inRange(0, 100);
+    expect(back).toStrictEqual(odd);
+    expect(Object.is(back[5].typical, -0)).toBe(true);
+    expect(back[3].rawScore).toBeNaN();
+    // The odd ones come back as copies too.
+    expect(back[3]).not.toBe(odd[3]);
+    expect(packed.inRange(4, 6)).toStrictEqual(odd.slice(3, 5));
+  });
+
+  it('hands out fresh objects, and a clone grows on its own', () => {
+    const packed = new PackedRecords();
+    packed.push(record(10, 'x'));
+    const first = packed.inRange(0, 100);
+    first[0].score = -1;
+    first[0].causes.push({ by: 'mutated', probability: 1, count: 1 });
+    expect(packed.inRange(0, 100)).toStrictEqual([record(10, 'x')]);
+
+    const copy = packed.clone();
+    copy.push(record(20, 'y'));
+    packed.push(record(30, 'z'));
+    expect(copy.inRange(0, 100).map((r) => r.entity)).toStrictEqual(['x', 'y']);
+    expect(packed.inRange(0, 100).map((r) => r.entity)).toStrictEqual(['x', 'z']);
+  });
+
+  it('refuses a record older than the last one, since ranges are found by time', () => {
+    const packed = new PackedRecords();
+    packed.push(record(10, 'x'));
+    expect(() => packed.push(record(9, 'y'))).toThrow(/record at 9 pushed after one at 10/);
+    expect(packed.length).toBe(1);
+  });
+});
