@@ -3,7 +3,9 @@
  * alter), by time range, in push order, and independent of the copies a clone or a snapshot hands out.
  */
 import { describe, expect, it } from 'vitest';
-import type { RecordResult } from '../../pkg-backend/src/engine/types.ts';
+import { Rng } from '../../pkg-backend/src/demo/random.ts';
+import { Detector } from '../../pkg-backend/src/engine/detector.ts';
+import type { BucketTuple, RecordResult } from '../../pkg-backend/src/engine/types.ts';
 import { PackedRecords } from '../../pkg-backend/src/query/packedRecords.ts';
 
 function record(time: number, entity: string, extra: Partial<RecordResult> = {}): RecordResult {
@@ -58,6 +60,11 @@ describe('PackedRecords', () => {
       record(5, 'inf', { explanation: { firstOccurrence: false, relativeRarity: Infinity, text: 'x' } }),
       record(6, 'negative zero', { typical: -0 }),
       record(7, 'plain'),
+      // Shapes the positional form does not know are kept whole.
+      { ...record(8, 'extra field'), extra: { nested: [1, 'two'] } } as RecordResult,
+      record(9, 'extra cause field', { causes: [{ by: 'b', probability: 0.5, count: 1, note: 'x' } as never] }),
+      record(10, 'undefined group', { groupId: undefined }),
+      record(11, 'string count', { count: '3' as never }),
     ];
     for (const r of odd) {
       packed.push(r);
@@ -69,6 +76,32 @@ describe('PackedRecords', () => {
     // The odd ones come back as copies too.
     expect(back[3]).not.toBe(odd[3]);
     expect(packed.inRange(4, 6)).toStrictEqual(odd.slice(3, 5));
+  });
+
+  it("gives back the engine's own records exactly", () => {
+    const detector = new Detector({ function: 'freq_rare', byField: 'state', overField: 'ip', bucketSpanSeconds: 300 });
+    const packed = new PackedRecords();
+    const emitted: RecordResult[] = [];
+    const rng = new Rng(7);
+    for (let b = 0; b < 600; b++) {
+      const tuples: BucketTuple[] = [];
+      for (let k = 0; k < 1 + Math.floor(rng.next() * 6); k++) {
+        // Skewed, as in the engine's own tests: state 0 common, high states rare.
+        const state = `state ${Math.floor(Math.pow(rng.next(), 4) * 30)}`;
+        const ip = `10.0.0.${Math.floor(rng.next() * 40)}`;
+        tuples.push({ by: state, over: ip, count: 1 + (k % 3), successful: 1, minId: '1', maxId: '2' });
+      }
+      for (const r of detector.process({ start: b * 300_000, tuples }).records) {
+        if (emitted.length % 2 === 0) {
+          r.groupId = `group ${b}`;
+        }
+        packed.push(r);
+        emitted.push(structuredClone(r));
+      }
+    }
+    expect(emitted.length).toBeGreaterThanOrEqual(4);
+    expect(emitted.some((r) => r.groupId)).toBe(true);
+    expect(packed.inRange(-Infinity, Infinity)).toStrictEqual(emitted);
   });
 
   it('hands out fresh objects, and a clone grows on its own', () => {
