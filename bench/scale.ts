@@ -5,15 +5,42 @@
  * alone; bare and detect alternate, so a busy moment on the shared cores hits both alike.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type pg from 'pg';
 import { BENCH_TABLE_DAYS, BENCH_TABLE_START, ensureBenchTable } from '../pkg-backend/src/store/index.ts';
 import type { ScaleChildReport, ScaleMeasure } from './scaleChild.ts';
 
 const DAY = 86_400_000;
-const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL('./scaleChild.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let bundled: Promise<string> | undefined;
+
+/**
+ * The child as one bundled file, which is how the plugin runs (bun --compile bundles these same sources).
+ * Through bin/run-ts.mjs the child also held tsx's loader and its transformed modules, about 45 MB of peak
+ * RSS that no plugin process carries. Bundled once per bench run.
+ */
+function childScript(): Promise<string> {
+  bundled ??= (async () => {
+    const outfile = join(ROOT, 'node_modules', '.cache', 'rarity-bench', 'scaleChild.mjs');
+    await build({
+      entryPoints: [CHILD],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      // pg's optional native binding is never installed; its CommonJS code needs a require in an ES module.
+      external: ['pg-native'],
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    return outfile;
+  })();
+  return bundled;
+}
 /**
  * The baseline holds the whole aggregate in memory (one JS array per tuple): near 10 M tuples that passes
  * V8's default heap limit. Only the bare child gets more; detection runs with the defaults the plugin has.
@@ -58,12 +85,13 @@ export function defaultScaleRepeats(rows: number): number {
   return rows >= 10_000_000 ? 1 : 3;
 }
 
-function runChild(databaseUrl: string, table: string, measure: ScaleMeasure): Promise<ScaleChildReport> {
+async function runChild(databaseUrl: string, table: string, measure: ScaleMeasure): Promise<ScaleChildReport> {
+  const script = await childScript();
   const from = BENCH_TABLE_START;
   // The last generated row sits exactly at the end of the 30 days: one second more takes it in, as in (b).
   const to = new Date(from.getTime() + BENCH_TABLE_DAYS * DAY + 1000);
   const heap = measure === 'bare' ? [`--max-old-space-size=${BARE_HEAP_MB}`] : [];
-  const args = [...heap, RUN_TS, CHILD, '--database-url', databaseUrl, '--table', table, '--measure', measure];
+  const args = [...heap, script, '--database-url', databaseUrl, '--table', table, '--measure', measure];
   args.push('--from', from.toISOString(), '--to', to.toISOString());
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

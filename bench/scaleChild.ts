@@ -1,7 +1,8 @@
 /**
  * One measurement of (f) in a process of its own, so its peak RSS is that measurement's alone: either the bare
  * aggregate (the baseline) or rarity detection, freq_rare by state over ip in 5-minute buckets over [from, to).
- * Prints one JSON line on stdout: { measure, seconds, tuples, maxRssKb, rssBeforeKb }. Spawned by bench/scale.ts:
+ * Prints one JSON line on stdout: { measure, seconds, tuples, maxRssKb, rssBeforeKb }. bench/scale.ts runs it bundled;
+ * by hand:
  *   node bin/run-ts.mjs bench/scaleChild.ts --database-url URL --table T --measure bare|detect --from ISO --to ISO
  */
 import { parseArgs } from 'node:util';
