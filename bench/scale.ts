@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type pg from 'pg';
 import { BENCH_TABLE_DAYS, BENCH_TABLE_START, ensureBenchTable } from '../pkg-backend/src/store/index.ts';
+import { findHostBun } from '../scripts/host-bun.mjs';
 import type { ScaleChildReport, ScaleMeasure } from './scaleChild.ts';
 
 const DAY = 86_400_000;
@@ -62,6 +63,8 @@ export interface ScaleCell {
   repeats: number;
   /** Tuples the engine consumed, when that differs from the aggregate's rows. */
   detectTuples: number;
+  /** One detection under bun, the runtime the plugin ships on, when npm installed one. */
+  bun?: { seconds: number; peakRssBytes: number };
 }
 
 /** 1000000 → "1 M", 50000 → "50 k", else the number with separators. */
@@ -85,7 +88,12 @@ export function defaultScaleRepeats(rows: number): number {
   return rows >= 10_000_000 ? 1 : 3;
 }
 
-async function runChild(databaseUrl: string, table: string, measure: ScaleMeasure): Promise<ScaleChildReport> {
+async function runChild(
+  databaseUrl: string,
+  table: string,
+  measure: ScaleMeasure,
+  runtime = process.execPath,
+): Promise<ScaleChildReport> {
   const script = await childScript();
   const from = BENCH_TABLE_START;
   // The last generated row sits exactly at the end of the 30 days: one second more takes it in, as in (b).
@@ -94,7 +102,7 @@ async function runChild(databaseUrl: string, table: string, measure: ScaleMeasur
   const args = [...heap, script, '--database-url', databaseUrl, '--table', table, '--measure', measure];
   args.push('--from', from.toISOString(), '--to', to.toISOString());
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(runtime, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -144,6 +152,13 @@ export async function benchScaleCell(
       `${table} #${i + 1}: bare ${b.seconds.toFixed(2)} s (peak RSS ${mb(b.maxRssKb)} MB), detect ${d.seconds.toFixed(2)} s (peak RSS ${mb(d.maxRssKb)} MB, ${mb(d.rssBeforeKb)} MB before)`,
     );
   }
+  // Node's numbers are the ones compared with the baseline (both children run on it); bun's says what the
+  // shipped executable's runtime does with the same work.
+  const bunPath = findHostBun();
+  const bun = bunPath ? await runChild(databaseUrl, table, 'detect', bunPath) : undefined;
+  if (bun) {
+    log(`${table} under bun: detect ${bun.seconds.toFixed(2)} s (peak RSS ${mb(bun.maxRssKb)} MB)`);
+  }
   return {
     rows,
     distinctOver,
@@ -156,12 +171,17 @@ export async function benchScaleCell(
     idleRssBytes: Math.max(...detect.map((r) => r.rssBeforeKb)) * 1024,
     repeats,
     detectTuples: detect[0].tuples,
+    bun: bun && { seconds: bun.seconds, peakRssBytes: bun.maxRssKb * 1024 },
   };
 }
 
 /** The cells as a markdown table for README.md, columns padded as prettier would leave them. */
 export function scaleMarkdown(cells: readonly ScaleCell[]): string[] {
+  const withBun = cells.some((c) => c.bun);
   const head = ['rows', 'distinct over', 'tuples', 'bare s', 'detect s', 'ratio', 'tuples/s', 'peak RSS MB'];
+  if (withBun) {
+    head.push('bun s', 'bun peak RSS MB');
+  }
   const body = cells.map((c) => [
     sizeLabel(c.rows),
     // Fewer rows than addresses: each row has its own, so the table holds `rows` of them.
@@ -172,6 +192,7 @@ export function scaleMarkdown(cells: readonly ScaleCell[]): string[] {
     `${(c.detectSeconds / c.bareSeconds).toFixed(2)}×`,
     Math.round(c.tuples / c.detectSeconds).toLocaleString('en'),
     (c.peakRssBytes / 1e6).toFixed(0),
+    ...(withBun ? [c.bun ? c.bun.seconds.toFixed(2) : '–', c.bun ? (c.bun.peakRssBytes / 1e6).toFixed(0) : '–'] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, 4, ...body.map((r) => r[i].length)));
   const row = (cols: string[]) => `| ${cols.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;

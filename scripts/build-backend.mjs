@@ -42,6 +42,7 @@ import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendOutDir } from './backend-out-dir.mjs';
+import { findHostBun, hostBunCandidates, isRealBinary } from './host-bun.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pluginDir = join(root, 'pkg-backend', 'src', 'plugin');
@@ -101,32 +102,9 @@ function bunVersion() {
   return JSON.parse(readFileSync(require.resolve('bun/package.json'), 'utf8')).version;
 }
 
-/** A real binary, not the placeholder the `bun` package ships until its postinstall replaces it. */
-function isRealBinary(path) {
-  return existsSync(path) && statSync(path).size > 5_000_000;
-}
-
-function hostPackage() {
-  const a = arch() === 'arm64' ? 'aarch64' : 'x64';
-  if (platform() === 'linux') {
-    const musl =
-      existsSync(`/lib/ld-musl-${a === 'x64' ? 'x86_64' : 'aarch64'}.so.1`) &&
-      !existsSync('/lib64/ld-linux-x86-64.so.2');
-    return `@oven/bun-linux-${a}${musl ? '-musl' : ''}`;
-  }
-  if (platform() === 'darwin') return `@oven/bun-darwin-${a}`;
-  return `@oven/bun-windows-${a}`;
-}
-
 function hostBun() {
-  const exe = platform() === 'win32' ? 'bun.exe' : 'bun';
-  const candidates = [
-    join(root, 'node_modules', hostPackage(), 'bin', exe),
-    join(root, 'node_modules', 'bun', 'bin', 'bun.exe'),
-    join(root, 'node_modules', 'bun', 'bin', exe),
-  ];
-  const found = candidates.find(isRealBinary);
-  if (!found) throw new Error(`bun not found (looked at ${candidates.join(', ')}); run npm ci`);
+  const found = findHostBun();
+  if (!found) throw new Error(`bun not found (looked at ${hostBunCandidates().join(', ')}); run npm ci`);
   return found;
 }
 
