@@ -46,44 +46,70 @@ export function memoryStatus(bytes: number, limitBytes: number): JobMemoryStatus
 }
 
 /**
- * Capacity for at least `needed` elements: a quarter more, so appends stay amortised O(1) (each element is
- * copied about four times) while a million entities leave at most a fifth of their arrays unused.
+ * Capacity for at least `needed` elements: a quarter more, so appends stay amortised O(1) (below
+ * IN_PLACE_FROM_BYTES each element is copied about four times) while a million entities leave at most a
+ * fifth of their arrays unused.
  */
 function grownLength(current: number, needed: number): number {
   return Math.max(needed, Math.ceil(current * 1.25), 16);
+}
+
+type GrowableArray = Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+
+/**
+ * From this size on an array grows in place: its buffer is resizable, with address space reserved beyond its
+ * length, so growing commits pages instead of copying into a new allocation and freeing the old one. Copies
+ * freed that way stayed in the C allocator's heap as free but unreturned memory: at a million entities about
+ * 55 MB of a detection's peak RSS under node (glibc), measured with MALLOC_MMAP_THRESHOLD_ fixed.
+ */
+const IN_PLACE_FROM_BYTES = 1 << 20;
+/**
+ * What a resizable buffer reserves: sixteen times its first length, at least 64 MiB. Only address space, which
+ * is plentiful on 64-bit systems but not unlimited, so not gigabytes for each of a job's many arrays.
+ */
+function reservedBytes(bytes: number): number {
+  return Math.min(2 ** 32, Math.max(16 * bytes, 2 ** 26));
+}
+
+function grow<T extends GrowableArray>(a: T, needed: number, view: (buffer: ArrayBuffer, length: number) => T): T {
+  const length = grownLength(a.length, needed);
+  const bytes = length * a.BYTES_PER_ELEMENT;
+  const buffer = a.buffer;
+  if (buffer.resizable && bytes <= buffer.maxByteLength) {
+    // The new bytes are zeros, as in a fresh buffer.
+    buffer.resize(bytes);
+    return view(buffer, length);
+  }
+  const reserve = reservedBytes(bytes);
+  // A runtime without resizable buffers ignores the option and gets a plain one: growth then copies.
+  const fresh =
+    bytes >= IN_PLACE_FROM_BYTES && bytes <= reserve
+      ? new ArrayBuffer(bytes, { maxByteLength: reserve })
+      : new ArrayBuffer(bytes);
+  const b = view(fresh, length);
+  b.set(a);
+  release(buffer);
+  return b;
 }
 
 export function growInt32(a: Int32Array<ArrayBuffer>, needed: number, fill = 0): Int32Array<ArrayBuffer> {
   if (needed <= a.length) {
     return a;
   }
-  const b = new Int32Array(grownLength(a.length, needed));
-  b.set(a);
+  const old = a.length;
+  const b = grow(a, needed, (buffer, length) => new Int32Array(buffer, 0, length));
   if (fill !== 0) {
-    b.fill(fill, a.length);
+    b.fill(fill, old);
   }
-  release(a.buffer);
   return b;
 }
 
 export function growFloat64(a: Float64Array<ArrayBuffer>, needed: number): Float64Array<ArrayBuffer> {
-  if (needed <= a.length) {
-    return a;
-  }
-  const b = new Float64Array(grownLength(a.length, needed));
-  b.set(a);
-  release(a.buffer);
-  return b;
+  return needed <= a.length ? a : grow(a, needed, (buffer, length) => new Float64Array(buffer, 0, length));
 }
 
 export function growUint8(a: Uint8Array<ArrayBuffer>, needed: number): Uint8Array<ArrayBuffer> {
-  if (needed <= a.length) {
-    return a;
-  }
-  const b = new Uint8Array(grownLength(a.length, needed));
-  b.set(a);
-  release(a.buffer);
-  return b;
+  return needed <= a.length ? a : grow(a, needed, (buffer, length) => new Uint8Array(buffer, 0, length));
 }
 
 /** Below this an outgrown buffer is simply left to the collector. */
