@@ -3,7 +3,13 @@
  * place in a resizable buffer instead of a copy into a new allocation.
  */
 import { describe, expect, it } from 'vitest';
-import { growFloat64, growInt32, growUint8 } from '../../pkg-backend/src/engine/model/memory.ts';
+import {
+  allocateBuffer,
+  growFloat64,
+  growInt32,
+  growUint16,
+  growUint8,
+} from '../../pkg-backend/src/engine/model/memory.ts';
 
 describe('growable arrays', () => {
   it('keep their contents and fill what is new, small and large alike', () => {
@@ -60,5 +66,18 @@ describe('growable arrays', () => {
     expect(before[5]).toBe(43);
     // Small arrays stay plain buffers.
     expect(growInt32(new Int32Array(0), 1000).buffer.resizable).toBe(false);
+    let h = growUint16(new Uint16Array(0), 3);
+    h.set([1, 2, 65535]);
+    h = growUint16(h, 1 << 20);
+    expect([...h.subarray(0, 4)]).toStrictEqual([1, 2, 65535, 0]);
+    expect(h.buffer.resizable).toBe(true);
+  });
+
+  it('allocate large fixed buffers (hash tables) mapped, zeroed, and small ones plain', () => {
+    const big = allocateBuffer(1 << 21);
+    expect(big.resizable).toBe(true);
+    expect(big.byteLength).toBe(1 << 21);
+    expect(new Int32Array(big).every((x) => x === 0)).toBe(true);
+    expect(allocateBuffer(1 << 10).resizable).toBe(false);
   });
 });

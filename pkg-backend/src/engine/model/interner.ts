@@ -16,7 +16,7 @@
  * the models do for records and snapshots, not per tuple. Freed bytes are reclaimed by compacting the arena
  * once they are the majority.
  */
-import { growInt32, release, stringBytes } from './memory.ts';
+import { allocateBuffer, growInt32, growUint16, growUint8, release, stringBytes } from './memory.ts';
 
 const EMPTY = -1;
 /** The table doubles before it is half full, so probes stay short. Slots keep the hash, so growing it reads no name. */
@@ -121,10 +121,7 @@ export class Interner {
     const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
     if (id >= this.start.length) {
       this.start = growInt32(this.start, id + 1);
-      const length = new Uint16Array(this.start.length);
-      length.set(this.length);
-      release(this.length.buffer);
-      this.length = length;
+      this.length = growUint16(this.length, this.start.length);
     }
     this.store(id, name);
     this.insert(id, hashOf(name));
@@ -208,16 +205,13 @@ export class Interner {
   }
 
   private growArena(needed: number): void {
-    const arena = new Uint8Array(Math.max(needed, Math.ceil(this.arena.length * 1.5), 256));
-    arena.set(this.arena.subarray(0, this.arenaUsed));
-    release(this.arena.buffer);
-    this.arena = arena;
+    this.arena = growUint8(this.arena, Math.max(needed, 256));
   }
 
   /** Moves the live names to the front of a fresh arena, in id order. */
   private compact(): void {
     const live = this.arenaUsed - this.arenaFreed;
-    const arena = new Uint8Array(Math.max(Math.ceil(live * 1.5), 256));
+    const arena = growUint8(new Uint8Array(0), Math.max(Math.ceil(live * 1.25), 256));
     const { start, length, arena: old } = this;
     let used = 0;
     for (let id = 0; id < this.ids; id++) {
@@ -269,7 +263,7 @@ export class Interner {
 
   private rehash(slots: number): void {
     const old = this.table;
-    this.table = new Int32Array(2 * slots).fill(EMPTY);
+    this.table = new Int32Array(allocateBuffer(2 * slots * 4)).fill(EMPTY);
     this.mask = slots - 1;
     for (let s = 0; s < old.length; s += 2) {
       if (old[s] !== EMPTY) {

@@ -47,28 +47,41 @@ export function memoryStatus(bytes: number, limitBytes: number): JobMemoryStatus
 
 /**
  * Capacity for at least `needed` elements: a quarter more, so appends stay amortised O(1) (below
- * IN_PLACE_FROM_BYTES each element is copied about four times) while a million entities leave at most a
+ * MAPPED_FROM_BYTES each element is copied about four times) while a million entities leave at most a
  * fifth of their arrays unused.
  */
 function grownLength(current: number, needed: number): number {
   return Math.max(needed, Math.ceil(current * 1.25), 16);
 }
 
-type GrowableArray = Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type GrowableArray =
+  Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer>;
 
 /**
- * From this size on an array grows in place: its buffer is resizable, with address space reserved beyond its
- * length, so growing commits pages instead of copying into a new allocation and freeing the old one. Copies
- * freed that way stayed in the C allocator's heap as free but unreturned memory: at a million entities about
- * 55 MB of a detection's peak RSS under node (glibc), measured with MALLOC_MMAP_THRESHOLD_ fixed.
+ * From this size on a model's buffers are resizable ones, which the runtime maps from the system's pages
+ * (address space reserved, pages committed as they are used) instead of taking from the C heap. Growing
+ * then resizes in place, and a buffer dropped (an outgrown hash table) gives its pages back. Copies freed
+ * into glibc's heap stayed there as free but unreturned memory: at a million entities about 55 MB of a
+ * detection's peak RSS under node, measured against a run with MALLOC_MMAP_THRESHOLD_ fixed.
  */
-const IN_PLACE_FROM_BYTES = 1 << 20;
+const MAPPED_FROM_BYTES = 1 << 20;
+
 /**
- * What a resizable buffer reserves: sixteen times its first length, at least 64 MiB. Only address space, which
+ * What a growable buffer reserves: sixteen times its first length, at least 64 MiB. Only address space, which
  * is plentiful on 64-bit systems but not unlimited, so not gigabytes for each of a job's many arrays.
  */
 function reservedBytes(bytes: number): number {
   return Math.min(2 ** 32, Math.max(16 * bytes, 2 ** 26));
+}
+
+/**
+ * A zeroed buffer of `bytes`, mapped when large (see MAPPED_FROM_BYTES), that can later grow in place up to
+ * `reserve`. A runtime without resizable buffers ignores the option and gets a plain one.
+ */
+export function allocateBuffer(bytes: number, reserve = bytes): ArrayBuffer {
+  return bytes >= MAPPED_FROM_BYTES && bytes <= reserve
+    ? new ArrayBuffer(bytes, { maxByteLength: reserve })
+    : new ArrayBuffer(bytes);
 }
 
 function grow<T extends GrowableArray>(a: T, needed: number, view: (buffer: ArrayBuffer, length: number) => T): T {
@@ -80,13 +93,7 @@ function grow<T extends GrowableArray>(a: T, needed: number, view: (buffer: Arra
     buffer.resize(bytes);
     return view(buffer, length);
   }
-  const reserve = reservedBytes(bytes);
-  // A runtime without resizable buffers ignores the option and gets a plain one: growth then copies.
-  const fresh =
-    bytes >= IN_PLACE_FROM_BYTES && bytes <= reserve
-      ? new ArrayBuffer(bytes, { maxByteLength: reserve })
-      : new ArrayBuffer(bytes);
-  const b = view(fresh, length);
+  const b = view(allocateBuffer(bytes, reservedBytes(bytes)), length);
   b.set(a);
   release(buffer);
   return b;
@@ -110,6 +117,10 @@ export function growFloat64(a: Float64Array<ArrayBuffer>, needed: number): Float
 
 export function growUint8(a: Uint8Array<ArrayBuffer>, needed: number): Uint8Array<ArrayBuffer> {
   return needed <= a.length ? a : grow(a, needed, (buffer, length) => new Uint8Array(buffer, 0, length));
+}
+
+export function growUint16(a: Uint16Array<ArrayBuffer>, needed: number): Uint16Array<ArrayBuffer> {
+  return needed <= a.length ? a : grow(a, needed, (buffer, length) => new Uint16Array(buffer, 0, length));
 }
 
 /** Below this an outgrown buffer is simply left to the collector. */

@@ -5,7 +5,7 @@
  * Value lists are doubly linked, since a value can have a million entities; an entity has a handful of
  * values, so its list is singly linked and walked when a value goes. Pair ids are reused once freed.
  */
-import { growInt32, release } from './memory.ts';
+import { allocateBuffer, growInt32, release } from './memory.ts';
 
 const NONE = -1;
 
@@ -202,7 +202,7 @@ export class PairStore {
 
   private rehash(length: number): void {
     release(this.table.buffer);
-    this.table = new Int32Array(length).fill(NONE);
+    this.table = new Int32Array(allocateBuffer(length * 4)).fill(NONE);
     for (let pair = 0; pair < this.used; pair++) {
       if (this.entity[pair] !== NONE) {
         this.insertSlot(pair);
