@@ -125,7 +125,7 @@ function unpack(time: number, p: Packed): RecordResult {
 }
 
 export class PackedRecords {
-  /** record i's text is bytes [ends[i − 1], ends[i]), each followed by a comma. */
+  /** Record i's text and its trailing comma are bytes [ends[i − 1], ends[i]). */
   private bytes = new Uint8Array(0);
   private ends = new Int32Array(0);
   private times = new Float64Array(0);
@@ -193,11 +193,6 @@ export class PackedRecords {
       copy.unpacked.set(i, record);
     }
     return copy;
-  }
-
-  /** Bytes held outside the heap, for memory accounting. */
-  get byteLength(): number {
-    return this.bytes.byteLength + this.ends.byteLength + this.times.byteLength;
   }
 
   private append(text: string): void {
