@@ -211,6 +211,7 @@ export class Interner {
   /** Moves the live names to the front of a fresh arena, in id order. */
   private compact(): void {
     const live = this.arenaUsed - this.arenaFreed;
+    // Grown from nothing, so that a large arena is a mapped buffer that can keep growing in place.
     const arena = growUint8(new Uint8Array(0), Math.max(Math.ceil(live * 1.25), 256));
     const { start, length, arena: old } = this;
     let used = 0;
