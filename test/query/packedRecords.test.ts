@@ -76,6 +76,9 @@ describe('PackedRecords', () => {
     // The odd ones come back as copies too.
     expect(back[3]).not.toBe(odd[3]);
     expect(packed.inRange(4, 6)).toStrictEqual(odd.slice(3, 5));
+    // Nor does changing a record after it was pushed reach the run.
+    odd[3].score = -1;
+    expect(packed.inRange(4, 5)[0].score).toBe(87.5);
   });
 
   it("gives back the engine's own records exactly", () => {

@@ -131,7 +131,7 @@ export class PackedRecords {
   private times = new Float64Array(0);
   private count = 0;
   private used = 0;
-  /** Records not packed, by index. */
+  /** Records not packed, by index; never handed out, so clones may share them. */
   private readonly unpacked = new Map<number, RecordResult>();
 
   get length(): number {
@@ -148,7 +148,8 @@ export class PackedRecords {
     if (packed) {
       this.append(JSON.stringify(packed));
     } else {
-      this.unpacked.set(i, record);
+      // A copy, as the packed ones are: nothing the caller does to the record afterwards reaches the run.
+      this.unpacked.set(i, structuredClone(record));
       this.append('null');
     }
     this.times = growFloat64(this.times, i + 1);
