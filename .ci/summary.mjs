@@ -1,6 +1,9 @@
 // Prints the last line of a CI run, "N passed, N failed", from vitest's JSON report (the path in argv[2]), and
-// exits 1 when a test failed or when no test ran at all.
-import { readFileSync } from 'node:fs';
+// exits 1 when a test failed or when no test ran at all. Unhandled errors (argv[3], written by
+// unhandled-errors.mjs) fail the run as well: each is printed and counted as one failure, so the last line never
+// says "0 failed" of a red run.
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 let report;
 try {
@@ -17,7 +20,14 @@ const passed = report.numPassedTests;
 const brokenFiles = report.testResults.filter(
   (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
 ).length;
-const failed = report.numFailedTests + brokenFiles;
+const errorsPath = process.argv[3];
+const unhandled = errorsPath && existsSync(errorsPath) ? JSON.parse(readFileSync(errorsPath, 'utf8')) : [];
+for (const e of unhandled) {
+  const where = [e.file && relative(process.cwd(), e.file), e.test].filter(Boolean).join(' > ');
+  console.log(`unhandled ${e.name}${where ? ` (while ${where} ran)` : ''}: ${e.message}`);
+  console.log(e.stack.split('\n').slice(1, 5).join('\n'));
+}
+const failed = report.numFailedTests + brokenFiles + unhandled.length;
 const skipped = report.numPendingTests + report.numTodoTests;
 
 if (skipped) console.log(`${skipped} skipped`);
