@@ -2,7 +2,9 @@
  * (f) Detection at scale: freq_rare by state over ip, 5-minute buckets, over the 30 days of generated tables
  * of each row count × distinct over entities, against the bare aggregate on the same table in the same run.
  * Each measurement runs in a child process (bench/scaleChild.ts) so the peak RSS reported is detection's
- * alone; bare and detect alternate, so a busy moment on the shared cores hits both alike.
+ * alone; bare, stream and detect alternate, so a busy moment on the shared cores hits all alike. "stream" is
+ * detection's pushdown without the engine: stream against bare is what reading the aggregate chunk by chunk
+ * through cursors costs against one statement, detect against stream what scoring adds to the wall time.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -56,6 +58,8 @@ export interface ScaleCell {
   /** Rows of the aggregate. */
   tuples: number;
   bareSeconds: number;
+  /** Detection's chunked pushdown alone, its buckets dropped: the part of detectSeconds that is not the engine. */
+  streamSeconds: number;
   detectSeconds: number;
   /** Largest maxRSS of the detection children, bytes; and what such a child holds before detecting. */
   peakRssBytes: number;
@@ -143,13 +147,15 @@ export async function benchScaleCell(
   const tableSeconds = (Date.now() - t0) / 1000;
   log(`table ${table} ready in ${tableSeconds.toFixed(1)} s`);
   const bare: ScaleChildReport[] = [];
+  const stream: ScaleChildReport[] = [];
   const detect: ScaleChildReport[] = [];
   for (let i = 0; i < repeats; i++) {
     bare.push(await runChild(databaseUrl, table, 'bare'));
+    stream.push(await runChild(databaseUrl, table, 'stream'));
     detect.push(await runChild(databaseUrl, table, 'detect'));
-    const [b, d] = [bare[i], detect[i]];
+    const [b, s, d] = [bare[i], stream[i], detect[i]];
     log(
-      `${table} #${i + 1}: bare ${b.seconds.toFixed(2)} s (peak RSS ${mb(b.maxRssKb)} MB), detect ${d.seconds.toFixed(2)} s (peak RSS ${mb(d.maxRssKb)} MB, ${mb(d.rssBeforeKb)} MB before)`,
+      `${table} #${i + 1}: bare ${b.seconds.toFixed(2)} s (peak RSS ${mb(b.maxRssKb)} MB), stream ${s.seconds.toFixed(2)} s, detect ${d.seconds.toFixed(2)} s (peak RSS ${mb(d.maxRssKb)} MB, ${mb(d.rssBeforeKb)} MB before)`,
     );
   }
   // Node's numbers are the ones compared with the baseline (both children run on it); bun's says what the
@@ -166,6 +172,7 @@ export async function benchScaleCell(
     tableSeconds,
     tuples: bare[0].tuples,
     bareSeconds: median(bare.map((r) => r.seconds)),
+    streamSeconds: median(stream.map((r) => r.seconds)),
     detectSeconds: median(detect.map((r) => r.seconds)),
     peakRssBytes: Math.max(...detect.map((r) => r.maxRssKb)) * 1024,
     idleRssBytes: Math.max(...detect.map((r) => r.rssBeforeKb)) * 1024,
@@ -178,7 +185,17 @@ export async function benchScaleCell(
 /** The cells as a markdown table for README.md, columns padded as prettier would leave them. */
 export function scaleMarkdown(cells: readonly ScaleCell[]): string[] {
   const withBun = cells.some((c) => c.bun);
-  const head = ['rows', 'distinct over', 'tuples', 'bare s', 'detect s', 'ratio', 'tuples/s', 'peak RSS MB'];
+  const head = [
+    'rows',
+    'distinct over',
+    'tuples',
+    'bare s',
+    'stream s',
+    'detect s',
+    'ratio',
+    'tuples/s',
+    'peak RSS MB',
+  ];
   if (withBun) {
     head.push('bun s', 'bun peak RSS MB');
   }
@@ -188,6 +205,7 @@ export function scaleMarkdown(cells: readonly ScaleCell[]): string[] {
     c.distinctOver > c.rows ? `${sizeLabel(c.rows)}¹` : sizeLabel(c.distinctOver),
     c.tuples.toLocaleString('en'),
     c.bareSeconds.toFixed(2),
+    c.streamSeconds.toFixed(2),
     c.detectSeconds.toFixed(2),
     `${(c.detectSeconds / c.bareSeconds).toFixed(2)}×`,
     Math.round(c.tuples / c.detectSeconds).toLocaleString('en'),

@@ -1,22 +1,25 @@
 /**
- * One measurement of (f) in a process of its own, so its peak RSS is that measurement's alone: either the bare
- * aggregate (the baseline) or rarity detection, freq_rare by state over ip in 5-minute buckets over [from, to).
+ * One measurement of (f) in a process of its own, so its peak RSS is that measurement's alone: the bare
+ * aggregate (the baseline), rarity detection (freq_rare by state over ip in 5-minute buckets over [from, to)), or
+ * the stream detection reads (the same chunked, prefetching pushdown, its buckets assembled and dropped): what
+ * detection costs before the engine scores anything.
  * Prints one JSON line on stdout: { measure, seconds, tuples, maxRssKb, rssBeforeKb }. bench/scale.ts runs it bundled;
  * by hand:
- *   node bin/run-ts.mjs bench/scaleChild.ts --database-url URL --table T --measure bare|detect --from ISO --to ISO
+ *   node bin/run-ts.mjs bench/scaleChild.ts --database-url URL --table T --measure bare|stream|detect --from ISO --to ISO
  */
 import { parseArgs } from 'node:util';
+import { chunkedBuckets } from '../pkg-backend/src/query/bucketFeed.ts';
 import { runDetection } from '../pkg-backend/src/query/detection.ts';
 import { detectorRequest } from '../pkg-backend/src/query/request.ts';
 import { createPool, describeTable, runBareAggregate } from '../pkg-backend/src/store/index.ts';
-import { BENCH_SUCCESS_RULE, benchPlan } from './shape.ts';
+import { BENCH_SPAN_SECONDS, BENCH_SUCCESS_RULE, benchPlan } from './shape.ts';
 
-export type ScaleMeasure = 'bare' | 'detect';
+export type ScaleMeasure = 'bare' | 'stream' | 'detect';
 
 export interface ScaleChildReport {
   measure: ScaleMeasure;
   seconds: number;
-  /** Rows of the aggregate (bare) or tuples the engine consumed (detect). */
+  /** Rows of the aggregate (bare), tuples streamed (stream) or tuples the engine consumed (detect). */
   tuples: number;
   /** process.resourceUsage().maxRSS at the end, in kB: the whole process, startup included. */
   maxRssKb: number;
@@ -38,8 +41,8 @@ const table = values.table;
 const measure = values.measure;
 const from = new Date(values.from ?? '');
 const to = new Date(values.to ?? '');
-if (!url || !table || (measure !== 'bare' && measure !== 'detect')) {
-  throw new Error('scaleChild needs --database-url URL --table T --measure bare|detect --from ISO --to ISO');
+if (!url || !table || (measure !== 'bare' && measure !== 'stream' && measure !== 'detect')) {
+  throw new Error('scaleChild needs --database-url URL --table T --measure bare|stream|detect --from ISO --to ISO');
 }
 if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
   throw new Error(`scaleChild: --from "${values.from}" and --to "${values.to}" must be ISO times`);
@@ -57,6 +60,13 @@ try {
   if (info) {
     const plan = benchPlan(info, from, to);
     tuples = await runBareAggregate(pool, plan);
+  } else if (measure === 'stream') {
+    // Column lookups on the clock, as detection has them.
+    const plan = benchPlan(await describeTable(pool, table), from, to);
+    tuples = 0;
+    for await (const bucket of chunkedBuckets(pool, plan, BENCH_SPAN_SECONDS * 1000)) {
+      tuples += bucket.tuples.length;
+    }
   } else {
     const result = await runDetection(
       pool,
