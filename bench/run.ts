@@ -238,7 +238,7 @@ try {
 
   if (runs('f') && url) {
     heading(
-      `(f) scaling: freq_rare by state over ip, 5m buckets, 30 days; bare aggregate and detection each in a child process, alternately${scaleRepeats ? `, median of ${scaleRepeats}` : ', median of 3 (one run from 10 M rows)'}; children bundled, on node; then one detection under bun, the shipped runtime, when installed`,
+      `(f) scaling: freq_rare by state over ip, 5m buckets, 30 days; bare aggregate, detection's stream alone and detection each in a child process, alternately${scaleRepeats ? `, median of ${scaleRepeats}` : ', median of 3 (one run from 10 M rows)'}; children bundled, on node; then one detection under bun, the shipped runtime, when installed`,
     );
     const cells: ScaleCell[] = [];
     for (const n of scaleRows) {
