@@ -21,7 +21,13 @@ const brokenFiles = report.testResults.filter(
   (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
 ).length;
 const errorsPath = process.argv[3];
-const unhandled = errorsPath && existsSync(errorsPath) ? JSON.parse(readFileSync(errorsPath, 'utf8')) : [];
+let unhandled = [];
+try {
+  unhandled = errorsPath && existsSync(errorsPath) ? JSON.parse(readFileSync(errorsPath, 'utf8')) : [];
+} catch (e) {
+  // Counted as one failure: the run's errors are unknown, so it cannot be called green.
+  unhandled = [{ name: 'Error', message: `unreadable ${errorsPath} (${e.message})`, file: '', test: '', stack: '' }];
+}
 for (const e of unhandled) {
   const where = [e.file && relative(process.cwd(), e.file), e.test].filter(Boolean).join(' > ');
   console.log(`unhandled ${e.name}${where ? ` (while ${where} ran)` : ''}: ${e.message}`);

@@ -58,7 +58,7 @@ export interface ScaleCell {
   /** Rows of the aggregate. */
   tuples: number;
   bareSeconds: number;
-  /** Detection's chunked pushdown alone, its buckets dropped: the part of detectSeconds that is not the engine. */
+  /** Detection's chunked pushdown alone, its buckets assembled and dropped: detection's time before any scoring. */
   streamSeconds: number;
   detectSeconds: number;
   /** Largest maxRSS of the detection children, bytes; and what such a child holds before detecting. */
