@@ -31,7 +31,8 @@ try {
 for (const e of unhandled) {
   const where = [e.file && relative(process.cwd(), e.file), e.test].filter(Boolean).join(' > ');
   console.log(`unhandled ${e.name}${where ? ` (while ${where} ran)` : ''}: ${e.message}`);
-  console.log(e.stack.split('\n').slice(1, 5).join('\n'));
+  const frames = e.stack.split('\n').slice(1, 5);
+  if (frames.length > 0) console.log(frames.join('\n'));
 }
 const failed = report.numFailedTests + brokenFiles + unhandled.length;
 const skipped = report.numPendingTests + report.numTodoTests;
