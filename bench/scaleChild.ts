@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { chunkedBuckets } from '../pkg-backend/src/query/bucketFeed.ts';
+import { startGcPacer } from '../pkg-backend/src/plugin/gcPacer.ts';
 import { runDetection } from '../pkg-backend/src/query/detection.ts';
 import { detectorRequest } from '../pkg-backend/src/query/request.ts';
 import { createPool, describeTable, runBareAggregate } from '../pkg-backend/src/store/index.ts';
@@ -48,6 +49,8 @@ if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
   throw new Error(`scaleChild: --from "${values.from}" and --to "${values.to}" must be ISO times`);
 }
 
+// As the plugin's executable does (plugin/main.ts): under bun the collector is paced, under node nothing runs.
+const gcPacer = startGcPacer();
 const pool = createPool({ connectionString: url, statementTimeoutMs: 0, applicationName: 'rarity-bench-scale' });
 try {
   // Connect before the clock starts: both measures then time the work, not a fresh connection.
@@ -88,5 +91,6 @@ try {
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } finally {
+  gcPacer.stop();
   await pool.end();
 }

@@ -281,6 +281,8 @@ describe('pluginv2 over gRPC', () => {
     expect([...samples.keys()].some((k) => k.startsWith('rarity_resource_calls_total{'))).toBe(true);
     expect(samples.get('rarity_process_uptime_seconds')).toBeGreaterThan(0);
     expect(samples.get('rarity_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // The executable runs on bun, whose collector the plugin paces (gcPacer.ts): the series says it is on.
+    expect(samples.get('rarity_gc_paced_collections_total')).toBeGreaterThanOrEqual(0);
   });
 
   it('survives garbage: malformed protobuf bytes, an unknown method, a huge query', async () => {

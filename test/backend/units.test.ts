@@ -103,6 +103,9 @@ describe('metrics', () => {
     expect(samples.get('rarity_query_duration_seconds_bucket{outcome="ok",le="0.25"}')).toBe(1);
     expect(samples.get('rarity_query_duration_seconds_bucket{outcome="ok",le="0.1"}')).toBe(0);
     expect(samples.get('rarity_resource_calls_total{method="GET",status="4xx"}')).toBe(1);
+    expect(samples.has('rarity_gc_paced_collections_total')).toBe(false);
+    const paced = parsePrometheus(new PluginMetrics({ gcCollections: () => 3 }).render());
+    expect(paced.get('rarity_gc_paced_collections_total')).toBe(3);
   });
 });
 

@@ -7,6 +7,7 @@ import { connectionPoolFactory, statePoolFactory } from './connection.ts';
 import { announce, hasMagicCookie, hostSupportsProtocol, NOT_A_PROGRAM_MESSAGE } from './handshake.ts';
 import { InstanceManager } from './instances.ts';
 import { createShutdown, handleSignals, installProcessGuards, watchParent } from './lifecycle.ts';
+import { startGcPacer } from './gcPacer.ts';
 import { captureConsole, createLogger } from './logger.ts';
 import { PluginMetrics } from './metrics.ts';
 import { startServer, type RunningServer } from './server.ts';
@@ -26,7 +27,9 @@ if (!hostSupportsProtocol(process.env)) {
   });
 }
 
-const metrics = new PluginMetrics();
+// Before any work: the executable runs on bun, whose collector lets detection's garbage pile up (gcPacer.ts).
+const gcPacer = startGcPacer();
+const metrics = new PluginMetrics({ gcCollections: gcPacer.active ? gcPacer.collections : undefined });
 const instances = new InstanceManager({ logger, createPool: connectionPoolFactory, createStatePool: statePoolFactory });
 const handlers = createDatasource({ logger });
 

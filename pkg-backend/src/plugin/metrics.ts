@@ -79,13 +79,23 @@ function gauge(name: string, help: string, value: number): string[] {
   return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
 }
 
+function counter(name: string, help: string, value: number): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`];
+}
+
 /** Maps a caller-supplied query type onto the fixed label set. */
 export function queryTypeLabel(queryType: string): string {
   return (QUERY_TYPES as readonly string[]).includes(queryType) ? queryType : queryType === '' ? 'unset' : 'other';
 }
 
+export interface MetricsSources {
+  /** Collections the gc pacer ran (gcPacer.ts); the series is absent where the runtime has no pacer. */
+  gcCollections?: () => number;
+}
+
 export class PluginMetrics {
   private readonly startedAt = Date.now();
+  constructor(private readonly sources: MetricsSources = {}) {}
   readonly queries = new CounterVec('rarity_queries_total', 'Data queries answered, by query type and outcome.');
   readonly queryDuration = new HistogramVec(
     'rarity_query_duration_seconds',
@@ -135,6 +145,13 @@ export class PluginMetrics {
       ),
       ...gauge('rarity_process_resident_memory_bytes', 'Resident set size of the plugin process.', mem.rss),
       ...gauge('rarity_process_heap_used_bytes', 'JavaScript heap in use.', mem.heapUsed),
+      ...(this.sources.gcCollections
+        ? counter(
+            'rarity_gc_paced_collections_total',
+            'Full garbage collections run because the resident set grew (bun runtime only).',
+            this.sources.gcCollections(),
+          )
+        : []),
     ];
     return lines.join('\n') + '\n';
   }
