@@ -59,6 +59,7 @@ describe('gc pacer', () => {
   it('does nothing where the runtime has no collector to call (node without --expose-gc)', () => {
     expect((globalThis as { Bun?: unknown }).Bun).toBeUndefined();
     const pacer = startGcPacer({ intervalMs: 1, growthBytes: 1 });
+    expect(pacer.active).toBe(false);
     expect(pacer.collections()).toBe(0);
     pacer.stop();
   });
