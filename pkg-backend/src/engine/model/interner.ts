@@ -67,6 +67,9 @@ export class Interner {
   /** Pairs of slots: [2s] the id (−1 when empty), [2s + 1] its hash. */
   private table = new Int32Array(2 * 16).fill(EMPTY);
   private mask = 15;
+  /** The name `id` last looked up, and its hash. */
+  private lastName: string | undefined;
+  private lastHash = 0;
   private readonly free: number[] = [];
   private ids = 0;
   private live = 0;
@@ -85,6 +88,9 @@ export class Interner {
   id(name: string): number | undefined {
     const { table, mask } = this;
     const h = hashOf(name);
+    // A miss is usually followed by add(name): it then reuses the hash instead of computing it again.
+    this.lastName = name;
+    this.lastHash = h;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = table[2 * slot];
       if (id === EMPTY) {
@@ -124,7 +130,7 @@ export class Interner {
       this.length = growUint16(this.length, this.start.length);
     }
     this.store(id, name);
-    this.insert(id, hashOf(name));
+    this.insert(id, name === this.lastName ? this.lastHash : hashOf(name));
     this.live++;
     this.textBytes += stringBytes(name.length);
     return id;
