@@ -30,7 +30,7 @@ const SESSIONS_END_MS = 5000;
  * test file that had just ended its pool, all of its tests passed. FORCE stays for what lingers (a plugin
  * process killed mid-statement).
  */
-async function dropNow(admin: pg.Client, name: string): Promise<void> {
+async function dropWhenIdle(admin: pg.Client, name: string): Promise<void> {
   const deadline = Date.now() + SESSIONS_END_MS;
   for (;;) {
     const open = await admin.query<{ n: number }>(
@@ -50,7 +50,7 @@ export async function createDatabase(name: string, base = adminUrl()): Promise<s
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
-    await dropNow(admin, name);
+    await dropWhenIdle(admin, name);
     await admin.query(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
@@ -62,7 +62,7 @@ export async function dropDatabase(name: string, base = adminUrl()): Promise<voi
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
-    await dropNow(admin, name);
+    await dropWhenIdle(admin, name);
   } finally {
     await admin.end();
   }

@@ -75,13 +75,12 @@ class HistogramVec {
   }
 }
 
-function gauge(name: string, help: string, value: number): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
+/** One unlabelled series: its HELP, TYPE and sample lines. */
+function single(type: 'gauge' | 'counter', name: string, help: string, value: number): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`];
 }
 
-function counter(name: string, help: string, value: number): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`];
-}
+const gauge = (name: string, help: string, value: number) => single('gauge', name, help, value);
 
 /** Maps a caller-supplied query type onto the fixed label set. */
 export function queryTypeLabel(queryType: string): string {
@@ -146,7 +145,8 @@ export class PluginMetrics {
       ...gauge('rarity_process_resident_memory_bytes', 'Resident set size of the plugin process.', mem.rss),
       ...gauge('rarity_process_heap_used_bytes', 'JavaScript heap in use.', mem.heapUsed),
       ...(this.sources.gcCollections
-        ? counter(
+        ? single(
+            'counter',
             'rarity_gc_paced_collections_total',
             'Full garbage collections run because the resident set grew (bun runtime only).',
             this.sources.gcCollections(),
