@@ -87,7 +87,7 @@ async function pushdownRunning(): Promise<void> {
     for (;;) {
       const r = await check.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE application_name = 'rarity' AND state = 'active' AND query LIKE '%rarity_chunk%'`,
+          WHERE application_name = 'rarity' AND state = 'active' AND query LIKE '%GROUP BY date_bin%'`,
       );
       if (r.rows[0].n > 0) {
         return;

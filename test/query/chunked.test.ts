@@ -58,7 +58,7 @@ describe('chunked pushdown', () => {
       for await (const e of streamChunks(pool, p, {
         chunkEnd: (from) => from + 7 * SPAN_MS,
         prefetch,
-        batchSize: 13,
+        bufferRows: 13,
       })) {
         if (e.kind === 'bucket') {
           chunked.push(e.input);

@@ -103,7 +103,7 @@ async function chunks(table: string, over: string | undefined): Promise<ChunkEve
       successRule: SUCCESS,
       filters: [{ field: 'ip', op: '!=', value: '10.0.3.3' }],
     },
-    { chunkEnd: (from) => from + 31 * SPAN_MS, prefetch: 2, batchSize: 97 },
+    { chunkEnd: (from) => from + 31 * SPAN_MS, prefetch: 2, bufferRows: 97 },
   )) {
     events.push(e);
   }

@@ -52,7 +52,7 @@ describe('job pushdown', () => {
 
   async function jobBuckets(plan: JobPushdownPlan, chunkMs = 100 * MIN, prefetch = 1): Promise<JobBucketInput[]> {
     const out: JobBucketInput[] = [];
-    for await (const e of streamJobChunks(pool, plan, { chunkEnd: (f) => f + chunkMs, prefetch, batchSize: 2 })) {
+    for await (const e of streamJobChunks(pool, plan, { chunkEnd: (f) => f + chunkMs, prefetch, bufferRows: 2 })) {
       if (e.kind === 'bucket') {
         out.push(e.input);
       }

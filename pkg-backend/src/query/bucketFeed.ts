@@ -37,7 +37,7 @@ export function sizedChunks(pool: pg.Pool, spanMs: number, maxBuckets?: number) 
   const sizer = new ChunkSizer(maxChunkBuckets(maxBuckets), connectionTarget(pool).statementTimeoutMs);
   return {
     chunkEnd: (from: number) => from + sizer.take() * spanMs,
-    onChunkReady: (chunk: { from: number; to: number; elapsedMs: number }) =>
+    onChunkTimed: (chunk: { from: number; to: number; elapsedMs: number }) =>
       sizer.observe((chunk.to - chunk.from) / spanMs, chunk.elapsedMs),
   };
 }

@@ -45,7 +45,10 @@ export class ChunkSizer {
     return n;
   }
 
-  /** Records that a chunk of `buckets` buckets took `elapsedMs`. */
+  /**
+   * Records that a chunk of `buckets` buckets took `elapsedMs`: its statement from sent to last row, waits for
+   * a slower consumer included, which the statement timeout counts too.
+   */
   observe(buckets: number, elapsedMs: number): void {
     const perBucket = Math.max(elapsedMs, 1) / Math.max(buckets, 1);
     // A timeout of 0 is no timeout: only the bucket bound and the growth limit apply.

@@ -1,13 +1,13 @@
 /**
  * Detections of one datasource instance run a few at a time, the rest wait in a bounded line. Each detection
- * holds several pooled connections (its chunk cursors, the job lock, the chunk's transaction), so fifty alert
+ * holds several pooled connections (its chunk statements, the job lock, the chunk's transaction), so fifty alert
  * rules started at once would otherwise all ask the pool together and most would time out waiting for a
  * client, which pg-pool reports in the words of a connection failure. Past the line a detection is refused
  * at once with a message that says the plugin is busy, never that the connection settings are wrong.
  */
 import { DETECTION_QUEUE_LENGTH } from '../../../common/limits.ts';
 
-/** Connections one detection may hold at once: two chunk cursors (one prefetched), its job lock, its write. */
+/** Connections one detection may hold at once: two chunk statements (one prefetched), its job lock, its write. */
 export const CONNECTIONS_PER_DETECTION = 3;
 
 /** A detection refused because the instance already runs and queues as many as it may. */

@@ -12,7 +12,6 @@ import { jobStatement } from './partitionPushdown.ts';
 import { parseStats } from './pushdown.ts';
 import {
   OpenChunk,
-  batchSizeOf,
   chunkedStream,
   streamContext,
   type BucketAssembler,
@@ -82,14 +81,12 @@ export async function* streamJobChunks(
 ): AsyncGenerator<JobChunkEvent> {
   const { layout } = jobPushdownSql(plan);
   const ctx = streamContext(pool, plan.table, 'job pushdown aggregate');
-  const batchSize = batchSizeOf(options);
   const assembler = jobAssembler(layout);
   const statement = await jobStatement(pool, plan, 'job pushdown aggregate');
   yield* chunkedStream<JobPushdownRow, JobBucketInput>(
     plan.from.getTime(),
     plan.to.getTime(),
     options,
-    (from, to, onReady) =>
-      new OpenChunk(pool, statement(from, to), from, to, assembler, ctx, batchSize, options, onReady),
+    (from, to, onTimed) => new OpenChunk(pool, statement(from, to), from, to, assembler, ctx, options, onTimed),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The pushdown aggregate: PostgreSQL turns raw log rows into (bucket, by, over) counts in one GROUP BY;
- * pushdownStream.ts streams it chunk by chunk with cursors.
+ * pushdownStream.ts streams it chunk by chunk.
  *
  * Null handling: rows whose by value (or, with an over field, over value) is null are skipped, as Elastic
  * skips documents that lack the by/over field. Buckets are aligned to the Unix epoch (date_bin origin), so
