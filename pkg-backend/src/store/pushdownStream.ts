@@ -184,7 +184,8 @@ export class OpenChunk<Row, B> {
   /** The failure as the caller should see it. */
   private failure(caught: Error): Error {
     // A server that ended the session says why on the client rather than on the statement.
-    const err = ((caught as { code?: string }).code ? undefined : this.client && errorBetweenStatements(this.client)) ?? caught;
+    const err =
+      ((caught as { code?: string }).code ? undefined : this.client && errorBetweenStatements(this.client)) ?? caught;
     if ((err as { kind?: string }).kind === 'cancelled') {
       return err;
     }
