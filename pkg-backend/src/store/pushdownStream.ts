@@ -19,11 +19,15 @@ import { pushdownStatement } from './partitionPushdown.ts';
 import { parseStats, type PushdownPlan, type PushdownRow } from './pushdown.ts';
 import { errorContext, type Statement } from './query.ts';
 
-const DEFAULT_BUFFER_ROWS = 20_000;
+/**
+ * Few enough that the rows waiting are not carried through young-generation collections: with 20 000 per chunk,
+ * scavenges took 1.66 s of a 3 M × 1 M detection, with 2 000 0.37 s (and 50 MB less resident).
+ */
+const DEFAULT_BUFFER_ROWS = 2000;
 
 export interface StreamOptions {
   /**
-   * Rows a chunk holds for its consumer before it stops reading its socket (default 20 000). The rows of the
+   * Rows a chunk holds for its consumer before it stops reading its socket (default 2 000). The rows of the
    * network read under way are parsed too, so a pause can hold a few hundred more.
    */
   bufferRows?: number;
