@@ -32,6 +32,10 @@ const MIN = 60_000;
 const ACTIVE_PUSHDOWNS = `SELECT count(*)::int AS n FROM pg_stat_activity
   WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle' AND query LIKE '%GROUP BY date_bin%'`;
 
+/** Pushdown statements waiting for their client to read (ClientWrite), other than ours. */
+const BLOCKED_SENDING = `SELECT count(*)::int AS n FROM pg_stat_activity
+  WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event = 'ClientWrite' AND query LIKE '%GROUP BY date_bin%'`;
+
 const col = (table: TableInfo, name: string) => table.columns.find((c) => c.name === name)!;
 
 async function collect(gen: AsyncGenerator<BucketInput>): Promise<BucketInput[]> {
@@ -292,6 +296,35 @@ describe('pushdown', () => {
       for (let i = 0; i < 5; i++) {
         await pool.query('SELECT 1');
       }
+      expect(pool.totalCount).toBe(pool.idleCount);
+    });
+
+    it('a consumer that stops early while the server is blocked sending ends the statement too', async () => {
+      // 200 000 groups of a few dozen bytes: far more than the sockets' buffers hold, so once the chunk pauses
+      // reading, the server waits in its write, deaf to a cancel or a Terminate until it can write again.
+      await pool.query(`CREATE TABLE "${schema}".wide (id bigserial, ts timestamptz, state int, ip text)`);
+      await pool.query(
+        `INSERT INTO "${schema}".wide (ts, state, ip) SELECT '2024-01-01T00:00:00Z'::timestamptz + (g % 10) * interval '1 minute', 1, 'ip-' || g FROM generate_series(1, 200000) g`,
+      );
+      const wide = await describeTable(pool, `${schema}.wide`);
+      const widePlan = {
+        ...plan,
+        table: wide,
+        timeColumn: col(wide, 'ts'),
+        idColumn: col(wide, 'id'),
+        byColumn: col(wide, 'state'),
+        overColumn: col(wide, 'ip'),
+        to: utc('2024-01-01T00:10:00'),
+      };
+      const held: number[] = [];
+      const gen = streamBuckets(pool, widePlan, { bufferRows: 100, onPause: (n) => held.push(n) });
+      const first = await gen.next();
+      expect(first.done).toBe(false);
+      // Give the server time to fill the socket's buffers and block.
+      await expect.poll(async () => (await pool.query(BLOCKED_SENDING)).rows[0].n, { timeout: 10_000 }).toBe(1);
+      await gen.return(undefined);
+      expect(held.length).toBeGreaterThan(0);
+      await expect.poll(async () => (await pool.query(ACTIVE_PUSHDOWNS)).rows[0].n, { timeout: 10_000 }).toBe(0);
       expect(pool.totalCount).toBe(pool.idleCount);
     });
 

@@ -278,6 +278,9 @@ export class OpenChunk<Row, B> {
       return;
     }
     this.incoming = [];
+    // pg closes the socket of a client released with its query unfinished, rather than saying goodbye: a
+    // server blocked sending into a paused socket hears neither a cancel nor a Terminate, but fails its next
+    // write and ends the statement.
     client.release(this.failed ?? new Error('chunk closed before its statement finished'));
   }
 }
