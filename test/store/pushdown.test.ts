@@ -4,6 +4,7 @@ import type { BucketInput } from '../../pkg-backend/src/engine/types.ts';
 import { describeTable, type TableInfo } from '../../pkg-backend/src/store/catalogue.ts';
 import { StoreError } from '../../pkg-backend/src/store/errors.ts';
 import { parseStats, pushdownSql, type PushdownPlan } from '../../pkg-backend/src/store/pushdown.ts';
+import { runBareAggregate } from '../../pkg-backend/src/store/baseline.ts';
 import { streamBuckets } from '../../pkg-backend/src/store/pushdownStream.ts';
 import { createLogTable, insertRows, type WeblogRow } from '../../pkg-backend/src/store/demoTable.ts';
 import { dropSchema, freshSchema, testPool, utc } from './helpers.ts';
@@ -325,6 +326,14 @@ describe('pushdown', () => {
       await gen.return(undefined);
       expect(held.length).toBeGreaterThan(0);
       await expect.poll(async () => (await pool.query(ACTIVE_PUSHDOWNS)).rows[0].n, { timeout: 10_000 }).toBe(0);
+      expect(pool.totalCount).toBe(pool.idleCount);
+    });
+
+    it("the benchmarks' baseline runs the same aggregate and counts its rows without keeping them", async () => {
+      expect(await runBareAggregate(pool, manyPlan())).toBe(N);
+      expect(pool.totalCount).toBe(pool.idleCount);
+      const missing = { ...manyPlan(), table: { ...many, qualified: `"${schema}"."gone"` } };
+      await expect(runBareAggregate(pool, missing)).rejects.toBeInstanceOf(StoreError);
       expect(pool.totalCount).toBe(pool.idleCount);
     });
 

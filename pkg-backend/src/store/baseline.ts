@@ -5,9 +5,10 @@
  * PostgreSQL and a client reading the result would do anyway. Rows are not collected: holding 10 M of them
  * cost node a 1.9 GB heap and twice the CPU of reading them, which would flatter detection.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { toStoreError } from './errors.ts';
 import { pushdownSql, type PushdownPlan } from './pushdown.ts';
+import { QueryStream } from './pushdownStream.ts';
 import { errorContext } from './query.ts';
 import { tableLabel } from './tableRef.ts';
 
@@ -25,14 +26,7 @@ export async function runBareAggregate(pool: pg.Pool, plan: PushdownPlan): Promi
   try {
     return await new Promise<number>((resolve, reject) => {
       let rows = 0;
-      const query = new pg.Query({
-        text: statement.text,
-        values: statement.values,
-        rowMode: 'array',
-      } as pg.QueryConfig);
-      query.on('row', () => rows++);
-      query.on('end', () => resolve(rows));
-      query.on('error', reject);
+      const query = new QueryStream(statement, { row: () => rows++, end: () => resolve(rows), error: reject });
       client.query(query as never);
     });
   } catch (err) {

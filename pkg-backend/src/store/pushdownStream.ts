@@ -48,6 +48,7 @@ export interface ChunkedStreamOptions extends StreamOptions {
    */
   onChunkTimed?: (chunk: { from: number; to: number; elapsedMs: number }) => void;
 }
+
 export type ChunkEvent = { kind: 'bucket'; input: BucketInput } | { kind: 'chunk_end'; from: number; to: number };
 
 /**
@@ -91,7 +92,8 @@ const QUERY_CANCELED = '57014';
  * through a cursor, the plain statement read whole 7.8–8.4 s). Its rows wait for the consumer in memory up to
  * `bufferRows`; past that the socket is paused and the server blocks sending, so the statement timeout counts
  * the consumer's time too, which the chunk sizer measures (`onChunkTimed`) and sizes chunks by.
- * BEGIN READ ONLY, the statement and COMMIT are queued together, so the transaction never sits idle.
+ * COMMIT is sent the moment the last row has arrived, so the read-only transaction never sits idle while the
+ * consumer works through what it holds.
  *
  * A signal that aborts cancels the running statement on the server (cancel.ts) and fails the chunk; a client
  * that was sent a cancel, or whose statement had not finished, is destroyed, never returned to the pool.
@@ -290,7 +292,7 @@ function socketOf(client: pg.PoolClient): { pause(): void; resume(): void } {
   return (client as unknown as { connection: { stream: { pause(): void; resume(): void } } }).connection.stream;
 }
 
-interface QueryHandlers<Row> {
+export interface QueryHandlers<Row> {
   row(row: Row): void;
   end(): void;
   error(err: Error): void;
@@ -300,7 +302,7 @@ interface QueryHandlers<Row> {
  * A statement whose rows are handed over one by one as they arrive instead of collected into a result: pg's
  * Query, listened to. rowMode 'array' keeps a row an array of the fields.
  */
-class QueryStream<Row> extends pg.Query {
+export class QueryStream<Row> extends pg.Query {
   constructor(statement: Statement, handlers: QueryHandlers<Row>) {
     super({ text: statement.text, values: statement.values, rowMode: 'array' } as pg.QueryConfig);
     this.on('row', (row: Row) => handlers.row(row));
