@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { BucketInput } from '../engine/types.ts';
 import { sendCancel } from './cancel.ts';
 import { errorBetweenStatements } from './connection.ts';
-import { cancelledError, toStoreError, type ErrorContext } from './errors.ts';
+import { cancelledError, StoreError, toStoreError, type ErrorContext } from './errors.ts';
 import { pushdownStatement } from './partitionPushdown.ts';
 import { parseStats, type PushdownPlan, type PushdownRow } from './pushdown.ts';
 import { errorContext, type Statement } from './query.ts';
@@ -111,7 +111,7 @@ export class OpenChunk<Row, B> {
   private wake: (() => void) | undefined;
   /** The COMMIT queued behind the statement: the client is free once it has answered. */
   private committed: Promise<unknown> | undefined;
-  /** Settles once connected and the statement is queued; it carries a connection failure. */
+  /** Settles once connected and the statement is sent; it carries a connection or BEGIN failure. */
   private readonly started: Promise<void>;
   private readonly bufferRows: number;
   private readonly onAbort = () => void this.cancel();
@@ -130,12 +130,8 @@ export class OpenChunk<Row, B> {
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.started = (async () => {
       this.throwIfCancelled();
-      try {
-        this.client = await pool.connect();
-        await this.client.query('BEGIN READ ONLY');
-      } catch (err) {
-        throw this.failure(err as Error);
-      }
+      this.client = await pool.connect();
+      await this.client.query('BEGIN READ ONLY');
       this.throwIfCancelled();
       this.send(this.client, statement, onTimed);
     })();
@@ -189,12 +185,13 @@ export class OpenChunk<Row, B> {
 
   /** The failure as the caller should see it. */
   private failure(caught: Error): Error {
+    if (caught instanceof StoreError) {
+      // Already in the caller's words: a cancellation seen before the statement was sent.
+      return caught;
+    }
     // A server that ended the session says why on the client rather than on the statement.
     const err =
       ((caught as { code?: string }).code ? undefined : this.client && errorBetweenStatements(this.client)) ?? caught;
-    if ((err as { kind?: string }).kind === 'cancelled') {
-      return err;
-    }
     // Only the cancel's own error (57014) reads as a cancellation: a server that died meanwhile (which may be
     // what aborted the signal, through a lost job lock) is reported as what it is.
     const ours = this.cancelSent && (err as { code?: string }).code === QUERY_CANCELED;
