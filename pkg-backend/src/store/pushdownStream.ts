@@ -295,16 +295,55 @@ export interface QueryHandlers<Row> {
   error(err: Error): void;
 }
 
+/** pg's row description and data row messages, which its typings do not declare. */
+interface FieldDescription {
+  dataTypeID: number;
+  format: string;
+}
+interface RowMessages {
+  handleRowDescription(msg: { fields: FieldDescription[] }): void;
+  handleDataRow(msg: { fields: Array<string | null> }): void;
+}
+
+/** OID of PostgreSQL's text type, whose text-format values pg hands over as they are. */
+const TEXT_OID = 25;
+const pgRows = pg.Query.prototype as unknown as RowMessages;
+
 /**
  * A statement whose rows are handed over one by one as they arrive instead of collected into a result: pg's
  * Query, listened to. rowMode 'array' keeps a row an array of the fields.
+ *
+ * When every column is text (the pushdown's are), a row is the protocol message's own array of fields: pg's
+ * parsers would return each string as it is, into one more array per row and through an event. Those arrays
+ * are most of what detection allocates per row (3 M rows × 1 M addresses under node: 167 scavenges against
+ * 140). A statement with any other column (the job pushdown's mask) goes through pg's parsers as before.
  */
 export class QueryStream<Row> extends pg.Query {
-  constructor(statement: Statement, handlers: QueryHandlers<Row>) {
+  private textRows = false;
+
+  constructor(
+    statement: Statement,
+    private readonly handlers: QueryHandlers<Row>,
+  ) {
     super({ text: statement.text, values: statement.values, rowMode: 'array' } as pg.QueryConfig);
     this.on('row', (row: Row) => handlers.row(row));
     this.on('end', () => handlers.end());
     this.on('error', (err: Error) => handlers.error(err));
+  }
+
+  /** Called by pg's connection for each result set's columns. */
+  handleRowDescription(msg: { fields: FieldDescription[] }): void {
+    pgRows.handleRowDescription.call(this, msg);
+    this.textRows = msg.fields.every((f) => f.dataTypeID === TEXT_OID && f.format === 'text');
+  }
+
+  /** Called by pg's connection for each row. */
+  handleDataRow(msg: { fields: Array<string | null> }): void {
+    if (this.textRows) {
+      this.handlers.row(msg.fields as Row);
+    } else {
+      pgRows.handleDataRow.call(this, msg);
+    }
   }
 }
 
