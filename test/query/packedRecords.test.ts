@@ -1,6 +1,6 @@
 /**
- * A run's records packed off the heap: read back exactly as pushed (strings of any kind, numbers JSON would
- * alter), by time range, in push order, and independent of the copies a clone or a snapshot hands out.
+ * A run's records packed off the heap: read back exactly as pushed (strings of any kind, every float64), by
+ * time range, in push order, and independent of the copies a clone or a snapshot hands out.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../pkg-backend/src/demo/random.ts';
@@ -49,7 +49,7 @@ describe('PackedRecords', () => {
     expect(new PackedRecords().inRange(-Infinity, Infinity)).toStrictEqual([]);
   });
 
-  it('keeps strings JSON escapes and numbers JSON would alter', () => {
+  it('keeps any string and any number exactly, and records of other shapes whole', () => {
     const packed = new PackedRecords();
     const odd = [
       record(1, 'a"b\\c\n\u0000\u2028'),
@@ -59,7 +59,11 @@ describe('PackedRecords', () => {
       record(4, 'nan', { rawScore: NaN }),
       record(5, 'inf', { explanation: { firstOccurrence: false, relativeRarity: Infinity, text: 'x' } }),
       record(6, 'negative zero', { typical: -0 }),
-      record(7, 'plain'),
+      record(7, 'plain', { over: null }),
+      record(7, 'over differs', { over: 'another' }),
+      record(7, 'wide text', {
+        explanation: { firstOccurrence: false, relativeRarity: 2, text: 'état ≥ 2× 東京 \ud83e' },
+      }),
       // Shapes the positional form does not know are kept whole.
       { ...record(8, 'extra field'), extra: { nested: [1, 'two'] } } as RecordResult,
       record(9, 'extra cause field', { causes: [{ by: 'b', probability: 0.5, count: 1, note: 'x' } as never] }),
@@ -76,6 +80,7 @@ describe('PackedRecords', () => {
     // The odd ones come back as copies too.
     expect(back[3]).not.toBe(odd[3]);
     expect(packed.inRange(4, 6)).toStrictEqual(odd.slice(3, 5));
+    expect(back[6].over).toBeNull();
     // Nor does changing a record after it was pushed reach the run.
     odd[3].score = -1;
     expect(packed.inRange(4, 5)[0].score).toBe(87.5);
@@ -105,6 +110,18 @@ describe('PackedRecords', () => {
     expect(emitted.length).toBeGreaterThanOrEqual(4);
     expect(emitted.some((r) => r.groupId)).toBe(true);
     expect(packed.inRange(-Infinity, Infinity)).toStrictEqual(emitted);
+  });
+
+  it('hands a range out in slices of at most 256 records that together are the range', () => {
+    const packed = new PackedRecords();
+    for (let i = 0; i < 1000; i++) {
+      packed.push(record(i, `10.0.0.${i}`));
+    }
+    const slices = [...packed.slicesInRange(100, 900)];
+    expect(slices.map((s) => s.length)).toStrictEqual([256, 256, 256, 32]);
+    expect(slices.flat()).toStrictEqual(packed.inRange(100, 900));
+    expect(slices.flat().map((r) => r.time)).toStrictEqual(Array.from({ length: 800 }, (_, k) => 100 + k));
+    expect([...packed.slicesInRange(2000, 3000)]).toStrictEqual([]);
   });
 
   it('hands out fresh objects, and a clone grows on its own', () => {

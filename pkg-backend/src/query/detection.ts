@@ -22,6 +22,7 @@ import {
 import { detectorKey } from './detectorKey.ts';
 import { detectorMemory, type ModelMemory } from './modelMemory.ts';
 import { PackedRecords } from './packedRecords.ts';
+import { EventLoopSlice } from '../runtime/eventLoop.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
 
@@ -170,8 +171,13 @@ export class DetectionRun {
     return copy;
   }
 
-  /** The results of [from, to): the bucket containing `from` is included, as Elastic's bucket results are. */
-  snapshot(from: Date, to: Date): DetectionResult {
+  /**
+   * The results of [from, to): the bucket containing `from` is included, as Elastic's bucket results are.
+   * Records are unpacked slice by slice with turns of the event loop between, so tens of thousands of them
+   * (44 000 at 10 M rows × 1 M addresses) hold up neither health checks and cancels nor, under bun, the
+   * collector's pacer.
+   */
+  async snapshot(from: Date, to: Date): Promise<DetectionResult> {
     const spanMs = this.prepared.definition.spanMs;
     const lo = alignDown(from.getTime(), spanMs);
     const hi = to.getTime();
@@ -181,13 +187,21 @@ export class DetectionRun {
     for (const b of withData) {
       rows += b.eventCount;
     }
+    const records: RecordResult[] = [];
+    const slice = new EventLoopSlice();
+    for (const part of this.records.slicesInRange(lo, hi)) {
+      for (const record of part) {
+        records.push(record);
+      }
+      await slice.maybeYield();
+    }
     return {
       detector: this.prepared.describe,
       definition: this.prepared.definition,
       from,
       to,
       buckets: this.fillEmpty(withData, lo, hi),
-      records: this.records.inRange(lo, hi),
+      records,
       groups: this.tracker.groups().filter((g) => g.end > lo && g.start < hi),
       stats: {
         historyFrom: this.prepared.dataFrom,
@@ -241,5 +255,5 @@ export async function runDetection(
   const { from, to, historyFrom } = resolveRange(prepared, window);
   const run = new DetectionRun(prepared, historyFrom);
   await run.advance(pool, to.getTime(), signal);
-  return run.snapshot(from, to);
+  return await run.snapshot(from, to);
 }

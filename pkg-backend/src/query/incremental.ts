@@ -92,11 +92,11 @@ export class IncrementalDetections {
       }
       await current.run.advance(pool, checkpoint, signal);
       if (to.getTime() <= current.run.processedUntil) {
-        return current.run.snapshot(from, to);
+        return await current.run.snapshot(from, to);
       }
       const ahead = current.run.clone();
       await ahead.advance(pool, to.getTime(), signal);
-      return ahead.snapshot(from, to);
+      return await ahead.snapshot(from, to);
     });
     current.lock = work.catch(() => undefined);
     try {

@@ -12,6 +12,7 @@
  */
 import pg from 'pg';
 import type { BucketInput } from '../engine/types.ts';
+import { EventLoopSlice } from '../runtime/eventLoop.ts';
 import { sendCancel } from './cancel.ts';
 import { errorBetweenStatements } from './connection.ts';
 import { cancelledError, StoreError, toStoreError, type ErrorContext } from './errors.ts';
@@ -59,25 +60,6 @@ export type ChunkEvent = { kind: 'bucket'; input: BucketInput } | { kind: 'chunk
 export interface BucketAssembler<Row, B> {
   add(row: Row): B | undefined;
   finish(): B | undefined;
-}
-
-/** Synchronous work the consumer may do between two looks at the event loop. */
-const SLICE_MS = 8;
-
-/**
- * Lets timers and sockets run (health checks, other queries, gRPC cancels) when the consumer has worked for a
- * slice: a bucket is handed over as a resolved promise, so a consumer that scores bucket after bucket from
- * rows already fetched would otherwise never give the event loop a turn.
- */
-class EventLoopSlice {
-  private since = performance.now();
-
-  async maybeYield(): Promise<void> {
-    if (performance.now() - this.since >= SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.since = performance.now();
-    }
-  }
 }
 
 /** SQLSTATE of a statement cancelled on request (and of a statement timeout). */
@@ -241,6 +223,8 @@ export class OpenChunk<Row, B> {
           const done = assembler.add(row);
           if (done !== undefined) {
             yield done;
+            // A bucket is handed over as a resolved promise: without this, a consumer scoring bucket after
+            // bucket from rows already fetched would never give the event loop a turn.
             await slice.maybeYield();
             this.throwIfCancelled();
           }
