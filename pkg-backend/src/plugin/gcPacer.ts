@@ -5,11 +5,15 @@
  * the last collection, and the model's buffers count in that size, so a million entities let ~120 MB of the rows'
  * garbage pile up. A full collection whenever the resident set has grown by `growthBytes` since the last one
  * bounds the peak by what is live plus that margin plus what one interval allocates (the rows' garbage comes at
- * up to ~300 MB/s). Measured in bun 1.4.5, detection of freq_rare by state over ip, 1 M distinct ip:
- *   - 3 M rows: peak RSS 377–388 MB with 250 ms / 48 MB, 276–290 MB with 50 ms / 24 MB (22 collections, 0.47 s);
- *   - 10 M rows: 397 MB against 302–357 MB (61–76 collections of 30–40 ms, 2–3 s of a 30 s detection).
- * A shorter interval or a smaller margin bought little more and cost more collections; eden collections are
- * cheaper (5 ms) but did not bring the resident set down.
+ * up to ~300 MB/s). A collection's freed pages go back to the system only some 100 ms later, and meanwhile new
+ * allocations reuse them, so the level after a collection sits some 30 MB above what is live and the margin
+ * counts from there. Measured in bun 1.4.5, detection of freq_rare by state over ip, 1 M distinct ip, 10 M rows
+ * (16–17 s of CPU in every run):
+ *   - 50 ms / 24 MB: peak RSS 308–314 MB (four runs);
+ *   - 25 ms / 16 MB: 285–292 MB (four runs); 25 ms / 12 MB: 280, 292 MB; 50 ms / 16 MB: 291, 299 MB.
+ * Before the records were packed field by field (packedRecords.ts) the peak came at the end, when a snapshot
+ * unpacked them, and these settings could not be told apart. Eden collections are cheaper (5 ms) but did not
+ * bring the resident set down.
  *
  * Under node it does nothing: V8 sizes its young generation and collects on its own, and exposes no collector
  * to call without a flag.
@@ -25,8 +29,8 @@ export interface GcPacerOptions {
   rss?: () => number;
 }
 
-const DEFAULT_INTERVAL_MS = 50;
-const DEFAULT_GROWTH_BYTES = 24 * 1024 * 1024;
+const DEFAULT_INTERVAL_MS = 25;
+const DEFAULT_GROWTH_BYTES = 16 * 1024 * 1024;
 
 interface BunGlobal {
   gc(force: boolean): void;
