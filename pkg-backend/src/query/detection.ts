@@ -9,6 +9,7 @@ import { MAX_BUCKETS } from '../../../common/limits.ts';
 import { Detector } from '../engine/detector.ts';
 import { GroupTracker, type GroupTrackerState } from '../engine/groups.ts';
 import type { AnomalyGroup, RecordResult } from '../engine/types.ts';
+import { EventLoopSlice } from '../runtime/eventLoop.ts';
 import { StoreError, timeExtent } from '../store/index.ts';
 import { chunkedBuckets, feedBucket, type BucketSummary } from './bucketFeed.ts';
 import {
@@ -22,7 +23,6 @@ import {
 import { detectorKey } from './detectorKey.ts';
 import { detectorMemory, type ModelMemory } from './modelMemory.ts';
 import { PackedRecords } from './packedRecords.ts';
-import { EventLoopSlice } from '../runtime/eventLoop.ts';
 import { QueryError } from './queryError.ts';
 import type { DetectorRequest, TimeWindow } from './request.ts';
 
