@@ -112,6 +112,21 @@ describe('PackedRecords', () => {
     expect(packed.inRange(-Infinity, Infinity)).toStrictEqual(emitted);
   });
 
+  it('keeps every record exactly past a megabyte, where the buffer grows in place', () => {
+    const packed = new PackedRecords();
+    const pushed: RecordResult[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const text = `${i % 2 ? 'état' : '東京'} ${'x'.repeat(200)} ${i}`;
+      const r = record(i, `10.1.${i % 250}.${i}`, {
+        explanation: { firstOccurrence: i % 3 === 0, relativeRarity: i / 7, text },
+      });
+      packed.push(r);
+      pushed.push(structuredClone(r));
+    }
+    expect(packed.inRange(-Infinity, Infinity)).toStrictEqual(pushed);
+    expect(packed.clone().inRange(5990, 6000)).toStrictEqual(pushed.slice(5990));
+  });
+
   it('hands a range out in slices of at most 256 records that together are the range', () => {
     const packed = new PackedRecords();
     for (let i = 0; i < 1000; i++) {
