@@ -24,6 +24,8 @@ const NEUTRAL = [BACKEND, FRONTEND].map(({ regex }) => ({
 }));
 // The same from inside pkg-backend/src, where the store is a sibling folder.
 const STORE_SIBLING = { regex: '^(\\.\\./)+store/(?!index\\.ts$)', message: STORE_INTERNALS.message };
+// runtime/ sits beside every backend layer, so it may use none of them.
+const LAYER_FREE = { regex: '^\\.\\./', message: 'runtime/ imports no other layer: the layers import it.' };
 
 /** One no-restricted-imports setting per area: a later setting replaces an earlier one, it does not add to it. */
 function restrict(...patterns) {
@@ -55,6 +57,7 @@ export default defineConfig([
   { files: ['common/**'], rules: restrict(...NEUTRAL) },
   { files: ['pkg-backend/**'], rules: restrict(FRONTEND, STORE_INTERNALS, STORE_SIBLING) },
   { files: ['pkg-backend/src/store/**'], rules: restrict(FRONTEND) },
+  { files: ['pkg-backend/src/runtime/**'], rules: restrict(FRONTEND, LAYER_FREE) },
   // The store's own tests reach its modules directly.
   { files: ['test/store/**'], rules: restrict() },
 ]);
