@@ -282,6 +282,19 @@ describe('snapshots', () => {
     );
   });
 
+  it('encodes a snapshot of many megabytes exactly, a character beyond U+FFFF across a slice of its text', async () => {
+    // The text goes to gzip 2^20 UTF-16 units at a time; 🦊 is two, and `edge` puts its first one last in the
+    // first slice.
+    const edge = `${'x'.repeat(2 ** 20 - 10)}🦊`;
+    const values = Array.from({ length: 300_000 }, (_, i) => `${i % 3 === 0 ? '🦊' : 'é'}${i}`);
+    const state = { edge, values, lone: '\ud800 and \udfff' };
+    const json = JSON.stringify(state);
+    expect(json.charCodeAt(2 ** 20 - 1) & 0xfc00).toBe(0xd800);
+    const encoded = await encodeSnapshot(state, 'big');
+    expect(encoded.jsonBytes).toBe(Buffer.byteLength(json, 'utf8'));
+    expect(await decodeSnapshot(encoded.bytes, 'big')).toEqual(state);
+  });
+
   it('latestSnapshot returns the state at the progress, or the latest at or before a time', async () => {
     const key = 'job-snapshots';
     await store.ensureJob(key, { k: key });
