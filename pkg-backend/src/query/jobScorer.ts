@@ -170,14 +170,13 @@ export class JobScorer {
     return [...this.open.values()].map((s) => ({ ...s }));
   }
 
-  /** A deep copy: the engine's JSON may share arrays with the live models. */
-  state(): ScorerState {
-    return structuredClone({
-      version: 1,
-      job: this.engine.toJSON(),
-      open: this.openGroups(),
-      lastBucket: this.lastBucket,
-    });
+  /**
+   * The state for a snapshot about to be written: not copied (the engine's JSON may share arrays with the live
+   * models), so it must be serialised before the scorer is fed again; the store encodes it as soon as
+   * commitJobChunk is called.
+   */
+  snapshotState(): ScorerState {
+    return { version: 1, job: this.engine.toJSON(), open: this.openGroups(), lastBucket: this.lastBucket };
   }
 
   /** The report a result carries while the job's models are near or at their limit. */

@@ -161,7 +161,7 @@ export async function advanceLocked(
       buckets: chunk.buckets,
       records: chunk.records,
       groups: chunk.groups,
-      snapshot: { until: to, formatVersion: MODEL_FORMAT_VERSION, state: model.state() },
+      snapshot: { until: to, formatVersion: MODEL_FORMAT_VERSION, state: model.snapshotState() },
       processedUntil: to,
       idWatermark: watermark,
       status: to >= target ? 'current' : 'backfilling',

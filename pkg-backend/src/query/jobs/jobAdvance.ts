@@ -238,7 +238,7 @@ async function advanceLocked(
       records,
       influencers,
       groups: spans.map((g, i) => groupResult(g, stats[i], resolved.groupFieldName)),
-      snapshot: { until: to, formatVersion: JOB_SNAPSHOT_FORMAT, state: scorer.state() },
+      snapshot: { until: to, formatVersion: JOB_SNAPSHOT_FORMAT, state: scorer.snapshotState() },
       processedUntil: to,
       idWatermark: watermark,
       status: to >= target ? 'current' : 'backfilling',
