@@ -25,7 +25,20 @@ function check(interner: Interner, ref: Reference): void {
 describe('Interner', () => {
   it('keeps byte, wide, empty and long names apart and gives each back', () => {
     const interner = new Interner();
-    const names = ['', 'a', 'é', 'ÿ', 'Ā', '日本', '🙂', 'a\u0000b', 'x'.repeat(70_000), 'y'.repeat(65_535), 'GET /a'];
+    const names = [
+      '',
+      'a',
+      'é',
+      'ÿ',
+      '\u0080\u0091\u009f',
+      'Ā',
+      '日本',
+      '🙂',
+      'a\u0000b',
+      'x'.repeat(70_000),
+      'y'.repeat(65_535),
+      'GET /a',
+    ];
     const ids = names.map((name) => interner.add(name));
     expect(ids).toEqual(names.map((_, i) => i));
     names.forEach((name, i) => {
@@ -33,7 +46,7 @@ describe('Interner', () => {
       expect(interner.id(name)).toBe(i);
     });
     // Same characters, other strings: found; near misses: not.
-    expect(interner.id(['G', 'E', 'T', ' /a'].join(''))).toBe(10);
+    expect(interner.id(['G', 'E', 'T', ' /a'].join(''))).toBe(names.indexOf('GET /a'));
     for (const miss of ['b', 'a\u0000', 'Ā ', 'x'.repeat(69_999), 'GET /b', 'e', '日']) {
       expect(interner.id(miss)).toBeUndefined();
     }

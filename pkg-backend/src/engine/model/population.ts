@@ -134,25 +134,37 @@ export class PopulationModel implements CategoryModel {
   }
 
   toJSON(): PopulationStateV2 {
-    const byValues: string[] = [];
-    const byFirstSeen: number[] = [];
-    const byLastSeen: number[] = [];
+    // Arrays made at their final length and one visitor for every entity's pairs: a million entities' state is
+    // built at every job chunk, and what it leaves behind is garbage the collector meets all at once.
+    const byValues: string[] = new Array(this.values.size);
+    const byFirstSeen: number[] = new Array(this.values.size);
+    const byLastSeen: number[] = new Array(this.values.size);
     const valuePosition = new Int32Array(this.values.capacity);
-    for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v)) {
-      valuePosition[v] = byValues.length;
-      byValues.push(this.values.name(v));
-      byFirstSeen.push(this.valueFirstSeen[v]);
-      byLastSeen.push(this.valueLastSeen[v]);
+    let at = 0;
+    for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v), at++) {
+      valuePosition[v] = at;
+      byValues[at] = this.values.name(v);
+      byFirstSeen[at] = this.valueFirstSeen[v];
+      byLastSeen[at] = this.valueLastSeen[v];
     }
-    const overValues: string[] = [];
-    const overLastSeen: number[] = [];
-    const pairs: number[] = [];
-    for (let e = this.entityOrder.oldest; e >= 0; e = this.entityOrder.after(e)) {
-      const position = overValues.length;
-      overValues.push(this.entities.name(e));
-      overLastSeen.push(this.entityLastSeen[e]);
-      this.pairs.forEachValueOf(e, (v) => pairs.push(valuePosition[v], position));
+    // The lengths are what was listed, whatever the counts said: never a hole that JSON would write as null.
+    byValues.length = byFirstSeen.length = byLastSeen.length = at;
+    const overValues: string[] = new Array(this.entities.size);
+    const overLastSeen: number[] = new Array(this.entities.size);
+    const pairs: number[] = new Array(2 * this.pairs.size);
+    let position = 0;
+    let pair = 0;
+    const visit = (v: number) => {
+      pairs[pair++] = valuePosition[v];
+      pairs[pair++] = position;
+    };
+    for (let e = this.entityOrder.oldest; e >= 0; e = this.entityOrder.after(e), position++) {
+      overValues[position] = this.entities.name(e);
+      overLastSeen[position] = this.entityLastSeen[e];
+      this.pairs.forEachValueOf(e, visit);
     }
+    overValues.length = overLastSeen.length = position;
+    pairs.length = pair;
     return {
       kind: 'population',
       format: 2,
