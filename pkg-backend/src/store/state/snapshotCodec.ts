@@ -8,7 +8,9 @@ import { constants, createGzip, gunzip } from 'node:zlib';
 import { StoreError } from '../errors.ts';
 
 const gunzipAsync = promisify(gunzip);
-/** UTF-16 units of the JSON text encoded and compressed at a time. */
+/** Elements of a large array written per JSON.stringify call. */
+const ARRAY_SLICE = 1 << 16;
+/** JSON text gathered before it is encoded and handed to the compressor. */
 const TEXT_SLICE = 1 << 20;
 
 export interface EncodedSnapshot {
@@ -18,51 +20,149 @@ export interface EncodedSnapshot {
 }
 
 export async function encodeSnapshot(state: unknown, what: string): Promise<EncodedSnapshot> {
-  let json: string | undefined;
+  const out = new GzipText();
   try {
     checkFinite(state, '');
-    json = JSON.stringify(state);
+    if (!(await writeJson(state, out))) {
+      throw new StoreError('state_invalid', `snapshot of ${what} has no state (undefined)`);
+    }
   } catch (err) {
+    out.abandon();
+    if (err instanceof StoreError) {
+      throw err;
+    }
     throw new StoreError(
       'state_invalid',
       `snapshot of ${what} is not serialisable as JSON: ${(err as Error).message}`,
       { cause: err },
     );
   }
-  if (json === undefined) {
-    throw new StoreError('state_invalid', `snapshot of ${what} has no state (undefined)`);
+  return out.finish();
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return false;
   }
-  // Written once per chunk, read once per restart: speed matters more than the last few per cent of size.
-  return compress(json);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 /**
- * The text's UTF-8 bytes, gzipped a slice at a time: at a million entities the text is some 40 MB, and its
- * bytes in one buffer beside it were 40 MB more at every chunk.
+ * Writes what JSON.stringify(value) would, in pieces: arrays a slice of elements at a time, plain objects key by
+ * key, anything else whole. At a million entities the state's text is some 40 MB; written whole it was that
+ * string and the garbage of building it, all in one synchronous call the collector's pacer could not
+ * interrupt. False when the value has no JSON (undefined, a function), as JSON.stringify returns undefined.
  */
-async function compress(json: string): Promise<EncodedSnapshot> {
-  const gzip = createGzip({ level: constants.Z_BEST_SPEED });
-  const out: Buffer[] = [];
-  gzip.on('data', (b: Buffer) => out.push(b));
-  const done = new Promise<void>((resolve, reject) => gzip.on('end', resolve).on('error', reject));
-  let jsonBytes = 0;
-  for (let at = 0; at < json.length;) {
-    let end = Math.min(json.length, at + TEXT_SLICE);
-    // JSON.stringify escapes lone surrogates, so a slice only has to keep each pair whole.
-    if (end < json.length && (json.charCodeAt(end - 1) & 0xfc00) === 0xd800) {
-      end++;
+async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
+  if (Array.isArray(value)) {
+    out.write('[');
+    for (let i = 0; i < value.length; i += ARRAY_SLICE) {
+      const end = Math.min(value.length, i + ARRAY_SLICE);
+      if (i > 0) {
+        out.write(',');
+      }
+      // Elements that are themselves large (a job's list of models) are written piece by piece too.
+      if (end - i === 1 || value.slice(i, end).some((v) => Array.isArray(v) || isPlainObject(v))) {
+        for (let k = i; k < end; k++) {
+          if (k > i) {
+            out.write(',');
+          }
+          if (!(await writeJson(value[k], out))) {
+            out.write('null');
+          }
+        }
+      } else {
+        const text = JSON.stringify(value.slice(i, end));
+        out.write(text.slice(1, -1));
+      }
+      await out.drained();
     }
-    const bytes = Buffer.from(json.slice(at, end), 'utf8');
-    jsonBytes += bytes.length;
-    // Waiting for the compressor keeps the slices it has not yet taken from piling up in its queue.
-    if (!gzip.write(bytes)) {
-      await Promise.race([new Promise((resolve) => gzip.once('drain', resolve)), done]);
-    }
-    at = end;
+    out.write(']');
+    return true;
   }
-  gzip.end();
-  await done;
-  return { bytes: Buffer.concat(out), jsonBytes };
+  if (isPlainObject(value)) {
+    out.write('{');
+    let first = true;
+    for (const [k, v] of Object.entries(value)) {
+      const key = `${first ? '' : ','}${JSON.stringify(k)}:`;
+      if (Array.isArray(v) || isPlainObject(v)) {
+        out.write(key);
+        await writeJson(v, out);
+        first = false;
+        continue;
+      }
+      const text = JSON.stringify(v) as string | undefined;
+      // As JSON.stringify: a key whose value has no JSON is left out.
+      if (text !== undefined) {
+        out.write(key + text);
+        first = false;
+      }
+    }
+    out.write('}');
+    return true;
+  }
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) {
+    return false;
+  }
+  out.write(text);
+  return true;
+}
+
+/**
+ * JSON text to gzip, a slice of text at a time. Written once per chunk, read once per restart: speed matters
+ * more than the last few per cent of size.
+ */
+class GzipText {
+  private readonly gzip = createGzip({ level: constants.Z_BEST_SPEED });
+  private readonly chunks: Buffer[] = [];
+  private readonly done: Promise<void>;
+  private pending = '';
+  private jsonBytes = 0;
+
+  constructor() {
+    this.gzip.on('data', (b: Buffer) => this.chunks.push(b));
+    this.done = new Promise<void>((resolve, reject) => this.gzip.on('end', resolve).on('error', reject));
+    // A failure is surfaced by finish(); one that comes after abandon() has nobody to tell.
+    this.done.catch(() => undefined);
+  }
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= TEXT_SLICE) {
+      this.flush();
+    }
+  }
+
+  /** Resolves once the compressor has taken what it was given, so unread text never piles up in its queue. */
+  async drained(): Promise<void> {
+    if (this.gzip.writableNeedDrain) {
+      await Promise.race([new Promise((resolve) => this.gzip.once('drain', resolve)), this.done]);
+    }
+  }
+
+  async finish(): Promise<EncodedSnapshot> {
+    this.flush();
+    this.gzip.end();
+    await this.done;
+    return { bytes: Buffer.concat(this.chunks), jsonBytes: this.jsonBytes };
+  }
+
+  abandon(): void {
+    this.gzip.destroy();
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0) {
+      // Pieces end between JSON tokens or inside strings JSON.stringify wrote, which escape lone surrogates:
+      // a pair is never split, so each piece is whole UTF-8.
+      const bytes = Buffer.from(this.pending, 'utf8');
+      this.pending = '';
+      this.jsonBytes += bytes.length;
+      this.gzip.write(bytes);
+    }
+  }
 }
 
 /**
