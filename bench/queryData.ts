@@ -87,8 +87,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The state store the executable will use for this datasource (same server, role and schema), emptied; null
  * when the role may not keep state there, so the executable will detect in-process.
  */
-async function emptiedStateStore(pool: pg.Pool): Promise<StateStore | null> {
-  const opened = await openStateStore(pool, { schema: STATE_SCHEMA });
+export async function emptiedStateStore(pool: pg.Pool, schema = STATE_SCHEMA): Promise<StateStore | null> {
+  const opened = await openStateStore(pool, { schema });
   if (opened.status !== 'ready') {
     return null;
   }
@@ -98,12 +98,13 @@ async function emptiedStateStore(pool: pg.Pool): Promise<StateStore | null> {
   return opened.store;
 }
 
-async function waitUntilCurrent(store: StateStore, timeoutMs: number): Promise<void> {
+/** Waits for the store's one job to be current; `schema` names it in errors. */
+export async function waitUntilCurrent(store: StateStore, timeoutMs: number, schema = STATE_SCHEMA): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const jobs = await store.listJobs();
     if (jobs.length !== 1) {
-      throw new Error(`expected one job in schema ${STATE_SCHEMA} after the cold query, found ${jobs.length}`);
+      throw new Error(`expected one job in schema ${schema} after the cold query, found ${jobs.length}`);
     }
     if (jobs[0].status === 'current') {
       return;

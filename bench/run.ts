@@ -8,14 +8,16 @@
  *   (e) persisted jobs through the built executable: cold backfill vs the bare aggregate, first query after a
  *       restart, refresh after one new bucket, at each of --job-rows (bench/jobs.ts);
  *   (f) scaling: detection vs the bare aggregate, tuples/s and detection's peak RSS, on tables of each
- *       --scale-rows × --scale-over distinct over entities (bench/scale.ts), as a markdown table;
+ *       --scale-rows × --scale-over distinct over entities (bench/scale.ts), as a markdown table; then the
+ *       built executable's cold job backfill and its peak RSS at the most distinct over entities;
  *   (g) shards: one server vs a coordinator with two postgres_fdw shards on the same --shard-rows rows, time
  *       and bytes the shards send the coordinator, bare single-statement aggregate and detection (bench/shards.ts).
  * Options: --rows N (default 1 000 000; the big run is --rows 10000000), --database-url URL (keeps the generated
  *   tables between runs), --demo-days N (30), --demo-rows-per-day N (20000), --calls N (30), --skip-query-data,
  *   --panel-groups N (10000), --skip-panels, --job-rows N,N (1000000,10000000), --skip-jobs,
  *   --scale-rows N,N (1000000,3000000; README's table is from 1000000,3000000,10000000), --scale-over N,N
- *   (1000,50000,1000000), --scale-repeats N (3, 1 from 10 M rows), --shard-rows N (1000000),
+ *   (1000,50000,1000000), --scale-repeats N (3, 1 from 10 M rows), --skip-job-memory (the built executable's
+ *   cold job backfill after (f)'s table, bench/jobMemory.ts), --shard-rows N (1000000),
  *   --only a,b,… (sections to run, by letter or name: engine, end-to-end, query-data, panels, jobs, scaling,
  *   shards).
  */
@@ -29,7 +31,8 @@ import { benchEndToEnd, createBenchTable } from './endToEnd.ts';
 import { benchQueryData } from './queryData.ts';
 import { benchSpansPanel } from './panels.ts';
 import { benchJobs } from './jobs.ts';
-import { benchScaleCell, scaleMarkdown, sizeLabel, type ScaleCell } from './scale.ts';
+import { benchJobMemory } from './jobMemory.ts';
+import { benchScaleCell, scaleMarkdown, scaleTableName, sizeLabel, type ScaleCell } from './scale.ts';
 import { benchShards, type ShardsMeasure } from './shards.ts';
 
 const { values } = parseArgs({
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     'scale-rows': { type: 'string', default: '1000000,3000000' },
     'scale-over': { type: 'string', default: '1000,50000,1000000' },
     'scale-repeats': { type: 'string' },
+    'skip-job-memory': { type: 'boolean', default: false },
     'shard-rows': { type: 'string', default: '1000000' },
     only: { type: 'string' },
   },
@@ -269,6 +273,20 @@ try {
     console.log(
       `  peak RSS is the detection child's whole process; one holds up to ${(idle / 1e6).toFixed(0)} MB before detecting`,
     );
+    if (!values['skip-job-memory']) {
+      // The most distinct over entities asked for: the model, and so every snapshot a job writes, is largest there.
+      const over = Math.max(...scaleOver);
+      for (const n of scaleRows) {
+        const table = scaleTableName(n, over);
+        const m = await benchJobMemory(pool, { databaseUrl: url, table });
+        const rss = m?.peakRssBytes == null ? 'n/a' : `${(m.peakRssBytes / 1e6).toFixed(0)} MB`;
+        console.log(
+          m
+            ? `  built executable, cold persisted-job backfill of the same detector on ${sizeLabel(n)} × ${sizeLabel(over)}: ${m.seconds.toFixed(2)} s, peak RSS ${rss} (bench/jobMemory.ts)`
+            : `  built executable, job backfill: skipped, the role may not keep state`,
+        );
+      }
+    }
   }
 
   if (runs('g')) {
