@@ -172,8 +172,8 @@ export class JobScorer {
 
   /**
    * The state for a snapshot about to be written: not copied (the engine's JSON may share arrays with the live
-   * models), so it must be serialised before the scorer is fed again; the store encodes it as soon as
-   * commitJobChunk is called.
+   * models), so it must be serialised before the scorer is fed again (the advance feeds it only once
+   * commitJobChunk has resolved).
    */
   snapshotState(): ScorerState {
     return { version: 1, job: this.engine.toJSON(), open: this.openGroups(), lastBucket: this.lastBucket };
