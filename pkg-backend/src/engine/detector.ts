@@ -86,6 +86,11 @@ export class Detector {
     return this.model.limitedTuples;
   }
 
+  /** Start of the first bucket with data, or null before any. */
+  get firstDataBucket(): number | null {
+    return this.firstBucket;
+  }
+
   /** True while `time` is inside the learning period that follows the first bucket with data. */
   isLearning(time: number): boolean {
     return isLearning(this.firstBucket, time, this.resolved);
