@@ -77,6 +77,35 @@ describe('persisted detection jobs', () => {
     );
   });
 
+  it("hands an unfinished request's model to the next advance, which goes on from it instead of the snapshot", async () => {
+    const window = request(T0, now);
+    const s = await store('jobs_resume');
+    // No budget: the request commits one chunk and leaves the rest of the backfill.
+    const first = await detectWithJob(pool, s, ...window, { now, maxChunkBuckets: 12, advanceBudgetMs: 0 });
+    expect(first.current).toBe(false);
+    const resume = first.resume!;
+    expect(resume.until).toBe((await s.getJob(resume.prepared.key))?.processedUntil);
+    const behind = resume.copy();
+    const reads: number[] = [];
+    const counting = new Proxy(s, {
+      get: (target, name, receiver) =>
+        name === 'latestSnapshot'
+          ? (key: string) => (reads.push(1), target.latestSnapshot(key))
+          : (Reflect.get(target, name, receiver) as unknown),
+    });
+    const prepared = await prepareDetection(pool, window[0]);
+    const handed = await advanceJob(pool, counting, prepared, { now, resume });
+    expect(handed.acquired && handed.value.complete).toBe(true);
+    expect(reads).toEqual([]);
+    // The same results as a job advanced without a handover, and a model that is not where the job is, is left.
+    const plain = await store('jobs_resume_plain');
+    await advanceJob(pool, plain, prepared, { now, maxChunkBuckets: 12 });
+    expect(await s.readResults(prepared.key, T0, now)).toEqual(await plain.readResults(prepared.key, T0, now));
+    const stale = await advanceJob(pool, counting, prepared, { now: now + 3 * HOUR, resume: behind });
+    expect(stale.acquired).toBe(true);
+    expect(reads.length).toBe(1);
+  });
+
   it('gives the same results in chunks of any size', async () => {
     const [req] = request(T0, now);
     const prepared = await prepareDetection(pool, req);

@@ -112,7 +112,10 @@ export function createDatasource(options: { logger?: Logger } = {}): DatasourceH
       runner.touch(instance.key, instance.pool, state.store, detector, {
         unfinished: !answer.current,
         retentionDays: retentionDays(ctx),
+        resume: answer.resume,
       });
+      // The runner owns the model now; the answer may sit in the result cache for a few seconds.
+      answer.resume = undefined;
       return answer;
     }
     const result = await incremental.detect(instance.pool, instance.key, detector, window, signal);

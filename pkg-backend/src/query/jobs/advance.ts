@@ -34,6 +34,11 @@ export interface AdvanceOptions {
   stopAt?: number;
   maxChunkBuckets?: number;
   onProgress?: (progress: JobProgress) => void;
+  /**
+   * A model an earlier advance of this job committed last (handed over, no longer used by whoever held it):
+   * used instead of the latest snapshot when the job is still where that model left it.
+   */
+  resume?: JobModel;
 }
 
 export interface AdvanceOutcome {
@@ -113,6 +118,17 @@ export async function advanceLocked(
   }
   if (outcome.reset) {
     job = (await store.getJob(key)) ?? (await store.ensureJob(key, definition));
+  }
+  const resume = options.resume;
+  if (
+    !model &&
+    !outcome.reset &&
+    resume &&
+    resume.prepared.key === key &&
+    resume.until === job.processedUntil &&
+    !resume.dirty
+  ) {
+    model = resume;
   }
   if (!model && job.processedUntil !== null) {
     const snapshot = await store.latestSnapshot(key);

@@ -49,6 +49,12 @@ export interface JobAnswer {
   interimFrom: number | null;
   /** False when the job could not be brought up to date in this request (the runner finishes it). */
   current: boolean;
+  /**
+   * When not current: the model this request's advance committed last, for the runner to go on from instead of
+   * reading the snapshot it just wrote back (at a million entities the snapshot's JSON is some 40 MB, parsed
+   * into a million strings while this model was still held). The request no longer uses it.
+   */
+  resume?: JobModel;
 }
 
 export async function detectWithJob(
@@ -131,6 +137,7 @@ export async function detectWithJob(
     notices,
     interimFrom: interim && interim.buckets.length + interim.records.length > 0 ? interimFrom : null,
     current,
+    resume: current ? undefined : (outcome?.model ?? undefined),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../contract.ts';
 import { prepareDetection } from '../detection.ts';
 import type { DetectorRequest } from '../request.ts';
 import { advanceJob } from './advance.ts';
+import type { JobModel } from './model.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -74,13 +75,17 @@ export class JobRunner {
     pool: pg.Pool,
     store: StateStore,
     request: DetectorRequest,
-    options: { unfinished?: boolean; retentionDays?: number } = {},
+    options: { unfinished?: boolean; retentionDays?: number; resume?: JobModel } = {},
   ): void {
+    // The request's model, taken by the first advance only (advance.ts checks it is still where the job is).
+    let resume = options.resume;
     const work: RunnerWork = {
       spanMs: request.bucketSpanMs,
       advance: async (signal) => {
         const prepared = await prepareDetection(pool, request);
-        const res = await advanceJob(pool, store, prepared, { signal, waitMs: 0 });
+        const model = resume;
+        resume = undefined;
+        const res = await advanceJob(pool, store, prepared, { signal, waitMs: 0, resume: model });
         return res.acquired && !res.value.complete;
       },
     };
