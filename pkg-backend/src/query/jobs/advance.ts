@@ -125,6 +125,8 @@ export async function advanceLocked(
     !outcome.reset &&
     resume &&
     resume.prepared.key === key &&
+    // The limit is not part of the key: a model made under another is left, and the snapshot takes the new one.
+    resume.prepared.modelMemoryLimitBytes === prepared.modelMemoryLimitBytes &&
     resume.until === job.processedUntil &&
     !resume.dirty
   ) {
