@@ -62,19 +62,19 @@ async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
       if (i > 0) {
         out.write(',');
       }
+      const slice = value.slice(i, end);
       // Elements that are themselves large (a job's list of models) are written piece by piece too.
-      if (end - i === 1 || value.slice(i, end).some((v) => Array.isArray(v) || isPlainObject(v))) {
-        for (let k = i; k < end; k++) {
-          if (k > i) {
+      if (slice.some((v) => Array.isArray(v) || isPlainObject(v))) {
+        for (let k = 0; k < slice.length; k++) {
+          if (k > 0) {
             out.write(',');
           }
-          if (!(await writeJson(value[k], out))) {
+          if (!(await writeJson(slice[k], out))) {
             out.write('null');
           }
         }
       } else {
-        const text = JSON.stringify(value.slice(i, end));
-        out.write(text.slice(1, -1));
+        out.write(JSON.stringify(slice).slice(1, -1));
       }
       await out.drained();
     }
