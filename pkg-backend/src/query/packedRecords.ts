@@ -129,20 +129,10 @@ export class PackedRecords {
     this.count++;
   }
 
-  /** The records with lo ≤ time < hi, in the order they were pushed (time order). */
-  inRange(lo: number, hi: number): RecordResult[] {
-    const records: RecordResult[] = [];
-    for (const slice of this.slicesInRange(lo, hi)) {
-      for (const record of slice) {
-        records.push(record);
-      }
-    }
-    return records;
-  }
-
   /**
-   * The same a few hundred at a time, so that a caller can give the event loop a turn between slices, as a
-   * snapshot of tens of thousands of records does.
+   * The records with lo ≤ time < hi, in the order they were pushed (time order), a few hundred at a time, so
+   * that a caller can give the event loop a turn between slices, as a snapshot of tens of thousands of records
+   * does.
    */
   *slicesInRange(lo: number, hi: number): Generator<RecordResult[]> {
     const first = this.firstAtOrAfter(lo);
