@@ -35,6 +35,9 @@ export interface DetectorState {
   recordNormalizer: unknown;
 }
 
+/** DetectorState as a snapshot is written from: the same JSON text, the model's arrays as columns. */
+export type DetectorSnapshot = Omit<DetectorState, 'model'> & { model: unknown };
+
 export class Detector {
   readonly resolved: ResolvedSpec;
   private readonly model: CategoryModel;
@@ -172,13 +175,21 @@ export class Detector {
   }
 
   toJSON(): DetectorState {
+    return { ...this.snapshotJSON(), model: this.model.toJSON() as ModelState };
+  }
+
+  /**
+   * The state toJSON gives, with the model's long arrays as columns read from the live model as a snapshot is
+   * written (runtime/jsonColumn.ts): to be written before the detector is fed again.
+   */
+  snapshotJSON(): DetectorSnapshot {
     return {
       version: 1,
       spec: this.spec,
       firstBucket: this.firstBucket,
       lastBucket: this.lastBucket,
       buckets: this.buckets,
-      model: this.model.toJSON() as ModelState,
+      model: this.model.snapshotJSON(),
       bucketNormalizer: this.bucketNormalizer.toJSON(),
       recordNormalizer: this.recordNormalizer.toJSON(),
     };

@@ -13,7 +13,7 @@ import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../common/limits.ts';
 import { aggregateNodes, finalizeProbabilities, shouldWrite } from './job/aggregate.ts';
 import { buildHierarchy, isPartition, newNode, type ResultNode, simpleCountLeaf } from './job/hierarchy.ts';
 import { entityInfluences, type InfluencerValues, mergeTuples } from './job/influence.ts';
-import { type ModelSlotState, ModelSet, type ObservedSlot } from './job/models.ts';
+import { type ModelSlotSnapshot, type ModelSlotState, ModelSet, type ObservedSlot } from './job/models.ts';
 import { normalizerInput, NormalizerSet, type NormalizerSetState } from './job/normalizers.ts';
 import { Pivots } from './job/pivots.ts';
 import type {
@@ -52,6 +52,9 @@ export interface JobState {
   refusedTuples: number;
   normalizers: NormalizerSetState;
 }
+
+/** JobState as a snapshot is written from: the same JSON text, the models' arrays as columns. */
+export type JobSnapshot = Omit<JobState, 'models'> & { models: ModelSlotSnapshot[] };
 
 /** What a leaf of the results tree was made from. */
 interface Leaf {
@@ -103,7 +106,12 @@ export class AnomalyJob {
   }
 
   toJSON(): JobState {
-    const { models, refusedTuples } = this.models.toJSON();
+    return { ...this.snapshotJSON(), ...this.models.toJSON() };
+  }
+
+  /** toJSON's state with the models' long arrays as columns: to be written before the job is fed again. */
+  snapshotJSON(): JobSnapshot {
+    const { models, refusedTuples } = this.models.snapshotJSON();
     return {
       version: 1,
       spec: this.spec,

@@ -15,6 +15,7 @@ import {
   type JobBucketInput,
   type JobBucketResult,
   type JobRecord,
+  type JobSnapshot,
   type JobSpec,
   type JobState,
 } from '../engine/job.ts';
@@ -42,6 +43,9 @@ export interface ScorerState {
   open: GroupSpan[];
   lastBucket: number | null;
 }
+
+/** ScorerState as a snapshot is written from: the same JSON text, the models' arrays as columns. */
+export type ScorerSnapshot = Omit<ScorerState, 'job'> & { job: JobSnapshot };
 
 export interface ScoredBucket {
   bucket: JobResultBucket;
@@ -171,12 +175,12 @@ export class JobScorer {
   }
 
   /**
-   * The state for a snapshot about to be written: not copied (the engine's JSON may share arrays with the live
-   * models), so it must be serialised before the scorer is fed again (the advance feeds it only once
+   * The state for a snapshot about to be written: its models' long arrays are columns read from the live models
+   * as it is written, so it must be serialised before the scorer is fed again (the advance feeds it only once
    * commitJobChunk has resolved).
    */
-  snapshotState(): ScorerState {
-    return { version: 1, job: this.engine.toJSON(), open: this.openGroups(), lastBucket: this.lastBucket };
+  snapshotState(): ScorerSnapshot {
+    return { version: 1, job: this.engine.snapshotJSON(), open: this.openGroups(), lastBucket: this.lastBucket };
   }
 
   /** The report a result carries while the job's models are near or at their limit. */

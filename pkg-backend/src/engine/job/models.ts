@@ -21,14 +21,17 @@ export interface ModelSlot {
   bytes: number;
 }
 
-export interface ModelSlotState {
+export interface ModelSlotState<M = ModelState> {
   detector: number;
   partition: string | null;
   firstBucket: number | null;
   lastBucket: number | null;
   buckets: number;
-  model: ModelState;
+  model: M;
 }
+
+/** A slot as a snapshot is written from: its model's long arrays as columns. */
+export type ModelSlotSnapshot = ModelSlotState<unknown>;
 
 /** A model's part of one bucket: its tuples and how many entities it observed. */
 export interface ObservedSlot {
@@ -78,10 +81,19 @@ export class ModelSet {
   }
 
   toJSON(): { models: ModelSlotState[]; refusedTuples: number } {
-    const models: ModelSlotState[] = [];
+    return this.states((model) => model.toJSON() as ModelState);
+  }
+
+  /** toJSON's state with each model's long arrays as columns (CategoryModel.snapshotJSON). */
+  snapshotJSON(): { models: ModelSlotSnapshot[]; refusedTuples: number } {
+    return this.states((model) => model.snapshotJSON());
+  }
+
+  private states<M>(state: (model: CategoryModel) => M): { models: Array<ModelSlotState<M>>; refusedTuples: number } {
+    const models: Array<ModelSlotState<M>> = [];
     for (const perDetector of this.slots) {
       for (const { detector, partition, firstBucket, lastBucket, buckets, model } of perDetector.values()) {
-        models.push({ detector, partition, firstBucket, lastBucket, buckets, model: model.toJSON() as ModelState });
+        models.push({ detector, partition, firstBucket, lastBucket, buckets, model: state(model) });
       }
     }
     return { models, refusedTuples: this.refusedTuples };

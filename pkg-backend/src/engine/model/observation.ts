@@ -44,6 +44,8 @@ export interface CategoryModel {
   limitBytes: number;
   readonly limitedTuples: number;
   toJSON(): unknown;
+  /** The state as toJSON gives it, with long arrays as columns read from the live model as they are written. */
+  snapshotJSON(): unknown;
 }
 
 export function materializeAll(model: CategoryModel, count: number): EntityObservation[] {

@@ -126,11 +126,14 @@ export class PairStore {
     this.spreads[value] = 0;
   }
 
-  /** Calls `visit` with the value of each of the entity's pairs, most recently added first. */
-  forEachValueOf(entity: number, visit: (value: number) => void): void {
-    for (let pair = this.entityHead[entity]; pair !== NONE; pair = this.nextOfEntity[pair]) {
-      visit(this.value[pair]);
-    }
+  /** The entity's most recently added pair, or −1: with pairAfter, its pairs in the order a snapshot lists them. */
+  firstPairOf(entity: number): number {
+    return this.entityHead[entity];
+  }
+
+  /** The entity's pair added before `pair`, or −1. */
+  pairAfter(pair: number): number {
+    return this.nextOfEntity[pair];
   }
 
   private unlinkFromValue(pair: number): void {

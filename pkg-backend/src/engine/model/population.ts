@@ -11,6 +11,7 @@
  * is grouped by entity in reused scratch arrays, so the cost of a bucket is its tuples, not the model's size.
  * Entities and values are kept in last-seen order, so pruning pops what expired off the front.
  */
+import { JsonColumn, materialize, type Streamed } from '../../runtime/jsonColumn.ts';
 import { jointProbability, SmoothedTailCurve } from '../maths/index.ts';
 import type { Cause } from '../types.ts';
 import { CAUSE_ABSOLUTE_CUTOFF, CAUSE_RELATIVE_SLACK, MAX_CAUSES, PRUNE_WINDOW_FACTOR } from './config.ts';
@@ -62,6 +63,20 @@ export interface PopulationStateV2 {
 }
 
 export type PopulationState = PopulationStateV1 | PopulationStateV2;
+
+/** The ids of a recency list, oldest first, as a column of what `element` reads for each. */
+function listColumn<T>(order: RecencyList, element: (id: number) => T): JsonColumn<T> {
+  return new JsonColumn(() => {
+    let id = order.oldest;
+    return (max) => {
+      const out: T[] = [];
+      for (; id >= 0 && out.length < max; id = order.after(id)) {
+        out.push(element(id));
+      }
+      return out;
+    };
+  });
+}
 
 /** Pruning runs every few buckets (Elastic prunes periodically too); which pairs go when is part of the results. */
 const PRUNE_EVERY_BUCKETS = 64;
@@ -134,37 +149,16 @@ export class PopulationModel implements CategoryModel {
   }
 
   toJSON(): PopulationStateV2 {
-    // Arrays made at their final length and one visitor for every entity's pairs: a million entities' state is
-    // built at every job chunk, and what it leaves behind is garbage the collector meets all at once.
-    const byValues: string[] = new Array(this.values.size);
-    const byFirstSeen: number[] = new Array(this.values.size);
-    const byLastSeen: number[] = new Array(this.values.size);
-    const valuePosition = new Int32Array(this.values.capacity);
-    let at = 0;
-    for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v), at++) {
-      valuePosition[v] = at;
-      byValues[at] = this.values.name(v);
-      byFirstSeen[at] = this.valueFirstSeen[v];
-      byLastSeen[at] = this.valueLastSeen[v];
-    }
-    // The lengths are what was listed, whatever the counts said: never a hole that JSON would write as null.
-    byValues.length = byFirstSeen.length = byLastSeen.length = at;
-    const overValues: string[] = new Array(this.entities.size);
-    const overLastSeen: number[] = new Array(this.entities.size);
-    const pairs: number[] = new Array(2 * this.pairs.size);
-    let position = 0;
-    let pair = 0;
-    const visit = (v: number) => {
-      pairs[pair++] = valuePosition[v];
-      pairs[pair++] = position;
-    };
-    for (let e = this.entityOrder.oldest; e >= 0; e = this.entityOrder.after(e), position++) {
-      overValues[position] = this.entities.name(e);
-      overLastSeen[position] = this.entityLastSeen[e];
-      this.pairs.forEachValueOf(e, visit);
-    }
-    overValues.length = overLastSeen.length = position;
-    pairs.length = pair;
+    return materialize(this.snapshotJSON());
+  }
+
+  /**
+   * The state with its six long arrays as columns read from the typed arrays as they are written: at a million
+   * entities, built as arrays they were some 80 MB of strings and numbers at every job chunk, garbage the
+   * collector met all at once.
+   */
+  snapshotJSON(): Streamed<PopulationStateV2> {
+    const { values, entities, valueOrder, entityOrder } = this;
     return {
       kind: 'population',
       format: 2,
@@ -172,14 +166,44 @@ export class PopulationModel implements CategoryModel {
       decayRate: this.decayRate,
       bucketSpanMs: this.bucketSpanMs,
       bucketsSincePrune: this.bucketsSincePrune,
-      byValues,
-      byFirstSeen,
-      byLastSeen,
-      overValues,
-      overLastSeen,
-      pairs,
+      byValues: listColumn(valueOrder, (v) => values.name(v)),
+      byFirstSeen: listColumn(valueOrder, (v) => this.valueFirstSeen[v]),
+      byLastSeen: listColumn(valueOrder, (v) => this.valueLastSeen[v]),
+      overValues: listColumn(entityOrder, (e) => entities.name(e)),
+      overLastSeen: listColumn(entityOrder, (e) => this.entityLastSeen[e]),
+      pairs: this.pairColumn(),
       limitedTuples: this.limitedTuples,
     };
+  }
+
+  /** Each entity's pairs, entities least recently seen first, as [by position, over position] flattened. */
+  private pairColumn(): JsonColumn<number> {
+    return new JsonColumn(() => {
+      const { pairs, entityOrder } = this;
+      const valuePosition = new Int32Array(this.values.capacity);
+      let at = 0;
+      for (let v = this.valueOrder.oldest; v >= 0; v = this.valueOrder.after(v)) {
+        valuePosition[v] = at++;
+      }
+      let e = entityOrder.oldest;
+      let position = 0;
+      let pair = e >= 0 ? pairs.firstPairOf(e) : -1;
+      return (max) => {
+        const out: number[] = [];
+        // Whole pairs only: a reader asked for one element still gets a pair.
+        while (e >= 0 && (out.length + 2 <= max || out.length === 0)) {
+          if (pair < 0) {
+            e = entityOrder.after(e);
+            position++;
+            pair = e >= 0 ? pairs.firstPairOf(e) : -1;
+            continue;
+          }
+          out.push(valuePosition[pairs.valueOf(pair)], position);
+          pair = pairs.pairAfter(pair);
+        }
+        return out;
+      };
+    });
   }
 
   /** Number of distinct (value, entity) pairs remembered. */

@@ -7,6 +7,7 @@
  * from one bucket to the next: decay scales every count alike, so only the values present in the bucket
  * move, and they are merged back in. Only present values have their probability evaluated.
  */
+import { JsonColumn, materialize, type Streamed } from '../../runtime/jsonColumn.ts';
 import { SmoothedTailCurve } from '../maths/index.ts';
 import { Interner } from './interner.ts';
 import { growFloat64, growInt32, MODEL_FIXED_BYTES, RARE_VALUE_BYTES } from './memory.ts';
@@ -61,10 +62,21 @@ export class RareInTimeModel implements CategoryModel {
   }
 
   toJSON(): RareInTimeState {
-    const categories: Array<[string, number, number]> = [];
-    for (let v = 0; v < this.values.size; v++) {
-      categories.push([this.values.name(v), this.counts[v], this.firstSeen[v]]);
-    }
+    return materialize(this.snapshotJSON());
+  }
+
+  /** The state with its categories as a column read as it is written (see PopulationModel.snapshotJSON). */
+  snapshotJSON(): Streamed<RareInTimeState> {
+    const categories = new JsonColumn<[string, number, number]>(() => {
+      let v = 0;
+      return (max) => {
+        const out: Array<[string, number, number]> = [];
+        for (; v < this.values.size && out.length < max; v++) {
+          out.push([this.values.name(v), this.counts[v], this.firstSeen[v]]);
+        }
+        return out;
+      };
+    });
     return { kind: 'rare_in_time', decayRate: this.decayRate, categories, limitedTuples: this.limitedTuples };
   }
 

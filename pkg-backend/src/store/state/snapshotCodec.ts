@@ -5,6 +5,7 @@
  */
 import { promisify } from 'node:util';
 import { constants, createGzip, gunzip } from 'node:zlib';
+import { JsonColumn } from '../../runtime/jsonColumn.ts';
 import { StoreError } from '../errors.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -48,13 +49,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Written piece by piece by writeJson rather than by one JSON.stringify. */
+function isComposite(value: unknown): boolean {
+  return Array.isArray(value) || value instanceof JsonColumn || isPlainObject(value);
+}
+
 /**
- * Writes what JSON.stringify(value) would, in pieces: arrays a slice of elements at a time, plain objects key by
- * key, anything else whole. At a million entities the state's text is some 40 MB; written whole it was that
- * string and the garbage of building it, all in one synchronous call the collector's pacer could not
- * interrupt. False when the value has no JSON (undefined, a function), as JSON.stringify returns undefined.
+ * Writes what JSON.stringify(value) would, in pieces: arrays and columns a slice of elements at a time, plain
+ * objects key by key, anything else whole. At a million entities the state's text is some 40 MB; written whole
+ * it was that string and the garbage of building it, all in one synchronous call the collector's pacer could
+ * not interrupt. False when the value has no JSON (undefined, a function), as JSON.stringify returns undefined.
  */
-async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
+async function writeJson(value: unknown, out: GzipText, key = ''): Promise<boolean> {
+  if (value instanceof JsonColumn) {
+    await writeColumn(value as JsonColumn<unknown>, out, key);
+    return true;
+  }
   if (Array.isArray(value)) {
     out.write('[');
     for (let i = 0; i < value.length; i += ARRAY_SLICE) {
@@ -64,7 +74,7 @@ async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
       }
       const slice = value.slice(i, end);
       // Elements that are themselves large (a job's list of models) are written piece by piece too.
-      if (slice.some((v) => Array.isArray(v) || isPlainObject(v))) {
+      if (slice.some(isComposite)) {
         for (let k = 0; k < slice.length; k++) {
           if (k > 0) {
             out.write(',');
@@ -86,9 +96,9 @@ async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
     let first = true;
     for (const [k, v] of Object.entries(value)) {
       const key = `${first ? '' : ','}${JSON.stringify(k)}:`;
-      if (Array.isArray(v) || isPlainObject(v)) {
+      if (isComposite(v)) {
         out.write(key);
-        await writeJson(v, out);
+        await writeJson(v, out, k);
         first = false;
         continue;
       }
@@ -108,6 +118,32 @@ async function writeJson(value: unknown, out: GzipText): Promise<boolean> {
   }
   out.write(text);
   return true;
+}
+
+/**
+ * A column read a slice at a time, each checked as checkFinite would have checked the array (which skips
+ * columns: they are not built until now).
+ */
+async function writeColumn(column: JsonColumn<unknown>, out: GzipText, key: string): Promise<void> {
+  out.write('[');
+  const read = column.reader();
+  for (let at = 0; ;) {
+    const slice = read(ARRAY_SLICE);
+    if (slice.length === 0) {
+      break;
+    }
+    for (let i = 0; i < slice.length; i++) {
+      const v: unknown = slice[i];
+      // Numbers and strings pass here without a name built for each: a column is mostly those.
+      if (typeof v === 'number' ? !Number.isFinite(v) : typeof v === 'object' && v !== null) {
+        checkFinite(v, `${key}[${at + i}]`);
+      }
+    }
+    out.write((at > 0 ? ',' : '') + JSON.stringify(slice).slice(1, -1));
+    at += slice.length;
+    await out.drained();
+  }
+  out.write(']');
 }
 
 /**
