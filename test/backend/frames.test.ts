@@ -156,8 +156,10 @@ describe('encodeFrame', () => {
     );
   });
 
-  it('encodeFrames stamps the refId only where missing', () => {
-    const [a, b] = encodeFrames([{ fields: [] }, { refId: 'Z', fields: [] }], 'A').map((bytes) => tableFromIPC(bytes));
+  it('encodeFrames stamps the refId only where missing', async () => {
+    const [a, b] = (await encodeFrames([{ fields: [] }, { refId: 'Z', fields: [] }], 'A')).map((bytes) =>
+      tableFromIPC(bytes),
+    );
     expect(a.schema.metadata.get('refId')).toBe('A');
     expect(b.schema.metadata.get('refId')).toBe('Z');
   });

@@ -128,18 +128,18 @@ function errorWire(answer: { error: string; status?: number; errorSource?: strin
   };
 }
 
-function toWire(
+async function toWire(
   answer: DataResponseOut | undefined,
   refId: string,
   logger: RequestContext['logger'],
   budget?: Budget,
-): PbDataResponse {
+): Promise<PbDataResponse> {
   if (!answer) {
     return errorWire(dataError(`no response for refId ${truncateEcho(refId)} from the query layer`, 500, 'plugin'));
   }
   let frames: Uint8Array[];
   try {
-    frames = encodeFrames(answer.frames ?? [], refId);
+    frames = await encodeFrames(answer.frames ?? [], refId);
   } catch (err) {
     logger.error('frame encoding failed', { refId: truncateEcho(refId), error: err });
     return errorWire(dataError(`cannot encode the result: ${errorText(err)}`, 500, 'plugin'));
@@ -198,7 +198,7 @@ export async function queryData(
       deps.logger.error('cannot prepare the request', { error: err });
     }
     for (const q of queries) {
-      responses[q.refId] = toWire(
+      responses[q.refId] = await toWire(
         dataError(errorText(err), settings ? 400 : 500, settings ? 'downstream' : 'plugin'),
         q.refId,
         deps.logger,
@@ -235,7 +235,7 @@ export async function queryData(
     const decoded = decodeQuery(q);
     if (typeof decoded === 'string') {
       // JSON that does not parse never reached PostgreSQL: Grafana must not count it against the database.
-      responses[q.refId] = toWire(dataError(decoded, 400, 'plugin'), q.refId, deps.logger);
+      responses[q.refId] = await toWire(dataError(decoded, 400, 'plugin'), q.refId, deps.logger);
       deps.metrics.recordQuery(queryTypeOf(q), 'invalid');
     } else {
       valid.push(decoded);
@@ -245,7 +245,7 @@ export async function queryData(
   if (valid.length > 0) {
     const answers = await runHandler(deps.handlers, ctx, valid, ctx.logger);
     for (const q of valid) {
-      const wire = toWire(answers.get(q.refId), q.refId, ctx.logger, budget);
+      const wire = await toWire(answers.get(q.refId), q.refId, ctx.logger, budget);
       responses[q.refId] = wire;
       deps.metrics.recordQuery(queryTypeOf(q), wire.error ? 'error' : 'ok');
     }

@@ -25,6 +25,7 @@ import {
 } from 'apache-arrow';
 
 import type { Field, FieldType, Frame } from '../query/contract.ts';
+import { EventLoopSlice } from '../runtime/eventLoop.ts';
 
 export type { Field, FieldConfig, FieldType, Frame, FrameMeta, Notice } from '../query/contract.ts';
 
@@ -267,7 +268,17 @@ export function encodeFrame(frame: Frame): Uint8Array {
   return tableToIPC(table, 'file');
 }
 
-/** Encodes every frame of one refId, stamping the refId on frames that lack one (Grafana expects it). */
-export function encodeFrames(frames: readonly Frame[], refId: string): Uint8Array[] {
-  return frames.map((frame) => encodeFrame(frame.refId ? frame : { ...frame, refId }));
+/**
+ * Encodes every frame of one refId, stamping the refId on frames that lack one (Grafana expects it). The event
+ * loop gets turns between frames: apache-arrow leaves some 10–40 KB of garbage per frame, and a thousand series
+ * encoded in one synchronous stretch kept bun's collector pacer (gcPacer.ts) from running until they were done.
+ */
+export async function encodeFrames(frames: readonly Frame[], refId: string): Promise<Uint8Array[]> {
+  const slice = new EventLoopSlice();
+  const encoded: Uint8Array[] = [];
+  for (const frame of frames) {
+    encoded.push(encodeFrame(frame.refId ? frame : { ...frame, refId }));
+    await slice.maybeYield();
+  }
+  return encoded;
 }

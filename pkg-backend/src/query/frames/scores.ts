@@ -68,32 +68,49 @@ export function seriesFrames(
           },
         ];
 
-  interface Series {
-    name: string;
-    labels: Record<string, string>;
-    max: number;
-    points: Map<number, number>;
-  }
-  const series = new Map<string, Series>();
-  for (const p of points) {
+  // Every series' max first, then the points of the strongest `limit` only: at a million entities a month has
+  // tens of thousands of series, and a map of points for each was most of what answering cost.
+  const ids = new Map<string, number>();
+  const firstPoint: number[] = [];
+  const max: number[] = [];
+  const seriesOf = new Int32Array(points.length);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
     const key = JSON.stringify(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    let s = series.get(key);
-    if (!s) {
-      series.set(key, (s = { name: p.name, labels: p.labels, max: 0, points: new Map() }));
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = firstPoint.length;
+      ids.set(key, id);
+      firstPoint.push(i);
+      max.push(0);
     }
-    s.points.set(p.time, Math.max(s.points.get(p.time) ?? 0, p.score));
-    if (p.score > s.max) {
-      s.max = p.score;
+    seriesOf[i] = id;
+    if (p.score > max[id]) {
+      max[id] = p.score;
     }
   }
-  const strongest = [...series.entries()]
-    .filter(([, s]) => s.max >= options.minScore && s.max > 0)
-    .sort((a, b) => b[1].max - a[1].max || a[1].name.localeCompare(b[1].name) || a[0].localeCompare(b[0]))
+  const keys = [...ids.keys()];
+  const nameOf = (id: number) => points[firstPoint[id]].name;
+  const strongest = keys
+    .map((_, id) => id)
+    .filter((id) => max[id] >= options.minScore && max[id] > 0)
+    .sort((a, b) => max[b] - max[a] || nameOf(a).localeCompare(nameOf(b)) || keys[a].localeCompare(keys[b]))
     .slice(0, options.limit);
-  for (const [, s] of strongest) {
-    const times = [...s.points.keys()].sort((a, b) => a - b);
+  const rank = new Int32Array(keys.length).fill(-1);
+  strongest.forEach((id, r) => (rank[id] = r));
+  const kept = strongest.map(() => new Map<number, number>());
+  for (let i = 0; i < points.length; i++) {
+    const r = rank[seriesOf[i]];
+    if (r >= 0) {
+      const p = points[i];
+      kept[r].set(p.time, Math.max(kept[r].get(p.time) ?? 0, p.score));
+    }
+  }
+  strongest.forEach((id, r) => {
+    const first = points[firstPoint[id]];
+    const times = [...kept[r].keys()].sort((a, b) => a - b);
     frames.push({
-      name: s.name,
+      name: first.name,
       refId,
       meta,
       fields: [
@@ -101,12 +118,12 @@ export function seriesFrames(
         {
           name: F.score,
           type: 'number',
-          values: times.map((t) => s.points.get(t)!),
-          labels: s.labels,
-          config: scoreFieldConfig(s.name),
+          values: times.map((t) => kept[r].get(t)!),
+          labels: first.labels,
+          config: scoreFieldConfig(first.name),
         },
       ],
     });
-  }
+  });
   return frames;
 }
