@@ -101,4 +101,24 @@ describe('Interner', () => {
     check(interner, ref);
     expect(interner.capacity).toBeLessThan(next);
   });
+
+  it('adds names from bytes as it adds them from strings: the same ids, hashes and estimates', () => {
+    const names = ['10.0.0.1', '', 'x'.repeat(70_000), '192.168.1.254', 'a'];
+    const bytes = Buffer.from(names.join(''), 'latin1');
+    const fromBytes = new Interner();
+    const fromStrings = new Interner();
+    let at = 0;
+    for (const name of names) {
+      expect(fromBytes.addBytes(bytes, at, at + name.length)).toBe(fromStrings.add(name));
+      at += name.length;
+    }
+    for (const name of names) {
+      expect(fromBytes.id(name)).toBe(fromStrings.id(name));
+      expect(fromBytes.name(fromBytes.id(name)!)).toBe(name);
+    }
+    expect(fromBytes.stringBytes).toBe(fromStrings.stringBytes);
+    fromBytes.remove(fromBytes.id('10.0.0.1')!);
+    expect(fromBytes.id('10.0.0.1')).toBeUndefined();
+    expect(fromBytes.id('192.168.1.254')).toBe(fromStrings.id('192.168.1.254'));
+  });
 });

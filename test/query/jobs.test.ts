@@ -10,6 +10,7 @@ import type { RarityQuery } from '../../common/queryModel.ts';
 import { createPool, openStateStore, type StateStore } from '../../pkg-backend/src/store/index.ts';
 import { prepareDetection, runDetection, type DetectionResult } from '../../pkg-backend/src/query/detection.ts';
 import { advanceJob } from '../../pkg-backend/src/query/jobs/advance.ts';
+import { JobModel, type ModelState } from '../../pkg-backend/src/query/jobs/model.ts';
 import { detectWithJob } from '../../pkg-backend/src/query/jobs/results.ts';
 import { detectorRequest, type DetectorRequest, type TimeWindow } from '../../pkg-backend/src/query/request.ts';
 import { createDatabase } from '../setup/databases.ts';
@@ -85,7 +86,8 @@ describe('persisted detection jobs', () => {
     expect(first.current).toBe(false);
     const resume = first.resume!;
     expect(resume.until).toBe((await s.getJob(resume.prepared.key))?.processedUntil);
-    const behind = resume.copy();
+    const written = (await s.latestSnapshot(resume.prepared.key))!;
+    const behind = new JobModel(resume.prepared, written.until, written.state as ModelState);
     const reads: number[] = [];
     const counting = new Proxy(s, {
       get: (target, name, receiver) =>

@@ -43,3 +43,41 @@ export function materialize<S extends object>(state: Streamed<S>): S {
   }
   return out as S;
 }
+
+/**
+ * Which arrays of a snapshot are read back as columns rather than as arrays of JS values: by the key that holds
+ * them, wherever it sits. A restore reads a million names out of the snapshot's bytes without making a string of
+ * each, and numbers into a Float64Array; any other key is read as JSON.parse would.
+ */
+export interface SnapshotColumns {
+  /** Arrays of strings, read as NameColumns. */
+  readonly names: readonly string[];
+  /** Arrays of numbers, read as Float64Arrays. */
+  readonly numbers: readonly string[];
+}
+
+/**
+ * Strings as read from a snapshot's bytes: those that are plain ASCII as ranges of the bytes, any other (an
+ * escape, a character past U+007F) decoded as a string.
+ */
+export class NameColumn {
+  constructor(
+    readonly bytes: Uint8Array,
+    /** [start, end) of name i in bytes; start −1 when it is in `decoded`. */
+    readonly start: Int32Array,
+    readonly end: Int32Array,
+    readonly decoded: ReadonlyMap<number, string>,
+  ) {}
+
+  get length(): number {
+    return this.start.length;
+  }
+
+  name(i: number): string {
+    const start = this.start[i];
+    if (start < 0) {
+      return this.decoded.get(i)!;
+    }
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, this.end[i] - start).toString('latin1');
+  }
+}

@@ -5,10 +5,13 @@
  */
 import type { ResolvedSpec } from './config.ts';
 import type { CategoryModel } from './observation.ts';
-import { PopulationModel, type PopulationState } from './population.ts';
+import { POPULATION_COLUMNS, PopulationModel, type PopulationState } from './population.ts';
 import { RareInTimeModel, type RareInTimeState } from './rareInTime.ts';
 
 export type ModelState = RareInTimeState | PopulationState;
+
+/** The arrays of any model's state that a snapshot's reader reads as columns (runtime/jsonColumn.ts). */
+export const MODEL_COLUMNS = POPULATION_COLUMNS;
 
 export function createModel(resolved: ResolvedSpec): CategoryModel {
   const { overField, decayRate, bucketSpanMs } = resolved;

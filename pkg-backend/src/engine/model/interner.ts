@@ -132,6 +132,41 @@ export class Interner {
     return id;
   }
 
+  /**
+   * Adds the name whose characters are bytes[start, end), one byte each (ASCII from a snapshot's JSON), without
+   * making a string of it. The name must not be interned yet.
+   */
+  addBytes(bytes: Uint8Array, start: number, end: number): number {
+    if (this.live + 1 > MAX_LOAD * (this.mask + 1)) {
+      this.rehash(2 * (this.mask + 1));
+    }
+    const n = end - start;
+    if (n > MAX_ARENA_LENGTH) {
+      return this.add(Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString('latin1'));
+    }
+    const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
+    if (id >= this.start.length) {
+      this.start = growInt32(this.start, id + 1);
+      this.length = growUint16(this.length, this.start.length);
+    }
+    if (this.arenaUsed + n > this.arena.length) {
+      this.growArena(this.arenaUsed + n);
+    }
+    // Byte by byte: a subarray to copy from would be an object per name, a million of them.
+    const { arena } = this;
+    const at = this.arenaUsed;
+    for (let i = 0; i < n; i++) {
+      arena[at + i] = bytes[start + i];
+    }
+    this.start[id] = at;
+    this.length[id] = n;
+    this.arenaUsed += n;
+    this.insert(id, hashOfBytes(bytes, start, end));
+    this.live++;
+    this.textBytes += stringBytes(n);
+    return id;
+  }
+
   remove(id: number): void {
     this.live--;
     const start = this.start[id];

@@ -11,7 +11,7 @@
  * is grouped by entity in reused scratch arrays, so the cost of a bucket is its tuples, not the model's size.
  * Entities and values are kept in last-seen order, so pruning pops what expired off the front.
  */
-import { JsonColumn, materialize, type Streamed } from '../../runtime/jsonColumn.ts';
+import { JsonColumn, materialize, NameColumn, type SnapshotColumns, type Streamed } from '../../runtime/jsonColumn.ts';
 import { jointProbability, SmoothedTailCurve } from '../maths/index.ts';
 import type { Cause } from '../types.ts';
 import { CAUSE_ABSOLUTE_CUTOFF, CAUSE_RELATIVE_SLACK, MAX_CAUSES, PRUNE_WINDOW_FACTOR } from './config.ts';
@@ -62,7 +62,28 @@ export interface PopulationStateV2 {
   limitedTuples: number;
 }
 
-export type PopulationState = PopulationStateV1 | PopulationStateV2;
+/**
+ * PopulationStateV2 as a restore may get it: from JSON.parse, or from a snapshot read with POPULATION_COLUMNS,
+ * its names as NameColumns and its numbers as Float64Arrays.
+ */
+export type ReadPopulationStateV2 = Omit<PopulationStateV2, ColumnKey> & {
+  byValues: readonly string[] | NameColumn;
+  byFirstSeen: ArrayLike<number>;
+  byLastSeen: ArrayLike<number>;
+  overValues: readonly string[] | NameColumn;
+  overLastSeen: ArrayLike<number>;
+  pairs: ArrayLike<number>;
+};
+
+type ColumnKey = 'byValues' | 'byFirstSeen' | 'byLastSeen' | 'overValues' | 'overLastSeen' | 'pairs';
+
+/** The long arrays of a population state, for a snapshot's reader: a million names read without a string each. */
+export const POPULATION_COLUMNS: SnapshotColumns = {
+  names: ['byValues', 'overValues'],
+  numbers: ['byFirstSeen', 'byLastSeen', 'overLastSeen', 'pairs'],
+};
+
+export type PopulationState = PopulationStateV1 | ReadPopulationStateV2;
 
 /** The ids of a recency list, oldest first, as a column of what `element` reads for each. */
 function listColumn<T>(order: RecencyList, element: (id: number) => T): JsonColumn<T> {
@@ -76,6 +97,15 @@ function listColumn<T>(order: RecencyList, element: (id: number) => T): JsonColu
       return out;
     };
   });
+}
+
+/** Interns name i of a restored state: from the snapshot's bytes when it was read as a column. */
+function internFrom(interner: Interner, names: readonly string[] | NameColumn, i: number): number {
+  if (!(names instanceof NameColumn)) {
+    return interner.add(names[i]);
+  }
+  const start = names.start[i];
+  return start < 0 ? interner.add(names.name(i)) : interner.addBytes(names.bytes, start, names.end[i]);
 }
 
 /** Pruning runs every few buckets (Elastic prunes periodically too); which pairs go when is part of the results. */
@@ -363,7 +393,11 @@ export class PopulationModel implements CategoryModel {
   }
 
   private addEntity(name: string): number {
-    const e = this.entities.add(name);
+    return this.placeEntity(this.entities.add(name));
+  }
+
+  /** Makes room for a newly interned entity and lists it as the most recently seen. */
+  private placeEntity(e: number): number {
     if (e >= this.entityLastSeen.length) {
       this.entityLastSeen = growFloat64(this.entityLastSeen, e + 1);
       this.entityLocal = growInt32(this.entityLocal, e + 1);
@@ -374,7 +408,11 @@ export class PopulationModel implements CategoryModel {
   }
 
   private addValue(name: string, time: number): number {
-    const v = this.values.add(name);
+    return this.placeValue(this.values.add(name), time);
+  }
+
+  /** Makes room for a newly interned value, first seen at `time`, and lists it as the most recently seen. */
+  private placeValue(v: number, time: number): number {
     if (v >= this.valueFirstSeen.length) {
       this.valueFirstSeen = growFloat64(this.valueFirstSeen, v + 1);
       this.valueLastSeen = growFloat64(this.valueLastSeen, v + 1);
@@ -480,17 +518,19 @@ export class PopulationModel implements CategoryModel {
     }
   }
 
-  private restore(state: PopulationStateV2): void {
-    const valueIds = state.byValues.map((name, i) => {
-      const v = this.addValue(name, state.byFirstSeen[i]);
+  private restore(state: ReadPopulationStateV2): void {
+    const valueIds = new Int32Array(state.byValues.length);
+    for (let i = 0; i < valueIds.length; i++) {
+      const v = this.placeValue(internFrom(this.values, state.byValues, i), state.byFirstSeen[i]);
       this.valueLastSeen[v] = state.byLastSeen[i];
-      return v;
-    });
-    const entityIds = state.overValues.map((name, i) => {
-      const e = this.addEntity(name);
+      valueIds[i] = v;
+    }
+    const entityIds = new Int32Array(state.overValues.length);
+    for (let i = 0; i < entityIds.length; i++) {
+      const e = this.placeEntity(internFrom(this.entities, state.overValues, i));
       this.entityLastSeen[e] = state.overLastSeen[i];
-      return e;
-    });
+      entityIds[i] = e;
+    }
     // Pairs were written most recent first per entity; adding them in reverse rebuilds the same lists.
     for (let i = state.pairs.length - 2; i >= 0; i -= 2) {
       this.addPair(entityIds[state.pairs[i + 1]], valueIds[state.pairs[i]]);

@@ -6,6 +6,7 @@
  * per job across every process sharing the state store.
  */
 import type pg from 'pg';
+import { MODEL_COLUMNS } from '../../engine/model/factory.ts';
 import type { AnomalyGroup } from '../../engine/types.ts';
 import { cancelledError, maxId, streamChunks, type JobLockResult, type StateStore } from '../../store/index.ts';
 import { sizedChunks } from '../bucketFeed.ts';
@@ -133,7 +134,7 @@ export async function advanceLocked(
     model = resume;
   }
   if (!model && job.processedUntil !== null) {
-    const snapshot = await store.latestSnapshot(key);
+    const snapshot = await store.latestSnapshot(key, undefined, MODEL_COLUMNS);
     if (snapshot && snapshot.until === job.processedUntil && isModelState(snapshot.formatVersion, snapshot.state)) {
       model = new JobModel(prepared, snapshot.until, snapshot.state);
     } else {

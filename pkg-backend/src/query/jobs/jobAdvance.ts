@@ -6,6 +6,7 @@
  * process advances a job at a time however many Grafana replicas share the state store.
  */
 import type pg from 'pg';
+import { MODEL_COLUMNS } from '../../engine/model/factory.ts';
 import {
   earliestLateRow,
   groupSpanStats,
@@ -169,7 +170,7 @@ async function advanceLocked(
   if (scorer) {
     until = job.processedUntil!;
   } else if (job.processedUntil !== null) {
-    const snapshot = await store.latestSnapshot(key);
+    const snapshot = await store.latestSnapshot(key, undefined, MODEL_COLUMNS);
     if (
       snapshot &&
       snapshot.until === job.processedUntil &&
@@ -300,7 +301,9 @@ async function rewindForLateRows(
   }
   const bucket = alignDown(earliest, resolved.spec.bucketSpanSeconds * 1000);
   const snapshot =
-    job.historyStart !== null && bucket >= job.historyStart ? await store.latestSnapshot(key, bucket) : undefined;
+    job.historyStart !== null && bucket >= job.historyStart
+      ? await store.latestSnapshot(key, bucket, MODEL_COLUMNS)
+      : undefined;
   if (!snapshot || snapshot.formatVersion !== JOB_SNAPSHOT_FORMAT || !isScorerState(snapshot.state)) {
     await store.resetJob(key);
     return 'reset';

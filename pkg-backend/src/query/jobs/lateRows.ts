@@ -5,6 +5,7 @@
  * enough, or the rows predate the job's history, the job starts from scratch.
  */
 import type pg from 'pg';
+import { MODEL_COLUMNS } from '../../engine/model/factory.ts';
 import type { AnomalyGroup } from '../../engine/types.ts';
 import { earliestLateRow, type JobRow, type StateStore, type StoredGroup } from '../../store/index.ts';
 import { alignDown, type PreparedDetection } from '../detection.ts';
@@ -38,7 +39,9 @@ export async function handleLateRows(
   }
   const bucket = alignDown(earliest, definition.spanMs);
   const snapshot =
-    job.historyStart !== null && bucket >= job.historyStart ? await store.latestSnapshot(key, bucket) : undefined;
+    job.historyStart !== null && bucket >= job.historyStart
+      ? await store.latestSnapshot(key, bucket, MODEL_COLUMNS)
+      : undefined;
   if (!snapshot || !isModelState(snapshot.formatVersion, snapshot.state)) {
     await store.resetJob(key);
     return { kind: 'reset' };

@@ -102,11 +102,6 @@ export class JobModel {
       .map((g) => ({ ...g }));
   }
 
-  /** A deep copy of the state (toJSON may share arrays with the live model). */
-  state(): ModelState {
-    return structuredClone({ detector: this.detector.toJSON(), tracker: this.tracker.toJSON() });
-  }
-
   /**
    * The state for a snapshot about to be written: the model's long arrays are columns read from the live model
    * as it is written, so it must be serialised before the model is fed again (the advance feeds it only once
@@ -114,10 +109,6 @@ export class JobModel {
    */
   snapshotState(): ModelSnapshot {
     return { detector: this.detector.snapshotJSON(), tracker: this.tracker.toJSON() };
-  }
-
-  copy(): JobModel {
-    return new JobModel(this.prepared, this.until, this.state());
   }
 
   /** The detector's memory status and estimated bytes, as each chunk records them in the job's row. */

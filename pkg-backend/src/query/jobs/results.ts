@@ -2,10 +2,11 @@
  * Answering a query from a persisted job: bring the job up to date (waiting for another advancer up to the
  * request's patience), read the committed results of [from, to) and build the same DetectionResult the
  * in-process path builds, empty buckets filled the same way. Buckets after the job's progress (the current,
- * still-filling ones) are scored on a copy of the model and reported as interim; alert evaluations leave
+ * still-filling ones) are scored on the model, which is then discarded, and reported as interim; alert evaluations leave
  * them out unless the query asks for them, so an alert never fires on a bucket that may still change.
  */
 import type pg from 'pg';
+import { MODEL_COLUMNS } from '../../engine/model/factory.ts';
 import type { AnomalyGroup, RecordResult } from '../../engine/types.ts';
 import type { JobRow, StateStore, StoredGroup } from '../../store/index.ts';
 import { DEFAULT_MODEL_MEMORY_LIMIT_BYTES } from '../../../../common/limits.ts';
@@ -92,7 +93,9 @@ export async function detectWithJob(
   let interimModel: JobModel | undefined;
   const interimFrom = processedUntil ?? (prepared.dataFrom ? alignDown(prepared.dataFrom.getTime(), spanMs) : null);
   if (current && wantsInterim && interimFrom !== null && hi > interimFrom) {
-    interimModel = (await modelAt(store, prepared, outcome, job, interimFrom))?.copy();
+    // Fed in place: a current job's model is handed to nobody (resume is for unfinished backfills), and a copy
+    // of a million entities' model was twice its memory, with its state as JSON on top, at every query.
+    interimModel = await modelAt(store, prepared, outcome, job, interimFrom);
     if (interimModel) {
       interim = await interimModel.advance(pool, hi, options.signal);
     }
@@ -155,7 +158,7 @@ async function modelAt(
   if (!job || job.processedUntil === null) {
     return new JobModel(prepared, until);
   }
-  const snapshot = await store.latestSnapshot(prepared.key);
+  const snapshot = await store.latestSnapshot(prepared.key, undefined, MODEL_COLUMNS);
   if (!snapshot || snapshot.until !== until || !isModelState(snapshot.formatVersion, snapshot.state)) {
     return undefined;
   }
@@ -190,7 +193,7 @@ function merge<T extends BucketSummary | RecordResult>(stored: T[], interim: T[]
   return extra.length === 0 ? stored : [...stored, ...extra];
 }
 
-/** Committed groups, with the interim copy's versions of those it extended or closed, in the tracker's order. */
+/** Committed groups, with the interim scoring's versions of those it extended or closed, in the tracker's order. */
 function mergeGroups(stored: StoredGroup[], interim: AnomalyGroup[], lo: number, hi: number): AnomalyGroup[] {
   const byId = new Map<string, AnomalyGroup>();
   for (const { revised: _revised, ...g } of stored) {

@@ -3,6 +3,7 @@
  * openStateStore, which has migrated the schema and checked the role's privileges.
  */
 import type pg from 'pg';
+import type { SnapshotColumns } from '../../runtime/jsonColumn.ts';
 import { stateContext, type StateContext } from './context.ts';
 import { withJobLock, type JobLockOptions, type JobLockResult } from './jobLock.ts';
 import * as jobs from './jobs.ts';
@@ -70,8 +71,8 @@ export class StateStore {
     return jobs.deleteJob(this.ctx, key);
   }
 
-  latestSnapshot(key: string, atOrBefore?: number): Promise<Snapshot | undefined> {
-    return snapshots.latestSnapshot(this.ctx, key, atOrBefore);
+  latestSnapshot(key: string, atOrBefore?: number, columns?: SnapshotColumns): Promise<Snapshot | undefined> {
+    return snapshots.latestSnapshot(this.ctx, key, atOrBefore, columns);
   }
 
   listSnapshots(key: string): Promise<SnapshotInfo[]> {
