@@ -2,8 +2,9 @@
  * Beside (f): the built executable's own peak memory on the shape (f) is hardest on. One cold `scores` query of
  * the same detector over the whole table, through gRPC as Grafana sends it, with a state schema of its own
  * emptied first: the persisted job backfills (the query answers when its advance budget runs out, the
- * background runner finishes), writing a snapshot of the model with every chunk. (f) measures in-process
- * detection, which keeps no snapshots; this is the path a plugin that may keep state takes.
+ * background runner finishes), writing a snapshot of the model with every chunk; then the same query in a fresh
+ * process, which restores the model from the latest snapshot (a restart, a second replica). (f) measures
+ * in-process detection, which keeps no snapshots; this is the path a plugin that may keep state takes.
  * The resident set is read from /proc every few milliseconds, so the figure is Linux's; elsewhere it is null.
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ export interface JobMemoryMeasure {
   seconds: number;
   /** Largest resident set the executable's process had, bytes; null where /proc is not there to read. */
   peakRssBytes: number | null;
+  /** The same query answered by a fresh process once the job is current: it restores the model from the snapshot. */
+  restart: { seconds: number; peakRssBytes: number | null };
 }
 
 /** Resident bytes of a process, or null when the system does not say. */
@@ -33,7 +36,7 @@ function residentBytes(pid: number): number | null {
   }
 }
 
-/** The cold backfill of `table`; null when the role may not keep state, so there would be no job. */
+/** The cold backfill of `table`, then the query after a restart; null when the role may not keep state (no job). */
 export async function benchJobMemory(
   pool: pg.Pool,
   options: { databaseUrl: string; table: string },
@@ -43,6 +46,27 @@ export async function benchJobMemory(
   if (!store) {
     return null;
   }
+  const ds = grafanaDatasource(
+    options.databaseUrl,
+    { table: options.table, successRule: BENCH_SUCCESS_RULE, queryTimeoutSeconds: 600, stateSchema: SCHEMA },
+    { uid: 'rarity-bench-job-memory' },
+  );
+  const from = BENCH_TABLE_START.getTime();
+  // As in (f): the last generated row sits exactly at the end of the days.
+  const to = from + BENCH_TABLE_DAYS * DAY + 1000;
+  const cold = await measured(ds, from, to, options.table, () => waitUntilCurrent(store, 30 * 60_000, SCHEMA));
+  const restart = await measured(ds, from, to, options.table, async () => undefined);
+  return { ...cold, restart };
+}
+
+/** One `scores` query of [from, to) in a plugin process of its own, and its peak until `settled` resolves. */
+async function measured(
+  ds: ReturnType<typeof grafanaDatasource>,
+  from: number,
+  to: number,
+  table: string,
+  settled: () => Promise<unknown>,
+): Promise<{ seconds: number; peakRssBytes: number | null }> {
   const plugin = await startPlugin();
   const pid = plugin.child.pid!;
   let peak = residentBytes(pid);
@@ -51,15 +75,7 @@ export async function benchJobMemory(
     peak = now === null || peak === null ? null : Math.max(peak, now);
   }, 2);
   const client = connect(plugin.address);
-  const ds = grafanaDatasource(
-    options.databaseUrl,
-    { table: options.table, successRule: BENCH_SUCCESS_RULE, queryTimeoutSeconds: 600, stateSchema: SCHEMA },
-    { uid: 'rarity-bench-job-memory' },
-  );
   try {
-    const from = BENCH_TABLE_START.getTime();
-    // As in (f): the last generated row sits exactly at the end of the days.
-    const to = from + BENCH_TABLE_DAYS * DAY + 1000;
     const started = process.hrtime.bigint();
     const res = await client.queryData({
       pluginContext: pluginContext(ds),
@@ -68,9 +84,9 @@ export async function benchJobMemory(
     });
     const error = res.responses.A?.error;
     if (error) {
-      throw new Error(`the cold scores query on ${options.table} failed: ${error}`);
+      throw new Error(`the scores query on ${table} failed: ${error}`);
     }
-    await waitUntilCurrent(store, 30 * 60_000, SCHEMA);
+    await settled();
     return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssBytes: peak };
   } finally {
     clearInterval(sampler);

@@ -279,10 +279,10 @@ try {
       for (const n of scaleRows) {
         const table = scaleTableName(n, over);
         const m = await benchJobMemory(pool, { databaseUrl: url, table });
-        const rss = m?.peakRssBytes == null ? 'n/a' : `${(m.peakRssBytes / 1e6).toFixed(0)} MB`;
+        const mb = (bytes: number | null | undefined) => (bytes == null ? 'n/a' : `${(bytes / 1e6).toFixed(0)} MB`);
         console.log(
           m
-            ? `  built executable, cold persisted-job backfill of the same detector on ${sizeLabel(n)} × ${sizeLabel(over)}: ${m.seconds.toFixed(2)} s, peak RSS ${rss} (bench/jobMemory.ts)`
+            ? `  built executable, cold persisted-job backfill of the same detector on ${sizeLabel(n)} × ${sizeLabel(over)}: ${m.seconds.toFixed(2)} s, peak RSS ${mb(m.peakRssBytes)}; the query again after a restart: ${m.restart.seconds.toFixed(2)} s, peak RSS ${mb(m.restart.peakRssBytes)} (bench/jobMemory.ts)`
             : `  built executable, job backfill: skipped, the role may not keep state`,
         );
       }

@@ -117,14 +117,7 @@ export class Interner {
 
   /** Adds a name that is not interned yet. */
   add(name: string): number {
-    if (this.live + 1 > MAX_LOAD * (this.mask + 1)) {
-      this.rehash(2 * (this.mask + 1));
-    }
-    const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
-    if (id >= this.start.length) {
-      this.start = growInt32(this.start, id + 1);
-      this.length = growUint16(this.length, this.start.length);
-    }
+    const id = this.allocate();
     this.store(id, name);
     this.insert(id, name === this.lastName ? this.lastHash : hashOf(name));
     this.live++;
@@ -137,18 +130,11 @@ export class Interner {
    * making a string of it. The name must not be interned yet.
    */
   addBytes(bytes: Uint8Array, start: number, end: number): number {
-    if (this.live + 1 > MAX_LOAD * (this.mask + 1)) {
-      this.rehash(2 * (this.mask + 1));
-    }
     const n = end - start;
     if (n > MAX_ARENA_LENGTH) {
       return this.add(Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString('latin1'));
     }
-    const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
-    if (id >= this.start.length) {
-      this.start = growInt32(this.start, id + 1);
-      this.length = growUint16(this.length, this.start.length);
-    }
+    const id = this.allocate();
     if (this.arenaUsed + n > this.arena.length) {
       this.growArena(this.arenaUsed + n);
     }
@@ -164,6 +150,19 @@ export class Interner {
     this.insert(id, hashOfBytes(bytes, start, end));
     this.live++;
     this.textBytes += stringBytes(n);
+    return id;
+  }
+
+  /** An id for a name about to be added (a freed one first), with room in the table and the arrays for it. */
+  private allocate(): number {
+    if (this.live + 1 > MAX_LOAD * (this.mask + 1)) {
+      this.rehash(2 * (this.mask + 1));
+    }
+    const id = this.free.length > 0 ? this.free.pop()! : this.ids++;
+    if (id >= this.start.length) {
+      this.start = growInt32(this.start, id + 1);
+      this.length = growUint16(this.length, this.start.length);
+    }
     return id;
   }
 
