@@ -2,7 +2,7 @@
  * Reads a snapshot's JSON bytes as JSON.parse would, except the arrays under the given column keys: arrays of
  * strings become NameColumns (ranges of the bytes), arrays of numbers Float64Arrays. At a million entities
  * JSON.parse of the text made a million strings and the text itself, some 320 MB under bun on top of the model
- * being restored from them; the columns are the bytes the text already was.
+ * being restored from them; columns are the names' bytes and eight bytes a number.
  *
  * Only objects and arrays that hold a column key are walked here; every other value, and a column that turns
  * out not to be of its kind (a null, a nested array), is handed to JSON.parse whole, so what this reads is
@@ -144,8 +144,9 @@ class Reader {
   /** Undefined when an element is not a string. */
   private nameColumn(): NameColumn | undefined {
     const { bytes } = this;
-    let starts = new Int32Array(1024);
-    let ends = new Int32Array(1024);
+    const count = this.elements(this.pos);
+    const starts = new Int32Array(count);
+    const ends = new Int32Array(count);
     const decoded = new Map<number, string>();
     let n = 0;
     this.pos++;
@@ -155,10 +156,6 @@ class Reader {
         this.space();
         if (bytes[this.pos] !== QUOTE) {
           return undefined;
-        }
-        if (n === starts.length) {
-          starts = grown(starts);
-          ends = grown(ends);
         }
         const open = this.pos;
         let i = open + 1;
@@ -195,13 +192,14 @@ class Reader {
       }
     }
     this.expect(CLOSE_ARRAY);
-    return new NameColumn(bytes, starts.slice(0, n), ends.slice(0, n), decoded);
+    checkCount(n, count);
+    return new NameColumn(bytes, starts, ends, decoded);
   }
 
   /** Undefined when an element is not a number. */
   private numberColumn(): Float64Array | undefined {
     const { bytes } = this;
-    let out = new Float64Array(1024);
+    const out = new Float64Array(this.elements(this.pos));
     let n = 0;
     this.pos++;
     this.space();
@@ -234,9 +232,6 @@ class Reader {
           value = parsed;
           i = end;
         }
-        if (n === out.length) {
-          out = grown(out);
-        }
         out[n++] = value;
         this.pos = i;
         this.space();
@@ -248,7 +243,8 @@ class Reader {
       }
     }
     this.expect(CLOSE_ARRAY);
-    return out.slice(0, n);
+    checkCount(n, out.length);
+    return out;
   }
 
   /** End of the value that starts at `start` (after whitespace): strings and nesting followed byte by byte. */
@@ -299,6 +295,38 @@ class Reader {
     return i;
   }
 
+  /**
+   * Elements of the array that starts at `start`: its commas outside strings, plus one. Counted first so that a
+   * column is allocated once at its length, where growing it left as much garbage again as it kept.
+   */
+  private elements(start: number): number {
+    const { bytes } = this;
+    let i = start + 1;
+    while (isSpace(bytes[i])) {
+      i++;
+    }
+    if (bytes[i] === CLOSE_ARRAY) {
+      return 0;
+    }
+    let commas = 0;
+    for (let depth = 1; ; i++) {
+      const b = bytes[i];
+      if (b === QUOTE) {
+        i = this.skip(i) - 1;
+      } else if (b === COMMA) {
+        commas += depth === 1 ? 1 : 0;
+      } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+        depth++;
+      } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
+        if (--depth === 0) {
+          return commas + 1;
+        }
+      } else if (i >= bytes.length) {
+        throw new SyntaxError(`unterminated array at byte ${start} of the snapshot's JSON`);
+      }
+    }
+  }
+
   private holdsColumn(start: number, end: number): boolean {
     return this.needles.some((needle) => {
       const at = this.bytes.indexOf(needle, start);
@@ -330,8 +358,8 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function grown<A extends Int32Array | Float64Array>(a: A): A {
-  const b = new (a.constructor as new (n: number) => A)(2 * a.length);
-  b.set(a);
-  return b;
+function checkCount(read: number, counted: number): void {
+  if (read !== counted) {
+    throw new SyntaxError(`a column held ${read} elements where ${counted} were counted`);
+  }
 }
