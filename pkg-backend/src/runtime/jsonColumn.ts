@@ -35,7 +35,7 @@ export class JsonColumn<T> {
 /** A state in which any array may be a column: what a snapshot is written from. */
 export type Streamed<S> = { [K in keyof S]: S[K] extends Array<infer T> ? T[] | JsonColumn<T> : S[K] };
 
-/** The state with its columns read out: what toJSON() and the engine's copies use. */
+/** The state with its columns read out: what the models' toJSON() give. */
 export function materialize<S extends object>(state: Streamed<S>): S {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(state)) {
