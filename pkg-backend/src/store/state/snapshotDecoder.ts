@@ -69,14 +69,7 @@ class Reader {
 
   private object(end: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    this.pos++;
-    this.space();
-    if (this.bytes[this.pos] === CLOSE_OBJECT) {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      this.space();
+    this.members(end, CLOSE_OBJECT, () => {
       const keyStart = this.pos;
       this.pos = this.skip(keyStart);
       const key = this.parse(keyStart, this.pos) as string;
@@ -93,39 +86,37 @@ class Reader {
       }
       // As JSON.parse: a repeated key keeps its last value, and __proto__ is an own property.
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.space();
-      if (this.bytes[this.pos] === COMMA) {
-        this.pos++;
-        continue;
-      }
-      this.expect(CLOSE_OBJECT);
-      if (this.pos !== end) {
-        throw new SyntaxError(`object ends at byte ${this.pos}, expected ${end}`);
-      }
-      return out;
-    }
+    });
+    return out;
   }
 
   private array(end: number): unknown[] {
     const out: unknown[] = [];
+    this.members(end, CLOSE_ARRAY, () => out.push(this.value()));
+    return out;
+  }
+
+  /** The comma-separated members of the object or array at `pos`, which ends at `end` with `close`. */
+  private members(end: number, close: number, member: () => void): void {
     this.pos++;
     this.space();
-    if (this.bytes[this.pos] === CLOSE_ARRAY) {
+    if (this.bytes[this.pos] === close) {
       this.pos++;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(this.value());
+      this.space();
+      member();
       this.space();
       if (this.bytes[this.pos] === COMMA) {
         this.pos++;
         continue;
       }
-      this.expect(CLOSE_ARRAY);
+      this.expect(close);
       if (this.pos !== end) {
-        throw new SyntaxError(`array ends at byte ${this.pos}, expected ${end}`);
+        throw new SyntaxError(`a value ends at byte ${this.pos}, expected ${end}`);
       }
-      return out;
+      return;
     }
   }
 
