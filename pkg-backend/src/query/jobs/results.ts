@@ -2,8 +2,9 @@
  * Answering a query from a persisted job: bring the job up to date (waiting for another advancer up to the
  * request's patience), read the committed results of [from, to) and build the same DetectionResult the
  * in-process path builds, empty buckets filled the same way. Buckets after the job's progress (the current,
- * still-filling ones) are scored on the model, which is then discarded, and reported as interim; alert evaluations leave
- * them out unless the query asks for them, so an alert never fires on a bucket that may still change.
+ * still-filling ones) are scored on the model, which is then discarded, and reported as interim; alert
+ * evaluations leave them out unless the query asks for them, so an alert never fires on a bucket that may still
+ * change.
  */
 import type pg from 'pg';
 import { MODEL_COLUMNS } from '../../engine/model/factory.ts';
