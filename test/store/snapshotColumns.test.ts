@@ -21,7 +21,7 @@ const SPAN = 300;
 
 describe('snapshot columns', () => {
   it('writes columns a slice at a time as the text JSON.stringify gives for their arrays, and checks each slice', async () => {
-    // Readers that give fewer elements than asked, a slice that overshoots by one (whole pairs), an empty column.
+    // Readers that give fewer elements than asked, slices across the writer's 65 536, an empty column.
     const column = <T>(all: T[], step: number) =>
       new JsonColumn<T>(() => {
         let at = 0;
