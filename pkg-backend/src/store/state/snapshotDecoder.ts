@@ -78,9 +78,9 @@ class Reader {
       this.space();
       let v: unknown;
       if (this.bytes[this.pos] === OPEN_ARRAY && this.names.has(key)) {
-        v = this.column(() => this.nameColumn());
+        v = this.column((end, count) => this.nameColumn(end, count));
       } else if (this.bytes[this.pos] === OPEN_ARRAY && this.numbers.has(key)) {
-        v = this.column(() => this.numberColumn());
+        v = this.column((end, count) => this.numberColumn(end, count));
       } else {
         v = this.value();
       }
@@ -92,21 +92,28 @@ class Reader {
 
   private array(end: number): unknown[] {
     const out: unknown[] = [];
-    this.members(end, CLOSE_ARRAY, () => out.push(this.value()));
+    this.members(end, CLOSE_ARRAY, () => {
+      out.push(this.value());
+    });
     return out;
   }
 
-  /** The comma-separated members of the object or array at `pos`, which ends at `end` with `close`. */
-  private members(end: number, close: number, member: () => void): void {
+  /**
+   * The comma-separated members of the object or array at `pos`, which ends at `end` with `close`. False, and
+   * `pos` left where it was, when `member` refuses one.
+   */
+  private members(end: number, close: number, member: () => boolean | void): boolean {
     this.pos++;
     this.space();
     if (this.bytes[this.pos] === close) {
       this.pos++;
-      return;
+      return true;
     }
     for (;;) {
       this.space();
-      member();
+      if (member() === false) {
+        return false;
+      }
       this.space();
       if (this.bytes[this.pos] === COMMA) {
         this.pos++;
@@ -116,125 +123,109 @@ class Reader {
       if (this.pos !== end) {
         throw new SyntaxError(`a value ends at byte ${this.pos}, expected ${end}`);
       }
-      return;
+      return true;
     }
   }
 
-  /** A column read by `read`, or, when it is not of its kind after all, the array as JSON.parse reads it. */
-  private column(read: () => unknown): unknown {
+  /**
+   * A column read by `read` from the array at `pos` (its end and element count given), or, when it is not of its
+   * kind after all, the array as JSON.parse reads it.
+   */
+  private column(read: (end: number, count: number) => unknown): unknown {
     const start = this.pos;
-    const value = read();
+    const { end, count } = this.arrayExtent(start);
+    const value = read(end, count);
     if (value !== undefined) {
       return value;
     }
-    const end = this.skip(start);
     this.pos = end;
     return this.parse(start, end);
   }
 
   /** Undefined when an element is not a string. */
-  private nameColumn(): NameColumn | undefined {
+  private nameColumn(end: number, count: number): NameColumn | undefined {
     const { bytes } = this;
-    const count = this.elements(this.pos);
     const starts = new Int32Array(count);
     const ends = new Int32Array(count);
     const decoded = new Map<number, string>();
     let n = 0;
-    this.pos++;
-    this.space();
-    if (bytes[this.pos] !== CLOSE_ARRAY) {
-      for (;;) {
-        this.space();
-        if (bytes[this.pos] !== QUOTE) {
-          return undefined;
-        }
-        const open = this.pos;
-        let i = open + 1;
-        let plain = true;
-        for (let c = bytes[i]; c !== QUOTE; c = bytes[i]) {
-          if (c === BACKSLASH) {
-            plain = false;
-            i += 2;
-          } else {
-            if (c >= 0x80 || c < 0x20) {
-              plain = false;
-            }
-            i++;
-          }
-          if (i >= bytes.length) {
-            throw new SyntaxError(`unterminated string at byte ${open} of the snapshot's JSON`);
-          }
-        }
-        if (plain) {
-          starts[n] = open + 1;
-          ends[n] = i;
-        } else {
-          starts[n] = -1;
-          decoded.set(n, this.parse(open, i + 1) as string);
-        }
-        n++;
-        this.pos = i + 1;
-        this.space();
-        if (bytes[this.pos] === COMMA) {
-          this.pos++;
-          continue;
-        }
-        break;
+    const read = this.members(end, CLOSE_ARRAY, () => {
+      if (bytes[this.pos] !== QUOTE) {
+        return false;
       }
+      const open = this.pos;
+      let i = open + 1;
+      let plain = true;
+      for (let c = bytes[i]; c !== QUOTE; c = bytes[i]) {
+        if (c === BACKSLASH) {
+          plain = false;
+          i += 2;
+        } else {
+          if (c >= 0x80 || c < 0x20) {
+            plain = false;
+          }
+          i++;
+        }
+        if (i >= bytes.length) {
+          throw new SyntaxError(`unterminated string at byte ${open} of the snapshot's JSON`);
+        }
+      }
+      if (plain) {
+        starts[n] = open + 1;
+        ends[n] = i;
+      } else {
+        starts[n] = -1;
+        decoded.set(n, this.parse(open, i + 1) as string);
+      }
+      n++;
+      this.pos = i + 1;
+      return true;
+    });
+    if (!read) {
+      return undefined;
     }
-    this.expect(CLOSE_ARRAY);
     checkCount(n, count);
     return new NameColumn(bytes, starts, ends, decoded);
   }
 
   /** Undefined when an element is not a number. */
-  private numberColumn(): Float64Array | undefined {
+  private numberColumn(end: number, count: number): Float64Array | undefined {
     const { bytes } = this;
-    const out = new Float64Array(this.elements(this.pos));
+    const out = new Float64Array(count);
     let n = 0;
-    this.pos++;
-    this.space();
-    if (bytes[this.pos] !== CLOSE_ARRAY) {
-      for (;;) {
-        this.space();
-        const start = this.pos;
-        let i = start;
-        const negative = bytes[i] === MINUS;
-        if (negative) {
-          i++;
-        }
-        let integer = 0;
-        const digitsFrom = i;
-        while (bytes[i] >= ZERO && bytes[i] <= NINE) {
-          integer = integer * 10 + (bytes[i] - ZERO);
-          i++;
-        }
-        let value: number;
-        const c = bytes[i];
-        if (i > digitsFrom && i - digitsFrom <= EXACT_DIGITS && (c === COMMA || c === CLOSE_ARRAY || isSpace(c))) {
-          value = negative ? -integer : integer;
-        } else {
-          // Fractions, exponents, long integers: the token's own text, parsed as JSON.parse parses it.
-          const end = this.skip(start);
-          const parsed = this.parse(start, end);
-          if (typeof parsed !== 'number') {
-            return undefined;
-          }
-          value = parsed;
-          i = end;
-        }
-        out[n++] = value;
-        this.pos = i;
-        this.space();
-        if (bytes[this.pos] === COMMA) {
-          this.pos++;
-          continue;
-        }
-        break;
+    const read = this.members(end, CLOSE_ARRAY, () => {
+      const start = this.pos;
+      let i = start;
+      const negative = bytes[i] === MINUS;
+      if (negative) {
+        i++;
       }
+      let integer = 0;
+      const digitsFrom = i;
+      while (bytes[i] >= ZERO && bytes[i] <= NINE) {
+        integer = integer * 10 + (bytes[i] - ZERO);
+        i++;
+      }
+      const c = bytes[i];
+      if (i > digitsFrom && i - digitsFrom <= EXACT_DIGITS && (c === COMMA || c === CLOSE_ARRAY || isSpace(c))) {
+        out[n++] = negative ? -integer : integer;
+        this.pos = i;
+        return true;
+      }
+      // Fractions, exponents, long integers: the token's own text, parsed as JSON.parse parses it.
+      const tokenEnd = this.skip(start);
+      const parsed = this.parse(start, tokenEnd);
+      if (typeof parsed !== 'number') {
+        return false;
+      }
+      out[n++] = parsed;
+      this.pos = tokenEnd;
+      return true;
+    });
+    if (!read) {
+      return undefined;
     }
-    this.expect(CLOSE_ARRAY);
-    checkCount(n, out.length);
+    checkCount(n, count);
     return out;
   }
 
@@ -287,19 +278,18 @@ class Reader {
   }
 
   /**
-   * Elements of the array that starts at `start`: its commas outside strings, plus one. Counted first so that a
-   * column is allocated once at its length, where growing it left as much garbage again as it kept.
+   * End and element count of the array that starts at `start` (its commas outside strings and nested values,
+   * plus one). Counted first so that a column is allocated once at its length, where growing it left as much
+   * garbage again as it kept.
    */
-  private elements(start: number): number {
+  private arrayExtent(start: number): { end: number; count: number } {
     const { bytes } = this;
     let i = start + 1;
     while (isSpace(bytes[i])) {
       i++;
     }
-    if (bytes[i] === CLOSE_ARRAY) {
-      return 0;
-    }
     let commas = 0;
+    const empty = bytes[i] === CLOSE_ARRAY;
     for (let depth = 1; ; i++) {
       const b = bytes[i];
       if (b === QUOTE) {
@@ -310,7 +300,7 @@ class Reader {
         depth++;
       } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) {
         if (--depth === 0) {
-          return commas + 1;
+          return { end: i + 1, count: empty ? 0 : commas + 1 };
         }
       } else if (i >= bytes.length) {
         throw new SyntaxError(`unterminated array at byte ${start} of the snapshot's JSON`);
